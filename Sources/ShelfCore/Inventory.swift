@@ -1,0 +1,303 @@
+import Foundation
+
+/// Why a draft event was not turned into facts. Nothing is recorded for a refusal.
+public enum InventoryRefusal: Error, Hashable, Sendable {
+    case unknownSKU(String)
+    case unknownLocation(String)
+    case unknownReservation(String)
+    case reservationExpired(String)
+    case insufficientStock(sku: String, available: Int, requested: Int)
+    case invalid(field: String, reason: String)
+}
+
+/// What a draft became: the facts to record, plus what the caller is told.
+public struct Decision: Hashable, Sendable {
+    public var events: [ShelfEvent]
+    /// Units this order sold beyond what was available (0 unless a channel fact oversold).
+    public var oversold: Int
+    /// The hold created, for `reservation.created`.
+    public var reservation: Reservation?
+
+    public init(events: [ShelfEvent], oversold: Int = 0, reservation: Reservation? = nil) {
+        self.events = events
+        self.oversold = oversold
+        self.reservation = reservation
+    }
+}
+
+/// The seller-wide catalog that SKU-level decisions need: locations and channels.
+public struct SellerCatalog: Codable, Hashable, Sendable {
+    public var locations: [Location]
+    public var channels: [Channel]
+
+    public init(locations: [Location] = [], channels: [Channel] = []) {
+        self.locations = locations
+        self.channels = channels
+    }
+
+    public func location(_ id: String) -> Location? { locations.first { $0.id == id } }
+
+    /// Applies a seller-level event (location or channel upsert). Returns false for SKU-level events.
+    @discardableResult
+    public mutating func apply(_ event: ShelfEvent) -> Bool {
+        switch event.type {
+        case .locationUpserted:
+            guard let info = event.locationInfo else { return true }
+            locations.removeAll { $0.id == info.id }
+            locations.append(info)
+            locations.sort { ($0.priority, $0.id) < ($1.priority, $1.id) }
+            return true
+        case .channelUpserted:
+            guard let info = event.channelInfo else { return true }
+            channels.removeAll { $0.id == info.id }
+            channels.append(info)
+            channels.sort { $0.id < $1.id }
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+/// The pure rules of inventory: deciding what a draft becomes, and applying recorded facts to state. No I/O.
+public enum Inventory {
+    /// Turns a draft into the facts to record, or refuses it. Channel orders are facts (never refused for stock,
+    /// the shortfall is recorded as oversold); holds and their commits are promises (refused when the stock is not there).
+    public static func decide(
+        _ draft: ShelfEvent, state: SKUState?, catalog: SellerCatalog, now: Date, newId: () -> String
+    ) -> Result<Decision, InventoryRefusal> {
+        if let qty = draft.qty, draft.type != .stockAdjusted, qty < 0 {
+            return .failure(.invalid(field: "qty", reason: "must not be negative"))
+        }
+        switch draft.type {
+        case .locationUpserted:
+            guard draft.locationInfo != nil else { return .failure(.invalid(field: "location", reason: "required")) }
+            return .success(Decision(events: [draft]))
+        case .channelUpserted:
+            guard draft.channelInfo != nil else { return .failure(.invalid(field: "channel", reason: "required")) }
+            return .success(Decision(events: [draft]))
+        case .skuUpserted:
+            guard let item = draft.item else { return .failure(.invalid(field: "item", reason: "required")) }
+            var event = draft
+            event.sku = item.sku
+            return .success(Decision(events: [event]))
+        default:
+            break
+        }
+        guard let sku = draft.sku else { return .failure(.invalid(field: "sku", reason: "required")) }
+        guard let state, state.item.active || draft.type == .skuDeleted else { return .failure(.unknownSKU(sku)) }
+        if let location = draft.location, catalog.location(location) == nil {
+            return .failure(.unknownLocation(location))
+        }
+        var event = draft
+        switch draft.type {
+        case .orderConfirmed:
+            guard let qty = draft.qty, qty > 0 else { return .failure(.invalid(field: "qty", reason: "must be at least 1")) }
+            let location = draft.location ?? route(state, catalog: catalog, now: now)
+            guard let location else { return .failure(.invalid(field: "location", reason: "the seller has no location to fulfil from")) }
+            event.location = location
+            let available = state.available(at: location, now: now)
+            let shortfall = max(0, qty - available)
+            var events = [event]
+            if shortfall > 0 {
+                events.append(
+                    ShelfEvent(
+                        type: .inventoryOversold, sku: sku, location: location, channel: draft.channel, qty: shortfall,
+                        orderId: draft.orderId, ruleId: draft.ruleId, occurredAt: draft.occurredAt
+                    )
+                )
+            }
+            return .success(Decision(events: events, oversold: shortfall))
+        case .orderCancelled, .orderFulfilled:
+            guard let qty = draft.qty, qty > 0 else { return .failure(.invalid(field: "qty", reason: "must be at least 1")) }
+            if event.location == nil {
+                event.location =
+                    state.stock.max { ($0.level.committed, -$0.location.count) < ($1.level.committed, -$1.location.count) }?.location
+                    ?? catalog.locations.first?.id
+            }
+            guard event.location != nil else { return .failure(.invalid(field: "location", reason: "the seller has no location")) }
+            return .success(Decision(events: [event]))
+        case .returnReceived, .stockReceived, .stockAdjusted, .stockSet, .safetyStockSet:
+            guard draft.qty != nil else { return .failure(.invalid(field: "qty", reason: "required")) }
+            if event.location == nil { event.location = state.stock.first?.location ?? catalog.locations.first?.id }
+            guard event.location != nil else { return .failure(.invalid(field: "location", reason: "required")) }
+            return .success(Decision(events: [event]))
+        case .priceChanged:
+            guard let price = draft.price else { return .failure(.invalid(field: "price", reason: "required")) }
+            guard price.amount >= 0 else { return .failure(.invalid(field: "price.amount", reason: "must not be negative")) }
+            guard Money.isCurrencyCode(price.currency) else {
+                return .failure(.invalid(field: "price.currency", reason: "must be an ISO 4217 code"))
+            }
+            return .success(Decision(events: [event]))
+        case .listingUpserted:
+            guard let listing = draft.listing else { return .failure(.invalid(field: "listing", reason: "required")) }
+            guard listing.buffer >= 0 else { return .failure(.invalid(field: "listing.buffer", reason: "must not be negative")) }
+            event.channel = listing.channel
+            return .success(Decision(events: [event]))
+        case .listingPaused, .listingResumed:
+            guard draft.channel != nil else { return .failure(.invalid(field: "channel", reason: "required")) }
+            return .success(Decision(events: [event]))
+        case .reservationCreated:
+            return decideHold(draft, state: state, catalog: catalog, now: now, newId: newId)
+        case .reservationReleased, .reservationExpired, .reservationCommitted:
+            guard let id = draft.reservation?.id, let hold = state.holds.first(where: { $0.id == id }) else {
+                return .failure(.unknownReservation(draft.reservation?.id ?? ""))
+            }
+            if draft.type == .reservationCommitted, !hold.isActive(at: now) { return .failure(.reservationExpired(id)) }
+            event.reservation = hold
+            event.location = hold.location
+            event.qty = hold.qty
+            return .success(Decision(events: [event], reservation: hold))
+        case .demandSpikeStarted, .demandSpikeEnded, .skuDeleted, .inventoryOversold:
+            return .success(Decision(events: [event]))
+        case .locationUpserted, .channelUpserted, .skuUpserted:
+            return .success(Decision(events: [event]))
+        }
+    }
+
+    static func decideHold(
+        _ draft: ShelfEvent, state: SKUState, catalog: SellerCatalog, now: Date, newId: () -> String
+    ) -> Result<Decision, InventoryRefusal> {
+        guard let qty = draft.qty, qty > 0 else { return .failure(.invalid(field: "qty", reason: "must be at least 1")) }
+        guard let expiresAt = draft.reservation?.expiresAt else {
+            return .failure(.invalid(field: "ttlSeconds", reason: "required"))
+        }
+        // Holds that have expired are recorded as expired first, so the stored `reserved` equals active holds.
+        var events: [ShelfEvent] = state.holds.filter { !$0.isActive(at: now) }.map {
+            ShelfEvent(type: .reservationExpired, sku: state.sku, location: $0.location, qty: $0.qty, reservation: $0, occurredAt: now)
+        }
+        let location: String
+        if let chosen = draft.location {
+            location = chosen
+        } else if let best = route(state, catalog: catalog, now: now, atLeast: qty) {
+            location = best
+        } else {
+            return .failure(.insufficientStock(sku: state.sku, available: state.available(now: now), requested: qty))
+        }
+        let available = state.available(at: location, now: now)
+        guard available >= qty else {
+            return .failure(.insufficientStock(sku: state.sku, available: available, requested: qty))
+        }
+        let givenId = draft.reservation?.id ?? ""
+        let hold = Reservation(id: givenId.isEmpty ? newId() : givenId, sku: state.sku, location: location, qty: qty, expiresAt: expiresAt)
+        var event = draft
+        event.location = location
+        event.reservation = hold
+        events.append(event)
+        return .success(Decision(events: events, reservation: hold))
+    }
+
+    /// Picks the location an order ships from: the one with most available (ties: priority, then id).
+    public static func route(_ state: SKUState, catalog: SellerCatalog, now: Date, atLeast: Int = 0) -> String? {
+        var best: (id: String, available: Int, priority: Int)?
+        for stock in state.stock {
+            let available = state.available(at: stock.location, now: now)
+            guard available >= atLeast else { continue }
+            let priority = catalog.location(stock.location)?.priority ?? Int.max
+            if let b = best, (b.available, -b.priority) >= (available, -priority) { continue }
+            best = (stock.location, available, priority)
+        }
+        if let best { return best.id }
+        return atLeast > 0 ? nil : (state.stock.first?.location ?? catalog.locations.first?.id)
+    }
+
+    /// Applies one recorded fact to a SKU's state. Deterministic: the same events always give the same state.
+    public static func apply(_ event: ShelfEvent, to state: inout SKUState?, sequence: Int64, recordedAt: Date) {
+        if event.type == .skuUpserted, let item = event.item {
+            var s = state ?? SKUState(item: item)
+            s.item = item
+            for given in event.levels ?? [] {
+                s.withLevel(given.location) {
+                    $0.onHand = max(0, given.level.onHand)
+                    $0.unavailable = max(0, given.level.unavailable)
+                    $0.safetyStock = max(0, given.level.safetyStock)
+                    $0.incoming = max(0, given.level.incoming)
+                }
+            }
+            for listing in event.listings ?? [] {
+                s.listings.removeAll { $0.channel == listing.channel }
+                s.listings.append(listing)
+            }
+            s.listings.sort { $0.channel < $1.channel }
+            state = s
+            state!.lastSequence = sequence
+            state!.updatedAt = recordedAt
+            return
+        }
+        guard var s = state else { return }
+        let qty = event.qty ?? 0
+        let location = event.location ?? ""
+        switch event.type {
+        case .orderConfirmed:
+            s.withLevel(location) { $0.committed += qty }
+        case .inventoryOversold:
+            s.withLevel(location) { $0.oversold += qty }
+        case .orderCancelled:
+            s.withLevel(location) {
+                $0.committed = max(0, $0.committed - qty)
+                $0.oversold = max(0, $0.oversold - qty)
+            }
+        case .orderFulfilled:
+            s.withLevel(location) {
+                $0.onHand = max(0, $0.onHand - qty)
+                $0.committed = max(0, $0.committed - qty)
+            }
+        case .returnReceived:
+            s.withLevel(location) { $0.onHand += qty }
+        case .stockReceived:
+            s.withLevel(location) {
+                $0.onHand += qty
+                $0.incoming = max(0, $0.incoming - qty)
+            }
+        case .stockAdjusted:
+            s.withLevel(location) { $0.onHand = max(0, $0.onHand + qty) }
+        case .stockSet:
+            s.withLevel(location) { $0.onHand = max(0, qty) }
+        case .safetyStockSet:
+            s.withLevel(location) { $0.safetyStock = max(0, qty) }
+        case .priceChanged:
+            if let price = event.price {
+                if let channel = event.channel {
+                    s.withListing(channel) { $0.price = price }
+                } else {
+                    s.item.price = price
+                }
+            }
+        case .skuDeleted:
+            s.item.active = false
+        case .listingUpserted:
+            if let listing = event.listing {
+                s.listings.removeAll { $0.channel == listing.channel }
+                s.listings.append(listing)
+                s.listings.sort { $0.channel < $1.channel }
+            }
+        case .listingPaused:
+            s.withListing(event.channel ?? "") { $0.listed = false }
+        case .listingResumed:
+            s.withListing(event.channel ?? "") { $0.listed = true }
+        case .reservationCreated:
+            if let hold = event.reservation {
+                s.holds.append(hold)
+                s.holds.sort { $0.id < $1.id }
+                s.withLevel(hold.location) { $0.reserved += hold.qty }
+            }
+        case .reservationReleased, .reservationExpired, .reservationCommitted:
+            if let id = event.reservation?.id, let i = s.holds.firstIndex(where: { $0.id == id }) {
+                let hold = s.holds.remove(at: i)
+                s.withLevel(hold.location) {
+                    $0.reserved = max(0, $0.reserved - hold.qty)
+                    if event.type == .reservationCommitted { $0.committed += hold.qty }
+                }
+            }
+        case .demandSpikeStarted:
+            s.spikeMultiplier = max(1, event.spikeMultiplier ?? 2)
+        case .demandSpikeEnded:
+            s.spikeMultiplier = 1
+        case .skuUpserted, .locationUpserted, .channelUpserted:
+            break
+        }
+        s.lastSequence = sequence
+        s.updatedAt = recordedAt
+        state = s
+    }
+}

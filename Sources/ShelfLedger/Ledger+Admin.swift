@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import ShelfCore
+
+extension Ledger {
+    /// Creates or replaces a channel connection and refreshes the push targets.
+    public func upsertConnection(_ c: ConnectionFixture, seller: String) throws {
+        let credentials = try ShelfJSON.string(c.credentials)
+        try database.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO connections (seller, id, channel, kind, baseURL, credentials, webhookSecret, pollIntervalSeconds,
+                        pushEnabled, channelLocationId, createdAt) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+                    ON CONFLICT (seller, id) DO UPDATE SET channel = excluded.channel, kind = excluded.kind, baseURL = excluded.baseURL,
+                        credentials = excluded.credentials, webhookSecret = excluded.webhookSecret,
+                        pollIntervalSeconds = excluded.pollIntervalSeconds, pushEnabled = excluded.pushEnabled,
+                        channelLocationId = excluded.channelLocationId
+                    """,
+                arguments: [
+                    seller, c.id, c.channel, c.kind, c.baseURL, credentials, c.webhookSecret, c.pollIntervalSeconds, c.pushEnabled,
+                    c.channelLocationId, clock.now().timeIntervalSince1970,
+                ]
+            )
+        }
+        try reloadConnections()
+    }
+
+    /// Deletes a connection; returns false when it did not exist.
+    public func deleteConnection(id: String, seller: String) throws -> Bool {
+        let deleted = try database.pool.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE seller = ? AND connection = ?", arguments: [seller, id])
+            try db.execute(sql: "DELETE FROM connections WHERE seller = ? AND id = ?", arguments: [seller, id])
+            return db.changesCount > 0
+        }
+        try reloadConnections()
+        return deleted
+    }
+
+    /// The seller's connections, by id.
+    public func connections(seller: String) throws -> [ConnectionFixture] {
+        try database.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, channel, kind, baseURL, credentials, webhookSecret, pollIntervalSeconds, pushEnabled, channelLocationId
+                    FROM connections WHERE seller = ? ORDER BY id
+                    """,
+                arguments: [seller]
+            ).map { row in
+                let credentials = (try? ShelfJSON.decode([String: String].self, from: Data((row[4] as String).utf8))) ?? [:]
+                return ConnectionFixture(
+                    id: row[0], channel: row[1], kind: row[2], baseURL: row[3], credentials: credentials, webhookSecret: row[5],
+                    pollIntervalSeconds: row[6], pushEnabled: row[7], channelLocationId: row[8]
+                )
+            }
+        }
+    }
+
+    /// Stores the seller's rule vocabulary (suppliers, notify targets, collections).
+    public func saveSellerFixture(_ seller: SellerFixture) throws {
+        let body = try ShelfJSON.string(seller)
+        try database.pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'seller', ?, ?)",
+                arguments: [seller.id, seller.id, body]
+            )
+        }
+    }
+
+    /// The seller's rule vocabulary, if stored.
+    public func sellerFixture(_ seller: String) throws -> SellerFixture? {
+        try database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT body FROM catalog_entities WHERE seller = ? AND kind = 'seller'", arguments: [seller])
+        }.flatMap { try? ShelfJSON.decode(SellerFixture.self, from: Data($0.utf8)) }
+    }
+}

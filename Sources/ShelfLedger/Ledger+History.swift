@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import ShelfCore
+
+extension Ledger {
+    /// Events of `seller` in sequence order after `after`, optionally for one SKU and up to an instant.
+    public func events(seller: String, sku: String? = nil, after: Int64 = 0, until: Date? = nil, limit: Int = 1000) throws -> [LedgerEvent] {
+        try database.pool.read { db in
+            var sql = "SELECT sequence, source, externalId, recordedAt, body FROM events WHERE seller = ? AND sequence > ?"
+            var args: [any DatabaseValueConvertible] = [seller, after]
+            if let sku {
+                sql += " AND sku = ?"
+                args.append(sku)
+            }
+            if let until {
+                sql += " AND recordedAt <= ?"
+                args.append(until.timeIntervalSince1970)
+            }
+            sql += " ORDER BY sequence LIMIT ?"
+            args.append(limit)
+            return try Self.decodeEvents(db, seller: seller, sql: sql, arguments: StatementArguments(args))
+        }
+    }
+
+    static func decodeEvents(_ db: Database, seller: String, sql: String, arguments: StatementArguments) throws -> [LedgerEvent] {
+        let decoder = ShelfJSON.decoder()
+        var out: [LedgerEvent] = []
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try rows.next() {
+            let event = try decoder.decode(ShelfEvent.self, from: Data((row[4] as String).utf8))
+            out.append(
+                LedgerEvent(seller: seller, sequence: row[0], source: row[1], externalId: row[2],
+                            recordedAt: Date(timeIntervalSince1970: row[3]), event: event)
+            )
+        }
+        return out
+    }
+
+    /// The SKU as it was at `instant`, by replaying its events from the start of the ledger. Nil if it did not exist yet.
+    public func replay(seller: String, sku: String, at instant: Date) throws -> SKUState? {
+        try database.pool.read { db in
+            let events = try Self.decodeEvents(
+                db, seller: seller,
+                sql: """
+                    SELECT sequence, source, externalId, recordedAt, body FROM events
+                    WHERE seller = ? AND sku = ? AND recordedAt <= ? ORDER BY sequence
+                    """,
+                arguments: [seller, sku, instant.timeIntervalSince1970]
+            )
+            var state: SKUState?
+            for e in events { Inventory.apply(e.event, to: &state, sequence: e.sequence, recordedAt: e.recordedAt) }
+            return state
+        }
+    }
+
+    /// Every SKU and the catalog of `seller`, rebuilt by replaying the whole ledger (for verification and audits).
+    public func replayAll(seller: String) throws -> (states: [String: SKUState], catalog: SellerCatalog) {
+        try database.pool.read { db in
+            var states: [String: SKUState] = [:]
+            var catalog = SellerCatalog()
+            let decoder = ShelfJSON.decoder()
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT sequence, recordedAt, body, sku FROM events WHERE seller = ? ORDER BY sequence", arguments: [seller]
+            )
+            while let row = try rows.next() {
+                let event = try decoder.decode(ShelfEvent.self, from: Data((row[2] as String).utf8))
+                if catalog.apply(event) { continue }
+                guard let sku: String = row[3] else { continue }
+                var state = states[sku]
+                Inventory.apply(event, to: &state, sequence: row[0], recordedAt: Date(timeIntervalSince1970: row[1]))
+                states[sku] = state
+            }
+            return (states, catalog)
+        }
+    }
+}

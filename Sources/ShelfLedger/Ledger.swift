@@ -1,0 +1,346 @@
+import Foundation
+import GRDB
+import Logging
+import ShelfCore
+import Synchronization
+
+/// The source of truth: turns commands into durable events (group commit), keeps the state tables and the outbox in the same
+/// transaction, then applies the committed events to the snapshot in sequence order.
+public final class Ledger: Sendable {
+    public let database: LedgerDatabase
+    public let snapshot: Snapshot
+    public let clock: any WallClock
+    let logger: Logger
+    /// Most commands one transaction carries.
+    public let maxBatch: Int
+    private let queue = Mutex(Queue())
+    private let connections = Mutex<[String: [PushTarget]]>([:])
+
+    struct Queue {
+        var pending: [Pending] = []
+        var draining = false
+    }
+
+    struct Pending {
+        var commands: [Command]
+        var reply: OneShot<[Result<CommandOutcome, LedgerError>]>
+    }
+
+    /// A connection that receives pushes: where the outbox fans an SKU change out to.
+    struct PushTarget: Sendable {
+        var id: String
+        var channel: String
+    }
+
+    public init(database: LedgerDatabase, snapshot: Snapshot = Snapshot(), clock: any WallClock = SystemWallClock(),
+                logger: Logger = Logger(label: "shelf.ledger"), maxBatch: Int = 512) {
+        self.database = database
+        self.snapshot = snapshot
+        self.clock = clock
+        self.logger = logger
+        self.maxBatch = maxBatch
+    }
+
+    // MARK: Sellers
+
+    /// Creates the seller if it does not exist yet.
+    public func ensureSeller(id: String, name: String, currency: String, timeZone: String) throws {
+        try database.pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO sellers (id, name, currency, timeZone, createdAt) VALUES (?,?,?,?,?)",
+                arguments: [id, name, currency, timeZone, clock.now().timeIntervalSince1970]
+            )
+        }
+        _ = snapshot.ensureSeller(id)
+    }
+
+    /// Ids of every seller.
+    public func sellerIDs() throws -> [String] {
+        try database.pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM sellers ORDER BY id") }
+    }
+
+    /// The seller's currency (ISO 4217) and time zone.
+    public func sellerSettings(_ id: String) throws -> (currency: String, timeZone: String)? {
+        try database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT currency, timeZone FROM sellers WHERE id = ?", arguments: [id]).map { ($0[0], $0[1]) }
+        }
+    }
+
+    // MARK: Snapshot
+
+    /// Rebuilds the snapshot from the state tables and marks it ready.
+    public func rebuildSnapshot() throws {
+        let loaded = try database.pool.read { db -> [(String, [SKUState], SellerCatalog, Int64, Date?)] in
+            try String.fetchAll(db, sql: "SELECT id FROM sellers").map { seller in
+                let states = try StateRows.readStates(db, seller: seller)
+                let catalog = try StateRows.readCatalog(db, seller: seller)
+                let last = try Row.fetchOne(
+                    db, sql: "SELECT sequence, recordedAt FROM events WHERE seller = ? ORDER BY sequence DESC LIMIT 1", arguments: [seller]
+                )
+                return (seller, states, catalog, last?[0] ?? 0, (last?[1] as Double?).map(Date.init(timeIntervalSince1970:)))
+            }
+        }
+        for (seller, states, catalog, last, at) in loaded {
+            snapshot.ensureSeller(seller).load(states: states, catalog: catalog, lastSequence: last, lastRecordedAt: at)
+        }
+        try reloadConnections()
+        snapshot.markReady()
+    }
+
+    /// Re-reads which connections receive pushes (after a connection is created, changed or deleted).
+    public func reloadConnections() throws {
+        let rows = try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT seller, id, channel FROM connections WHERE pushEnabled = 1 ORDER BY seller, id")
+        }
+        var map: [String: [PushTarget]] = [:]
+        for row in rows { map[row[0], default: []].append(PushTarget(id: row[1], channel: row[2])) }
+        connections.withLock { $0 = map }
+    }
+
+    // MARK: Commands
+
+    /// Records one command durably (group-committed with concurrent ones) and answers only after the commit.
+    public func submit(_ command: Command) async -> Result<CommandOutcome, LedgerError> {
+        await submit([command])[0]
+    }
+
+    /// Records commands in order; each gets its own outcome. Concurrent callers share transactions (group commit).
+    public func submit(_ commands: [Command]) async -> [Result<CommandOutcome, LedgerError>] {
+        guard !commands.isEmpty else { return [] }
+        let reply = OneShot<[Result<CommandOutcome, LedgerError>]>()
+        let leads = queue.withLock { q -> Bool in
+            q.pending.append(Pending(commands: commands, reply: reply))
+            if q.draining { return false }
+            q.draining = true
+            return true
+        }
+        if leads { await drain() }
+        return await reply.value
+    }
+
+    /// The leader commits batches until the queue is empty; followers just wait for their reply.
+    private func drain() async {
+        while true {
+            let batch = queue.withLock { q -> [Pending]? in
+                guard !q.pending.isEmpty else {
+                    q.draining = false
+                    return nil
+                }
+                var taken = 0
+                var count = 0
+                for p in q.pending {
+                    if count > 0 && count + p.commands.count > maxBatch { break }
+                    count += p.commands.count
+                    taken += 1
+                }
+                let batch = Array(q.pending.prefix(taken))
+                q.pending.removeFirst(taken)
+                return batch
+            }
+            guard let batch else { return }
+            let results = await commit(batch.flatMap(\.commands))
+            var offset = 0
+            for p in batch {
+                p.reply.fulfill(Array(results[offset..<(offset + p.commands.count)]))
+                offset += p.commands.count
+            }
+        }
+    }
+
+    /// What one transaction changed, published to the snapshot after the commit.
+    struct SellerChanges: Sendable {
+        var nextSequence: Int64
+        var states: [String: SKUState] = [:]
+        var catalog: SellerCatalog?
+        var events: [LedgerEvent] = []
+    }
+
+    private func commit(_ commands: [Command]) async -> [Result<CommandOutcome, LedgerError>] {
+        let now = clock.now()
+        let snapshot = self.snapshot
+        let targets = connections.withLock { $0 }
+        do {
+            let (results, changes) = try await database.pool.write { db in
+                try Self.apply(commands, db: db, now: now, snapshot: snapshot, targets: targets)
+            }
+            for (seller, change) in changes.sorted(by: { $0.key < $1.key }) {
+                guard let sellerSnapshot = snapshot.seller(seller) else { continue }
+                sellerSnapshot.publish(states: Array(change.states.values), catalog: change.catalog, events: change.events)
+                snapshot.bus.publish(change.events)
+            }
+            return results
+        } catch {
+            logger.error("ledger commit failed", metadata: ["error": "\(error)"])
+            return commands.map { _ in .failure(.storage("\(error)")) }
+        }
+    }
+
+    private static func apply(
+        _ commands: [Command], db: Database, now: Date, snapshot: Snapshot, targets: [String: [PushTarget]]
+    ) throws -> ([Result<CommandOutcome, LedgerError>], [String: SellerChanges]) {
+        let encoder = ShelfJSON.encoder()
+        let decoder = ShelfJSON.decoder()
+        var changes: [String: SellerChanges] = [:]
+        var keysInBatch: [String: (hash: String?, outcome: CommandOutcome)] = [:]
+        var results: [Result<CommandOutcome, LedgerError>] = []
+        results.reserveCapacity(commands.count)
+        for command in commands {
+            guard let sellerSnapshot = snapshot.seller(command.seller) else {
+                results.append(.failure(.unknownSeller(command.seller)))
+                continue
+            }
+            // Idempotency: within this batch, then in the table.
+            let batchKey = command.key.map { "\(command.seller)\u{0}\(command.source)\u{0}\($0)" }
+            if let key = command.key, let batchKey {
+                if let earlier = keysInBatch[batchKey] {
+                    if let hash = command.requestHash, let earlierHash = earlier.hash, hash != earlierHash {
+                        results.append(.failure(.idempotencyConflict(key: key)))
+                    } else {
+                        var outcome = earlier.outcome
+                        outcome.status = .duplicate
+                        results.append(.success(outcome))
+                    }
+                    continue
+                }
+                if let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT requestHash, outcome FROM idempotency WHERE seller = ? AND source = ? AND key = ?"),
+                    arguments: [command.seller, command.source, key]
+                ) {
+                    let storedHash: String? = row[0]
+                    if let hash = command.requestHash, let storedHash, hash != storedHash {
+                        results.append(.failure(.idempotencyConflict(key: key)))
+                    } else {
+                        var outcome = try decoder.decode(CommandOutcome.self, from: Data((row[1] as String).utf8))
+                        outcome.status = .duplicate
+                        results.append(.success(outcome))
+                    }
+                    continue
+                }
+            }
+            var change: SellerChanges
+            if let existing = changes[command.seller] {
+                change = existing
+            } else {
+                let last = try Int64.fetchOne(
+                    db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE seller = ?", arguments: [command.seller]
+                ) ?? 0
+                change = SellerChanges(nextSequence: last + 1)
+            }
+            let sku = command.draft.sku ?? command.draft.item?.sku
+            let current: SKUState? = sku.flatMap { change.states[$0] ?? sellerSnapshot.sku($0) }
+            let catalog = change.catalog ?? sellerSnapshot.catalog
+            let decision: Decision
+            switch Inventory.decide(command.draft, state: current, catalog: catalog, now: now, newId: { UUID().uuidString.lowercased() }) {
+            case .failure(let refusal):
+                results.append(.failure(.refused(refusal)))
+                changes[command.seller] = change
+                continue
+            case .success(let d):
+                decision = d
+            }
+            var state = current
+            var newCatalog = catalog
+            var sequence = change.nextSequence
+            var recorded: [LedgerEvent] = []
+            for event in decision.events {
+                if !newCatalog.apply(event) {
+                    Inventory.apply(event, to: &state, sequence: sequence, recordedAt: now)
+                }
+                recorded.append(
+                    LedgerEvent(seller: command.seller, sequence: sequence, source: command.source, externalId: command.key,
+                                recordedAt: now, event: event)
+                )
+                sequence += 1
+            }
+            let outcome = CommandOutcome(
+                status: .accepted, sequence: recorded[0].sequence, oversold: decision.oversold, available: state?.available(now: now),
+                reservation: decision.reservation
+            )
+            do {
+                try db.inSavepoint {
+                    for e in recorded {
+                        try db.cachedStatement(
+                            sql: "INSERT INTO events (seller, sequence, type, sku, source, externalId, recordedAt, body) VALUES (?,?,?,?,?,?,?,?)"
+                        ).execute(arguments: [
+                            e.seller, e.sequence, e.event.type.rawValue, e.event.sku, e.source, e.externalId,
+                            e.recordedAt.timeIntervalSince1970, String(decoding: try encoder.encode(e.event), as: UTF8.self),
+                        ])
+                    }
+                    if let state {
+                        try StateRows.write(db, seller: command.seller, old: current, new: state, promise: command.draft.type.isPromise)
+                        if recorded.contains(where: { $0.event.type.affectsChannels }) {
+                            for target in targets[command.seller] ?? [] where state.listing(on: target.channel) != nil {
+                                try db.cachedStatement(
+                                    sql: """
+                                        INSERT INTO outbox (seller, connection, sku, sequence, attempts, nextAttemptAt) VALUES (?,?,?,?,0,0)
+                                        ON CONFLICT (seller, connection, sku) DO UPDATE SET sequence = excluded.sequence, attempts = 0,
+                                            nextAttemptAt = 0, lastError = NULL
+                                        """
+                                ).execute(arguments: [command.seller, target.id, state.sku, sequence - 1])
+                            }
+                        }
+                    }
+                    if newCatalog != catalog {
+                        try StateRows.write(db, seller: command.seller, old: catalog, new: newCatalog)
+                    }
+                    if let key = command.key {
+                        try db.cachedStatement(
+                            sql: "INSERT INTO idempotency (seller, source, key, requestHash, sequence, outcome) VALUES (?,?,?,?,?,?)"
+                        ).execute(arguments: [
+                            command.seller, command.source, key, command.requestHash, outcome.sequence,
+                            String(decoding: try encoder.encode(outcome), as: UTF8.self),
+                        ])
+                    }
+                    return .commit
+                }
+            } catch let error as StateRows.ConsistencyError {
+                results.append(.failure(.storage(error.description)))
+                changes[command.seller] = change
+                continue
+            }
+            change.nextSequence = sequence
+            if let state { change.states[state.sku] = state }
+            if newCatalog != catalog { change.catalog = newCatalog }
+            change.events.append(contentsOf: recorded)
+            changes[command.seller] = change
+            if let batchKey { keysInBatch[batchKey] = (command.requestHash, outcome) }
+            results.append(.success(outcome))
+        }
+        return (results, changes)
+    }
+}
+
+/// A value delivered once, awaited by one task.
+final class OneShot<Value: Sendable>: Sendable {
+    private enum State {
+        case empty
+        case waiting(CheckedContinuation<Value, Never>)
+        case done(Value)
+    }
+    private let state = Mutex(State.empty)
+
+    func fulfill(_ value: Value) {
+        let waiter = state.withLock { s -> CheckedContinuation<Value, Never>? in
+            if case .waiting(let c) = s {
+                s = .done(value)
+                return c
+            }
+            s = .done(value)
+            return nil
+        }
+        waiter?.resume(returning: value)
+    }
+
+    var value: Value {
+        get async {
+            await withCheckedContinuation { c in
+                let ready = state.withLock { s -> Value? in
+                    if case .done(let v) = s { return v }
+                    s = .waiting(c)
+                    return nil
+                }
+                if let ready { c.resume(returning: ready) }
+            }
+        }
+    }
+}

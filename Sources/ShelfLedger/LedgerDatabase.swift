@@ -1,0 +1,94 @@
+import Foundation
+import GRDB
+
+/// The SQLite database behind the ledger: owns the writer (WAL pool) and the schema migrations.
+public struct LedgerDatabase: Sendable {
+    /// The connection pool (one writer, concurrent readers).
+    public let pool: DatabasePool
+    /// Where the file lives.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    public init(path: String, durability: Durability = .full) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.maximumReaderCount = 4
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        self.path = path
+        try Self.migrator.migrate(pool)
+    }
+
+    /// How hard a commit waits for the disk.
+    public enum Durability: Sendable {
+        /// fsync the WAL on every commit: an acknowledged event survives power loss.
+        case full
+        /// fsync at checkpoints: survives a process crash (kill -9), not power loss. For benchmarks of the CPU path.
+        case normal
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE sellers (
+                        id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, currency TEXT NOT NULL, timeZone TEXT NOT NULL,
+                        createdAt REAL NOT NULL);
+                    CREATE TABLE events (
+                        seller TEXT NOT NULL, sequence INTEGER NOT NULL, type TEXT NOT NULL, sku TEXT, source TEXT NOT NULL,
+                        externalId TEXT, recordedAt REAL NOT NULL, body TEXT NOT NULL,
+                        PRIMARY KEY (seller, sequence)) WITHOUT ROWID;
+                    CREATE INDEX events_by_sku ON events (seller, sku, sequence);
+                    CREATE INDEX events_by_time ON events (seller, recordedAt);
+                    CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+                    CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+                    CREATE TABLE idempotency (
+                        seller TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, requestHash TEXT, sequence INTEGER NOT NULL,
+                        outcome TEXT NOT NULL, PRIMARY KEY (seller, source, key)) WITHOUT ROWID;
+                    CREATE TABLE skus (
+                        seller TEXT NOT NULL, sku TEXT NOT NULL, productId TEXT NOT NULL, title TEXT NOT NULL, productTitle TEXT NOT NULL,
+                        description TEXT NOT NULL, brand TEXT, options TEXT NOT NULL, barcode TEXT, media TEXT NOT NULL, url TEXT,
+                        tags TEXT NOT NULL, collections TEXT NOT NULL, supplier TEXT, priceAmount INTEGER NOT NULL, currency TEXT NOT NULL,
+                        compareAtAmount INTEGER, saleAmount INTEGER, saleStartsAt REAL, saleEndsAt REAL, weightGrams INTEGER,
+                        active INTEGER NOT NULL, spikeMultiplier INTEGER NOT NULL DEFAULT 1, lastSequence INTEGER NOT NULL,
+                        updatedAt REAL NOT NULL, PRIMARY KEY (seller, sku)) WITHOUT ROWID;
+                    CREATE TABLE stock (
+                        seller TEXT NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL, onHand INTEGER NOT NULL, committed INTEGER NOT NULL,
+                        reserved INTEGER NOT NULL, unavailable INTEGER NOT NULL, safetyStock INTEGER NOT NULL, incoming INTEGER NOT NULL,
+                        oversold INTEGER NOT NULL, version INTEGER NOT NULL,
+                        PRIMARY KEY (seller, sku, location)) WITHOUT ROWID;
+                    CREATE TABLE listings (
+                        seller TEXT NOT NULL, sku TEXT NOT NULL, channel TEXT NOT NULL, externalId TEXT NOT NULL, listed INTEGER NOT NULL,
+                        buffer INTEGER NOT NULL, priceAmount INTEGER, priceCurrency TEXT,
+                        PRIMARY KEY (seller, sku, channel)) WITHOUT ROWID;
+                    CREATE TABLE holds (
+                        seller TEXT NOT NULL, id TEXT NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL, qty INTEGER NOT NULL,
+                        expiresAt REAL NOT NULL, PRIMARY KEY (seller, id)) WITHOUT ROWID;
+                    CREATE INDEX holds_by_expiry ON holds (expiresAt);
+                    CREATE TABLE catalog_entities (
+                        seller TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
+                        PRIMARY KEY (seller, kind, id)) WITHOUT ROWID;
+                    CREATE TABLE outbox (
+                        seller TEXT NOT NULL, connection TEXT NOT NULL, sku TEXT NOT NULL, sequence INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0, nextAttemptAt REAL NOT NULL DEFAULT 0, lastError TEXT,
+                        PRIMARY KEY (seller, connection, sku)) WITHOUT ROWID;
+                    CREATE TABLE connections (
+                        seller TEXT NOT NULL, id TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL, baseURL TEXT NOT NULL,
+                        credentials TEXT NOT NULL, webhookSecret TEXT NOT NULL, pollIntervalSeconds INTEGER NOT NULL,
+                        pushEnabled INTEGER NOT NULL, channelLocationId TEXT, createdAt REAL NOT NULL,
+                        PRIMARY KEY (seller, id)) WITHOUT ROWID;
+                    CREATE TABLE tokens (
+                        id TEXT PRIMARY KEY NOT NULL, seller TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL,
+                        label TEXT, createdAt REAL NOT NULL, expiresAt REAL, revokedAt REAL);
+                    CREATE INDEX tokens_by_seller ON tokens (seller);
+                    """
+            )
+        }
+        return migrator
+    }
+}

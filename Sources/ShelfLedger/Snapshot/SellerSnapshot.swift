@@ -1,0 +1,147 @@
+import Foundation
+import ShelfCore
+import Synchronization
+
+/// The in-memory, read-optimized current state of one seller. Readers take a shard lock only long enough to copy one value;
+/// the writer publishes new values after each commit, so a read never waits for the database.
+public final class SellerSnapshot: Sendable {
+    public let id: String
+    private static let shardCount = 64
+    private let shards: [Shard]
+    private let meta: Mutex<Meta>
+
+    struct Meta {
+        var catalog = SellerCatalog()
+        var lastSequence: Int64 = 0
+        var lastRecordedAt: Date?
+        var sortedSKUs: [String] = []
+        var unsortedAdditions: [String] = []
+        var holdIndex: [String: String] = [:]
+        var count = 0
+    }
+
+    init(id: String) {
+        self.id = id
+        shards = (0..<Self.shardCount).map { _ in Shard() }
+        meta = Mutex(Meta())
+    }
+
+    /// One lock-protected slice of the SKU map.
+    final class Shard: Sendable {
+        let map = Mutex<[String: SKUState]>([:])
+        func withLock<R>(_ body: (inout [String: SKUState]) -> R) -> R { map.withLock { body(&$0) } }
+    }
+
+    private func shard(_ sku: String) -> Shard {
+        var h: UInt32 = 2_166_136_261
+        for b in sku.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return shards[Int(h % UInt32(Self.shardCount))]
+    }
+
+    /// The current state of `sku`, or nil when unknown.
+    public func sku(_ sku: String) -> SKUState? { shard(sku).withLock { $0[sku] } }
+
+    /// Locations and channels.
+    public var catalog: SellerCatalog { meta.withLock { $0.catalog } }
+
+    /// The sequence of the last event applied.
+    public var lastSequence: Int64 { meta.withLock { $0.lastSequence } }
+
+    /// When the last applied event was recorded.
+    public var lastRecordedAt: Date? { meta.withLock { $0.lastRecordedAt } }
+
+    /// Number of SKUs (active or not).
+    public var count: Int { meta.withLock { $0.count } }
+
+    /// The SKU a hold belongs to.
+    public func skuForReservation(_ id: String) -> String? { meta.withLock { $0.holdIndex[id] } }
+
+    /// SKU ids in ascending order strictly after `cursor`, at most `limit`.
+    public func skuIDs(after cursor: String?, limit: Int) -> [String] {
+        meta.withLock { m in
+            Self.sortPending(&m)
+            var start = 0
+            if let cursor {
+                var lo = 0
+                var hi = m.sortedSKUs.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if m.sortedSKUs[mid] <= cursor { lo = mid + 1 } else { hi = mid }
+                }
+                start = lo
+            }
+            return Array(m.sortedSKUs[start..<min(m.sortedSKUs.count, start + max(0, limit))])
+        }
+    }
+
+    /// Every SKU id in ascending order (a copy; cheap for the sizes Shelf holds per seller).
+    public func allSKUIDs() -> [String] {
+        meta.withLock { m in
+            Self.sortPending(&m)
+            return m.sortedSKUs
+        }
+    }
+
+    private static func sortPending(_ m: inout Meta) {
+        guard !m.unsortedAdditions.isEmpty else { return }
+        m.sortedSKUs.append(contentsOf: m.unsortedAdditions)
+        m.sortedSKUs.sort()
+        m.unsortedAdditions.removeAll()
+    }
+
+    /// Publishes committed state: new SKU values, the catalog if it changed, and the sequence reached. Called by the ledger only.
+    func publish(states: [SKUState], catalog: SellerCatalog?, events: [LedgerEvent]) {
+        var added: [String] = []
+        for state in states {
+            let isNew = shard(state.sku).withLock { dict in
+                let isNew = dict[state.sku] == nil
+                dict[state.sku] = state
+                return isNew
+            }
+            if isNew { added.append(state.sku) }
+        }
+        meta.withLock { m in
+            if let catalog { m.catalog = catalog }
+            if let last = events.last {
+                m.lastSequence = max(m.lastSequence, last.sequence)
+                m.lastRecordedAt = last.recordedAt
+            }
+            m.count += added.count
+            m.unsortedAdditions.append(contentsOf: added)
+            for e in events {
+                guard let hold = e.event.reservation else { continue }
+                if e.event.type == .reservationCreated {
+                    m.holdIndex[hold.id] = hold.sku
+                } else if e.event.type == .reservationReleased || e.event.type == .reservationExpired
+                    || e.event.type == .reservationCommitted
+                {
+                    m.holdIndex[hold.id] = nil
+                }
+            }
+        }
+    }
+
+    /// Loads a rebuilt state at start.
+    func load(states: [SKUState], catalog: SellerCatalog, lastSequence: Int64, lastRecordedAt: Date?) {
+        var buckets = Array(repeating: [String: SKUState](), count: Self.shardCount)
+        var ids: [String] = []
+        ids.reserveCapacity(states.count)
+        var holds: [String: String] = [:]
+        for state in states {
+            var h: UInt32 = 2_166_136_261
+            for b in state.sku.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+            buckets[Int(h % UInt32(Self.shardCount))][state.sku] = state
+            ids.append(state.sku)
+            for hold in state.holds { holds[hold.id] = state.sku }
+        }
+        for (i, bucket) in buckets.enumerated() { shards[i].withLock { $0 = bucket } }
+        ids.sort()
+        meta.withLock { m in
+            m = Meta(catalog: catalog, lastSequence: lastSequence, lastRecordedAt: lastRecordedAt, sortedSKUs: ids, holdIndex: holds)
+            m.count = ids.count
+        }
+    }
+
+    /// Every SKU state, in SKU order. For comparisons and full feeds.
+    public func allStates() -> [SKUState] { allSKUIDs().compactMap { sku($0) } }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import GRDB
+import ShelfCore
+
+/// Reads and writes the current-state tables (skus, stock, listings, holds, catalog entities): the projection of the event log
+/// the snapshot is rebuilt from.
+enum StateRows {
+    static let unit = "\u{1F}"
+    static let record = "\u{1E}"
+
+    static func pack(_ list: [String]) -> String { list.joined(separator: unit) }
+    static func unpack(_ text: String) -> [String] { text.isEmpty ? [] : text.components(separatedBy: unit) }
+    static func pack(_ map: [String: String]) -> String {
+        map.keys.sorted().map { "\($0)\(record)\(map[$0]!)" }.joined(separator: unit)
+    }
+    static func unpackMap(_ text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in unpack(text) {
+            let parts = pair.components(separatedBy: record)
+            if parts.count == 2 { out[parts[0]] = parts[1] }
+        }
+        return out
+    }
+
+    /// A stock row no longer matched what the writer expected, or a promise guard failed in SQL.
+    struct ConsistencyError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Writes the difference between `old` and `new` for one SKU. Stock rows are compare-and-set on their previous values
+    /// (a version check by value) and bump `version`; for promises the same statement also checks that availability stays ≥ 0.
+    static func write(_ db: Database, seller: String, old: SKUState?, new: SKUState, promise: Bool) throws {
+        let item = new.item
+        if old == nil || old!.item != item || old!.spikeMultiplier != new.spikeMultiplier {
+            let sql = """
+                INSERT INTO skus (seller, sku, productId, title, productTitle, description, brand, options, barcode, media, url, tags,
+                    collections, supplier, priceAmount, currency, compareAtAmount, saleAmount, saleStartsAt, saleEndsAt, weightGrams,
+                    active, spikeMultiplier, lastSequence, updatedAt)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                ON CONFLICT (seller, sku) DO UPDATE SET productId=excluded.productId, title=excluded.title,
+                    productTitle=excluded.productTitle, description=excluded.description, brand=excluded.brand, options=excluded.options,
+                    barcode=excluded.barcode, media=excluded.media, url=excluded.url, tags=excluded.tags, collections=excluded.collections,
+                    supplier=excluded.supplier, priceAmount=excluded.priceAmount, currency=excluded.currency,
+                    compareAtAmount=excluded.compareAtAmount, saleAmount=excluded.saleAmount, saleStartsAt=excluded.saleStartsAt,
+                    saleEndsAt=excluded.saleEndsAt, weightGrams=excluded.weightGrams, active=excluded.active,
+                    spikeMultiplier=excluded.spikeMultiplier, lastSequence=excluded.lastSequence, updatedAt=excluded.updatedAt
+                """
+            let args: [(any DatabaseValueConvertible)?] = [
+                seller, item.sku, item.productId, item.title, item.productTitle, item.description, item.brand, pack(item.options),
+                item.barcode, pack(item.mediaURLs), item.url, pack(item.tags), pack(item.collections), item.supplier, item.price.amount,
+                item.price.currency, item.compareAtPrice?.amount, item.sale?.price.amount, item.sale?.startsAt?.timeIntervalSince1970,
+                item.sale?.endsAt?.timeIntervalSince1970, item.weightGrams, item.active, new.spikeMultiplier, new.lastSequence,
+                new.updatedAt.timeIntervalSince1970,
+            ]
+            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(args))
+        } else {
+            try db.cachedStatement(sql: "UPDATE skus SET lastSequence = ?, updatedAt = ? WHERE seller = ? AND sku = ?")
+                .execute(arguments: [new.lastSequence, new.updatedAt.timeIntervalSince1970, seller, item.sku])
+        }
+        for stock in new.stock {
+            let level = stock.level
+            let previous = old?.stock.first { $0.location == stock.location }?.level
+            if let previous {
+                guard previous != level else { continue }
+                var sql = """
+                    UPDATE stock SET onHand = ?, committed = ?, reserved = ?, unavailable = ?, safetyStock = ?, incoming = ?, oversold = ?,
+                        version = version + 1
+                    WHERE seller = ? AND sku = ? AND location = ? AND onHand = ? AND committed = ? AND reserved = ? AND unavailable = ?
+                        AND safetyStock = ? AND incoming = ? AND oversold = ?
+                    """
+                var args: [any DatabaseValueConvertible] = [
+                    level.onHand, level.committed, level.reserved, level.unavailable, level.safetyStock, level.incoming, level.oversold,
+                    seller, item.sku, stock.location, previous.onHand, previous.committed, previous.reserved, previous.unavailable,
+                    previous.safetyStock, previous.incoming, previous.oversold,
+                ]
+                if promise {
+                    sql += " AND onHand - committed - ? - unavailable - safetyStock * ? >= 0"
+                    args += [level.reserved, new.spikeMultiplier]
+                }
+                try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(args))
+                guard db.changesCount == 1 else {
+                    throw ConsistencyError(description: "stock row \(seller)/\(item.sku)/\(stock.location) changed under the writer")
+                }
+            } else {
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO stock (seller, sku, location, onHand, committed, reserved, unavailable, safetyStock, incoming,
+                            oversold, version) VALUES (?,?,?,?,?,?,?,?,?,?,1)
+                        """
+                ).execute(arguments: [
+                    seller, item.sku, stock.location, level.onHand, level.committed, level.reserved, level.unavailable, level.safetyStock,
+                    level.incoming, level.oversold,
+                ])
+            }
+        }
+        for listing in new.listings where old?.listing(on: listing.channel) != listing {
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO listings (seller, sku, channel, externalId, listed, buffer, priceAmount, priceCurrency)
+                    VALUES (?,?,?,?,?,?,?,?)
+                    """
+            ).execute(arguments: [
+                seller, item.sku, listing.channel, listing.externalId, listing.listed, listing.buffer, listing.price?.amount,
+                listing.price?.currency,
+            ])
+        }
+        let oldHolds = Set(old?.holds.map(\.id) ?? [])
+        let newHolds = Set(new.holds.map(\.id))
+        for hold in new.holds where !oldHolds.contains(hold.id) {
+            try db.cachedStatement(sql: "INSERT INTO holds (seller, id, sku, location, qty, expiresAt) VALUES (?,?,?,?,?,?)")
+                .execute(arguments: [seller, hold.id, hold.sku, hold.location, hold.qty, hold.expiresAt.timeIntervalSince1970])
+        }
+        for id in oldHolds.subtracting(newHolds) {
+            try db.cachedStatement(sql: "DELETE FROM holds WHERE seller = ? AND id = ?").execute(arguments: [seller, id])
+        }
+    }
+
+    /// Writes the locations and channels that differ.
+    static func write(_ db: Database, seller: String, old: SellerCatalog, new: SellerCatalog) throws {
+        let encoder = ShelfJSON.encoder()
+        for location in new.locations where !old.locations.contains(location) {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'location', ?, ?)",
+                arguments: [seller, location.id, String(decoding: try encoder.encode(location), as: UTF8.self)]
+            )
+        }
+        for channel in new.channels where !old.channels.contains(channel) {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'channel', ?, ?)",
+                arguments: [seller, channel.id, String(decoding: try encoder.encode(channel), as: UTF8.self)]
+            )
+        }
+    }
+
+    /// Reads every SKU of `seller` from the state tables.
+    static func readStates(_ db: Database, seller: String) throws -> [SKUState] {
+        var states: [String: SKUState] = [:]
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT sku, productId, title, productTitle, description, brand, options, barcode, media, url, tags, collections, supplier,
+                    priceAmount, currency, compareAtAmount, saleAmount, saleStartsAt, saleEndsAt, weightGrams, active, spikeMultiplier,
+                    lastSequence, updatedAt FROM skus WHERE seller = ?
+                """,
+            arguments: [seller]
+        )
+        while let row = try rows.next() {
+            let currency: String = row[14]
+            let saleAmount: Int64? = row[16]
+            let sale = saleAmount.map {
+                SalePrice(
+                    price: Money(amount: $0, currency: currency),
+                    startsAt: (row[17] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    endsAt: (row[18] as Double?).map(Date.init(timeIntervalSince1970:))
+                )
+            }
+            let item = CatalogItem(
+                sku: row[0], productId: row[1], title: row[2], productTitle: row[3], description: row[4], brand: row[5],
+                options: unpackMap(row[6]), barcode: row[7], mediaURLs: unpack(row[8]), url: row[9], tags: unpack(row[10]),
+                collections: unpack(row[11]), supplier: row[12], price: Money(amount: row[13], currency: currency),
+                compareAtPrice: (row[15] as Int64?).map { Money(amount: $0, currency: currency) }, sale: sale, weightGrams: row[19],
+                active: row[20]
+            )
+            states[item.sku] = SKUState(
+                item: item, spikeMultiplier: row[21], lastSequence: row[22], updatedAt: Date(timeIntervalSince1970: row[23])
+            )
+        }
+        let stock = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT sku, location, onHand, committed, reserved, unavailable, safetyStock, incoming, oversold FROM stock
+                WHERE seller = ? ORDER BY sku, location
+                """,
+            arguments: [seller]
+        )
+        while let row = try stock.next() {
+            let sku: String = row[0]
+            let level = StockLevel(
+                onHand: row[2], committed: row[3], reserved: row[4], unavailable: row[5], safetyStock: row[6], incoming: row[7],
+                oversold: row[8]
+            )
+            states[sku]?.stock.append(LocationStock(location: row[1], level: level))
+        }
+        let listings = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT sku, channel, externalId, listed, buffer, priceAmount, priceCurrency FROM listings
+                WHERE seller = ? ORDER BY sku, channel
+                """,
+            arguments: [seller]
+        )
+        while let row = try listings.next() {
+            let sku: String = row[0]
+            let amount: Int64? = row[5]
+            let currency: String? = row[6]
+            var price: Money?
+            if let amount, let currency { price = Money(amount: amount, currency: currency) }
+            states[sku]?.listings.append(Listing(channel: row[1], externalId: row[2], listed: row[3], buffer: row[4], price: price))
+        }
+        let holds = try Row.fetchCursor(
+            db, sql: "SELECT id, sku, location, qty, expiresAt FROM holds WHERE seller = ? ORDER BY sku, id", arguments: [seller]
+        )
+        while let row = try holds.next() {
+            let hold = Reservation(
+                id: row[0], sku: row[1], location: row[2], qty: row[3], expiresAt: Date(timeIntervalSince1970: row[4])
+            )
+            states[hold.sku]?.holds.append(hold)
+        }
+        return Array(states.values)
+    }
+
+    /// Reads the seller's locations and channels.
+    static func readCatalog(_ db: Database, seller: String) throws -> SellerCatalog {
+        let decoder = ShelfJSON.decoder()
+        var catalog = SellerCatalog()
+        for row in try Row.fetchAll(db, sql: "SELECT kind, body FROM catalog_entities WHERE seller = ?", arguments: [seller]) {
+            let kind: String = row[0]
+            let body = Data((row[1] as String).utf8)
+            if kind == "location" {
+                catalog.apply(ShelfEvent(type: .locationUpserted, locationInfo: try decoder.decode(Location.self, from: body), occurredAt: .now))
+            } else if kind == "channel" {
+                catalog.apply(ShelfEvent(type: .channelUpserted, channelInfo: try decoder.decode(Channel.self, from: body), occurredAt: .now))
+            }
+        }
+        return catalog
+    }
+}

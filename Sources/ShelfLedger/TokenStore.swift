@@ -1,0 +1,130 @@
+import Crypto
+import Foundation
+import GRDB
+import ShelfCore
+import Synchronization
+
+/// What a bearer token may do.
+public enum Scope: String, Codable, Sendable, CaseIterable {
+    case read
+    case ingest
+    case admin
+}
+
+/// A token's record (never its secret): who it belongs to, what it may do, until when.
+public struct TokenInfo: Codable, Hashable, Sendable {
+    public var id: String
+    public var seller: String
+    public var scopes: [Scope]
+    public var label: String?
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var revokedAt: Date?
+
+    /// True when the token is usable at `instant`.
+    public func isValid(at instant: Date) -> Bool {
+        revokedAt == nil && (expiresAt.map { instant < $0 } ?? true)
+    }
+
+    /// True when the token carries `scope` (admin carries every scope).
+    public func allows(_ scope: Scope) -> Bool { scopes.contains(scope) || scopes.contains(.admin) }
+}
+
+/// Issues, checks and revokes bearer tokens. Tokens are stored as SHA-256 digests; checks are answered from memory and fall back
+/// to one indexed read for a token created by another process (`shelf token create` while the server runs).
+public final class TokenStore: Sendable {
+    let database: LedgerDatabase
+    let clock: any WallClock
+    private let cache = Mutex<[String: TokenInfo]>([:])
+
+    public init(database: LedgerDatabase, clock: any WallClock) {
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Creates a token; returns its record and the secret (shown once).
+    public func create(seller: String, scopes: [Scope], ttl: TimeInterval?, label: String? = nil) throws -> (TokenInfo, String) {
+        var random = SystemRandomNumberGenerator()
+        let id = (0..<6).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+        let secretBytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let secret = Data(secretBytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let token = "shelf_\(id)_\(secret)"
+        let now = clock.now()
+        let info = TokenInfo(
+            id: id, seller: seller, scopes: Scope.allCases.filter(scopes.contains), label: label, createdAt: now,
+            expiresAt: ttl.map { now.addingTimeInterval($0) }, revokedAt: nil
+        )
+        try database.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO tokens (id, seller, hash, scopes, label, createdAt, expiresAt) VALUES (?,?,?,?,?,?,?)",
+                arguments: [
+                    id, seller, Self.digest(token), info.scopes.map(\.rawValue).joined(separator: ","), label, now.timeIntervalSince1970,
+                    info.expiresAt?.timeIntervalSince1970,
+                ]
+            )
+        }
+        return (info, token)
+    }
+
+    /// The token's record if it is known, unrevoked and unexpired now.
+    public func authenticate(_ token: String) -> TokenInfo? {
+        guard token.hasPrefix("shelf_"), token.utf8.count < 200 else { return nil }
+        let hash = Self.digest(token)
+        let info: TokenInfo?
+        if let cached = cache.withLock({ $0[hash] }) {
+            info = cached
+        } else {
+            info = try? database.pool.read { db in try Self.fetch(db, hash: hash) }
+            if let info { cache.withLock { $0[hash] = info } }
+        }
+        guard let info, info.isValid(at: clock.now()) else { return nil }
+        return info
+    }
+
+    /// Every token of `seller` (records only).
+    public func list(seller: String) throws -> [TokenInfo] {
+        try database.pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, seller, scopes, label, createdAt, expiresAt, revokedAt FROM tokens WHERE seller = ? ORDER BY createdAt, id",
+                arguments: [seller]
+            ).map(Self.info)
+        }
+    }
+
+    /// Revokes the token at once; false when `seller` has no such token.
+    public func revoke(id: String, seller: String) throws -> Bool {
+        let now = clock.now()
+        let changed = try database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE tokens SET revokedAt = COALESCE(revokedAt, ?) WHERE id = ? AND seller = ?",
+                arguments: [now.timeIntervalSince1970, id, seller]
+            )
+            return db.changesCount > 0
+        }
+        if changed {
+            cache.withLock { cache in
+                for (hash, info) in cache where info.id == id { cache[hash]?.revokedAt = now }
+            }
+        }
+        return changed
+    }
+
+    static func fetch(_ db: Database, hash: String) throws -> TokenInfo? {
+        try Row.fetchOne(
+            db, sql: "SELECT id, seller, scopes, label, createdAt, expiresAt, revokedAt FROM tokens WHERE hash = ?", arguments: [hash]
+        ).map(info)
+    }
+
+    static func info(_ row: Row) -> TokenInfo {
+        TokenInfo(
+            id: row[0], seller: row[1], scopes: (row[2] as String).split(separator: ",").compactMap { Scope(rawValue: String($0)) },
+            label: row[3], createdAt: Date(timeIntervalSince1970: row[4]), expiresAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)),
+            revokedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:))
+        )
+    }
+
+    static func digest(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -74,3 +74,15 @@ extension Ledger {
         }
     }
 }
+
+extension Ledger {
+    /// The last sequence recorded strictly before `instant` (0 if none).
+    public func sequence(seller: String, before instant: Date) throws -> Int64 {
+        try database.pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE seller = ? AND recordedAt < ?",
+                arguments: [seller, instant.timeIntervalSince1970]
+            ) ?? 0
+        }
+    }
+}

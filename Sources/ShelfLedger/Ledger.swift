@@ -166,7 +166,7 @@ public final class Ledger: Sendable {
             for (seller, change) in changes.sorted(by: { $0.key < $1.key }) {
                 guard let sellerSnapshot = snapshot.seller(seller) else { continue }
                 sellerSnapshot.publish(states: Array(change.states.values), catalog: change.catalog, events: change.events)
-                snapshot.bus.publish(change.events)
+                snapshot.notify(change.events)
             }
             return results
         } catch {

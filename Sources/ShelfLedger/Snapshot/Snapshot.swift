@@ -8,6 +8,17 @@ public final class Snapshot: Sendable {
     private let ready = Atomic<Bool>(false)
     /// Committed events, broadcast to the propagator, the stream and the rules engine.
     public let bus = EventBus()
+    private let observers = Mutex<[@Sendable ([LedgerEvent]) -> Void]>([])
+
+    /// Registers a cheap, non-blocking function called synchronously with each committed batch, right after the snapshot has it
+    /// (sales velocity, channel pulses). Anything slow belongs on `bus`.
+    public func observe(_ observer: @escaping @Sendable ([LedgerEvent]) -> Void) { observers.withLock { $0.append(observer) } }
+
+    func notify(_ events: [LedgerEvent]) {
+        guard !events.isEmpty else { return }
+        for o in observers.withLock({ $0 }) { o(events) }
+        bus.publish(events)
+    }
 
     public init() { sellers = Mutex([:]) }
 

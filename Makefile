@@ -1,0 +1,55 @@
+# Shelf — two commands for a newcomer: `make run` and `make test`.
+SHELL := /bin/bash
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata
+PY_PACKAGES := jsonschema schemathesis mcp
+DATA_DIR ?= ./data
+DB ?= $(DATA_DIR)/shelf.sqlite
+PORT ?= 8080
+SWIFT_BUILD_FLAGS ?=
+BIN := .build/debug
+
+.PHONY: run test deps py-deps build build-release bench clean sim
+
+## Install missing system packages (apt-get only when something is missing).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+## Python tools used by the contract and protocol tests (schemathesis, jsonschema, mcp).
+py-deps:
+	@python3 -c "import jsonschema, schemathesis, mcp" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES)
+
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS)
+
+build-release: deps
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+
+## Build, then start Shelf on 127.0.0.1:$(PORT) with the embedded SQLite default and the demo fixtures.
+run: build
+	@mkdir -p $(DATA_DIR)
+	@token=$$($(BIN)/shelf token create --database $(DB) --seller demo --scopes read --ttl 7d --label "make run"); \
+	admin=$$($(BIN)/shelf token create --database $(DB) --seller demo --scopes read,ingest,admin --ttl 7d --label "make run admin"); \
+	echo ""; \
+	echo "  Shelf:        http://127.0.0.1:$(PORT)"; \
+	echo "  Read token:   $$token"; \
+	echo "  Admin token:  $$admin"; \
+	echo "  Try:          curl -H 'Authorization: Bearer $$token' 'http://127.0.0.1:$(PORT)/v1/offers/TEE-RED-M?qty=2&country=US&postalCode=10001'"; \
+	echo ""
+	exec $(BIN)/shelf serve --host 127.0.0.1 --port $(PORT) --database $(DB) --fixtures fixtures/demo
+
+## Run every test: Swift unit and end-to-end suites, then the Python contract/protocol checks against a live server.
+test: deps py-deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	bash scripts/contract-tests.sh
+
+bench: deps
+	bash Benchmarks/run-all.sh
+
+clean:
+	rm -rf .build $(DATA_DIR)

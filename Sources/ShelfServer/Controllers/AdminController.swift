@@ -1,0 +1,438 @@
+import Foundation
+import Hummingbird
+import ShelfCore
+import ShelfLedger
+
+/// Seller admin (scope `admin`): catalog upsert/delete and bulk import, locations, listings, tokens, connections, audit trail.
+struct AdminController: Sendable {
+    let env: ShelfEnvironment
+    /// Most SKUs in one `POST /v1/skus:import` (one transaction).
+    static let maxImport = 500
+
+    func register(on router: Router<ShelfRequestContext>) {
+        router.put("/v1/skus/:sku", use: upsertSKU)
+        router.delete("/v1/skus/:sku", use: deleteSKU)
+        router.post("/v1/skus:import", use: importSKUs)
+        router.put("/v1/skus/:sku/listings/:channel", use: upsertListing)
+        router.get("/v1/locations", use: listLocations)
+        router.put("/v1/locations/:id", use: upsertLocation)
+        router.post("/v1/tokens", use: createToken)
+        router.get("/v1/tokens", use: listTokens)
+        router.delete("/v1/tokens/:id", use: revokeToken)
+        router.get("/v1/connections", use: listConnections)
+        router.get("/v1/connections/:id", use: getConnection)
+        router.put("/v1/connections/:id", use: putConnection)
+        router.delete("/v1/connections/:id", use: deleteConnection)
+        router.get("/v1/audit", use: audit)
+    }
+
+    func admin(_ request: Request) throws -> (TokenInfo, SellerSnapshot) {
+        let token = try request.authenticate(env.tokens, scope: .admin)
+        guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
+        return (token, seller)
+    }
+
+    func record(_ commands: [Command], request: Request, status: HTTPResponse.Status = .ok) async throws -> Response {
+        var sequences: [Int64] = []
+        for result in await env.ledger.submit(commands) {
+            switch result {
+            case .success(let outcome): sequences.append(outcome.sequence)
+            case .failure(let error): throw Problem.from(error)
+            }
+        }
+        return try JSONResponder.respond(Recorded(status: "accepted", sequences: sequences), to: request, status: status, etag: false)
+    }
+
+    struct Recorded: Encodable {
+        var status: String
+        var sequences: [Int64]
+    }
+
+    // MARK: SKUs
+
+    /// A SKU as the admin API takes it.
+    struct SKUBody: Decodable {
+        var sku: String?
+        var productId: String
+        var title: String
+        var productTitle: String?
+        var description: String?
+        var brand: String?
+        var options: [String: String]?
+        var barcode: String?
+        var mediaURLs: [String]?
+        var url: String?
+        var tags: [String]?
+        var collections: [String]?
+        var supplier: String?
+        var price: Money
+        var compareAtPrice: Money?
+        var sale: SalePrice?
+        var weightGrams: Int?
+        var levels: [LevelBody]?
+        var listings: [ListingBody]?
+    }
+
+    struct LevelBody: Decodable {
+        var location: String
+        var onHand: Int
+        var unavailable: Int?
+        var safetyStock: Int?
+        var incoming: Int?
+    }
+
+    struct ListingBody: Decodable {
+        var channel: String?
+        var externalId: String?
+        var listed: Bool?
+        var buffer: Int?
+        var price: Money?
+    }
+
+    static let listingShape: StrictJSON.Shape = .object([
+        "channel": .any, "externalId": .any, "listed": .any, "buffer": .any, "price": StrictJSON.money,
+    ])
+    static let skuShape: StrictJSON.Shape = .object([
+        "sku": .any, "productId": .any, "title": .any, "productTitle": .any, "description": .any, "brand": .any, "options": .any,
+        "barcode": .any, "mediaURLs": .any, "url": .any, "tags": .any, "collections": .any, "supplier": .any, "price": StrictJSON.money,
+        "compareAtPrice": StrictJSON.money, "sale": .object(["price": StrictJSON.money, "startsAt": .any, "endsAt": .any]),
+        "weightGrams": .any,
+        "levels": .array(.object(["location": .any, "onHand": .any, "unavailable": .any, "safetyStock": .any, "incoming": .any])),
+        "listings": .array(listingShape),
+    ])
+
+    func draft(_ body: SKUBody, sku: String, seller: SellerSnapshot, field prefix: String = "") throws -> ShelfEvent {
+        func fail(_ field: String, _ reason: String) -> Problem { Problem(.validation, detail: "\(prefix)\(field) \(reason)", field: prefix + field) }
+        guard Validation.isIdentifier(sku) else { throw fail("sku", "must be 1–128 printable characters without spaces or slashes") }
+        if let given = body.sku, given != sku { throw fail("sku", "does not match the path") }
+        guard !body.productId.isEmpty, body.productId.count <= 128 else { throw fail("productId", "must be 1–128 characters") }
+        guard !body.title.isEmpty, body.title.count <= 500 else { throw fail("title", "must be 1–500 characters") }
+        for (name, money) in [("price", body.price), ("compareAtPrice", body.compareAtPrice), ("sale.price", body.sale?.price)] {
+            guard let money else { continue }
+            guard money.amount >= 0 else { throw fail("\(name).amount", "must not be negative") }
+            guard Money.isCurrencyCode(money.currency) else { throw fail("\(name).currency", "must be an ISO 4217 code") }
+            guard money.currency == body.price.currency else { throw fail("\(name).currency", "must match price.currency") }
+        }
+        if let sale = body.sale, let s = sale.startsAt, let e = sale.endsAt, e <= s { throw fail("sale.endsAt", "must be after startsAt") }
+        var levels: [LocationStock] = []
+        for (i, level) in (body.levels ?? []).enumerated() {
+            guard seller.catalog.location(level.location) != nil else { throw fail("levels[\(i)].location", "is not a known location") }
+            for (name, v) in [("onHand", level.onHand), ("unavailable", level.unavailable ?? 0), ("safetyStock", level.safetyStock ?? 0),
+                              ("incoming", level.incoming ?? 0)] where !(0...1_000_000_000).contains(v) {
+                throw fail("levels[\(i)].\(name)", "must be from 0 to 1000000000")
+            }
+            levels.append(LocationStock(location: level.location, level: StockLevel(
+                onHand: level.onHand, unavailable: level.unavailable ?? 0, safetyStock: level.safetyStock ?? 0, incoming: level.incoming ?? 0)))
+        }
+        var listings: [Listing] = []
+        for (i, l) in (body.listings ?? []).enumerated() {
+            guard let channel = l.channel, seller.catalog.channels.contains(where: { $0.id == channel }) else {
+                throw fail("listings[\(i)].channel", "is not a known channel")
+            }
+            listings.append(try listing(l, channel: channel, sku: sku, existing: nil, field: "\(prefix)listings[\(i)]."))
+        }
+        let item = CatalogItem(
+            sku: sku, productId: body.productId, title: body.title, productTitle: body.productTitle, description: body.description ?? "",
+            brand: body.brand, options: body.options ?? [:], barcode: body.barcode, mediaURLs: body.mediaURLs ?? [], url: body.url,
+            tags: body.tags ?? [], collections: body.collections ?? [], supplier: body.supplier, price: body.price,
+            compareAtPrice: body.compareAtPrice, sale: body.sale, weightGrams: body.weightGrams, active: true
+        )
+        return ShelfEvent(type: .skuUpserted, sku: sku, item: item, levels: levels.isEmpty ? nil : levels,
+                          listings: listings.isEmpty ? nil : listings, occurredAt: env.clock.now())
+    }
+
+    func listing(_ l: ListingBody, channel: String, sku: String, existing: Listing?, field: String) throws -> Listing {
+        if let buffer = l.buffer, !(0...1_000_000).contains(buffer) {
+            throw Problem(.validation, detail: "\(field)buffer must be from 0 to 1000000", field: "\(field)buffer")
+        }
+        if let price = l.price, price.amount < 0 || !Money.isCurrencyCode(price.currency) {
+            throw Problem(.validation, detail: "\(field)price must be a non-negative amount in an ISO 4217 currency", field: "\(field)price")
+        }
+        if let id = l.externalId, id.isEmpty || id.count > 128 {
+            throw Problem(.validation, detail: "\(field)externalId must be 1–128 characters", field: "\(field)externalId")
+        }
+        return Listing(
+            channel: channel, externalId: l.externalId ?? existing?.externalId ?? sku, listed: l.listed ?? existing?.listed ?? true,
+            buffer: l.buffer ?? existing?.buffer ?? 0, price: l.price ?? existing?.price
+        )
+    }
+
+    @Sendable func upsertSKU(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, seller) = try admin(request)
+        let sku = try context.parameters.require("sku")
+        let body = try StrictJSON.decode(SKUBody.self, from: try await request.jsonBody(limit: env.configuration.maxBodyBytes), shape: Self.skuShape)
+        let draft = try draft(body, sku: sku, seller: seller)
+        return try await record([Command(seller: token.seller, source: "admin", draft: draft)], request: request)
+    }
+
+    @Sendable func deleteSKU(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, seller) = try admin(request)
+        let sku = try context.parameters.require("sku")
+        guard seller.sku(sku)?.item.active == true else { throw Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku") }
+        return try await record(
+            [Command(seller: token.seller, source: "admin", draft: ShelfEvent(type: .skuDeleted, sku: sku, occurredAt: env.clock.now()))],
+            request: request
+        )
+    }
+
+    struct ImportBody: Decodable {
+        var items: [SKUBody]
+    }
+
+    @Sendable func importSKUs(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, seller) = try admin(request)
+        let body = try StrictJSON.decode(
+            ImportBody.self, from: try await request.jsonBody(limit: 16 << 20), shape: .object(["items": .array(Self.skuShape)])
+        )
+        guard body.items.count <= Self.maxImport else {
+            throw Problem(.payloadTooLarge, detail: "at most \(Self.maxImport) items per import, got \(body.items.count)", field: "items")
+        }
+        guard !body.items.isEmpty else { throw Problem(.validation, detail: "items must not be empty", field: "items") }
+        var seen = Set<String>()
+        let commands = try body.items.enumerated().map { i, item -> Command in
+            guard let sku = item.sku else { throw Problem(.validation, detail: "items[\(i)].sku is required", field: "items[\(i)].sku") }
+            guard seen.insert(sku).inserted else { throw Problem(.validation, detail: "items[\(i)].sku repeats \(sku)", field: "items[\(i)].sku") }
+            return Command(seller: token.seller, source: "admin", draft: try draft(item, sku: sku, seller: seller, field: "items[\(i)]."))
+        }
+        return try await record(commands, request: request)
+    }
+
+    @Sendable func upsertListing(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, seller) = try admin(request)
+        let sku = try context.parameters.require("sku")
+        let channel = try context.parameters.require("channel")
+        guard let state = seller.sku(sku), state.item.active else { throw Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku") }
+        guard seller.catalog.channels.contains(where: { $0.id == channel }) else {
+            throw Problem(.notFound, detail: "unknown channel \(channel)", field: "channel")
+        }
+        let body = try StrictJSON.decode(ListingBody.self, from: try await request.jsonBody(limit: 64 << 10), shape: Self.listingShape)
+        if let given = body.channel, given != channel { throw Problem(.validation, detail: "channel does not match the path", field: "channel") }
+        let listing = try listing(body, channel: channel, sku: sku, existing: state.listing(on: channel), field: "")
+        return try await record(
+            [Command(seller: token.seller, source: "admin", draft: ShelfEvent(type: .listingUpserted, sku: sku, channel: channel, listing: listing,
+                                                                              occurredAt: env.clock.now()))],
+            request: request
+        )
+    }
+
+    // MARK: Locations
+
+    @Sendable func listLocations(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try request.authenticate(env.tokens, scope: .read)
+        return try JSONResponder.respond(["locations": env.snapshot.seller(token.seller)?.catalog.locations ?? []], to: request)
+    }
+
+    static let locationShape: StrictJSON.Shape = .object([
+        "id": .any, "name": .any, "aliases": .any, "timeZone": .any, "cutoff": .any, "handlingDays": .any, "holidays": .any,
+        "country": .any, "postalCode": .any, "priority": .any,
+        "services": .array(.object(["carrier": .any, "service": .any, "transit": .any])),
+    ])
+
+    @Sendable func upsertLocation(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, _) = try admin(request)
+        let id = try context.parameters.require("id")
+        guard Validation.isIdentifier(id) else { throw Problem(.validation, detail: "id must be 1–128 printable characters", field: "id") }
+        let location = try StrictJSON.decode(Location.self, from: try await request.jsonBody(limit: 256 << 10), shape: Self.locationShape)
+        guard location.id == id else { throw Problem(.validation, detail: "id does not match the path", field: "id") }
+        guard TimeZone(identifier: location.timeZone) != nil else {
+            throw Problem(.validation, detail: "timeZone must be an IANA zone such as America/New_York", field: "timeZone")
+        }
+        let cut = location.cutoff.split(separator: ":").compactMap { Int($0) }
+        guard location.cutoff.count == 5, cut.count == 2, (0...23).contains(cut[0]), (0...59).contains(cut[1]) else {
+            throw Problem(.validation, detail: "cutoff must be HH:MM", field: "cutoff")
+        }
+        guard (0...30).contains(location.handlingDays) else { throw Problem(.validation, detail: "handlingDays must be 0–30", field: "handlingDays") }
+        for (i, s) in location.services.enumerated() {
+            for (zone, t) in s.transit where t.min < 0 || t.max < t.min || t.max > 60 {
+                throw Problem(.validation, detail: "transit \(zone) needs 0 ≤ min ≤ max ≤ 60", field: "services[\(i)].transit.\(zone)")
+            }
+        }
+        return try await record(
+            [Command(seller: token.seller, source: "admin", draft: ShelfEvent(type: .locationUpserted, locationInfo: location,
+                                                                              occurredAt: env.clock.now()))],
+            request: request
+        )
+    }
+
+    // MARK: Tokens
+
+    struct TokenBody: Decodable {
+        var scopes: [String]
+        var ttlSeconds: Int?
+        var label: String?
+    }
+
+    struct CreatedToken: Encodable {
+        var token: String
+        var info: TokenInfo
+    }
+
+    @Sendable func createToken(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, _) = try admin(request)
+        let body = try StrictJSON.decode(TokenBody.self, from: try await request.jsonBody(limit: 16 << 10),
+                                         shape: .object(["scopes": .any, "ttlSeconds": .any, "label": .any]))
+        var scopes: [Scope] = []
+        for (i, s) in body.scopes.enumerated() {
+            guard let scope = Scope(rawValue: s) else {
+                throw Problem(.validation, detail: "scopes[\(i)] must be read, ingest or admin", field: "scopes[\(i)]")
+            }
+            scopes.append(scope)
+        }
+        guard !scopes.isEmpty else { throw Problem(.validation, detail: "scopes must not be empty", field: "scopes") }
+        if let ttl = body.ttlSeconds, !(60...31_536_000).contains(ttl) {
+            throw Problem(.validation, detail: "ttlSeconds must be from 60 to 31536000", field: "ttlSeconds")
+        }
+        if let label = body.label, label.count > 200 { throw Problem(.validation, detail: "label is at most 200 characters", field: "label") }
+        let (info, secret) = try env.tokens.create(seller: token.seller, scopes: scopes, ttl: body.ttlSeconds.map(TimeInterval.init),
+                                                   label: body.label)
+        return try JSONResponder.respond(CreatedToken(token: secret, info: info), to: request, status: .created, etag: false)
+    }
+
+    @Sendable func listTokens(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, _) = try admin(request)
+        return try JSONResponder.respond(["tokens": try env.tokens.list(seller: token.seller)], to: request, etag: false)
+    }
+
+    @Sendable func revokeToken(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, _) = try admin(request)
+        let id = try context.parameters.require("id")
+        guard try env.tokens.revoke(id: id, seller: token.seller) else { throw Problem(.notFound, detail: "unknown token \(id)", field: "id") }
+        return Response(status: .noContent)
+    }
+
+    // MARK: Connections
+
+    /// A connection on the wire; secrets are never returned.
+    struct ConnectionView: Encodable {
+        var id: String
+        var channel: String
+        var kind: String
+        var baseURL: String
+        var pollIntervalSeconds: Int
+        var pushEnabled: Bool
+        var channelLocationId: String?
+        var credentialKeys: [String]
+        var lastHeardAt: Date?
+        var lastPushedAt: Date?
+        var source: String?
+
+        init(_ c: ConnectionFixture, pulse: ChannelPulse?) {
+            id = c.id
+            channel = c.channel
+            kind = c.kind
+            baseURL = c.baseURL
+            pollIntervalSeconds = c.pollIntervalSeconds
+            pushEnabled = c.pushEnabled
+            channelLocationId = c.channelLocationId
+            credentialKeys = c.credentials.keys.sorted()
+            lastHeardAt = pulse?.lastHeardAt
+            lastPushedAt = pulse?.lastPushedAt
+            source = pulse?.source
+        }
+    }
+
+    struct ConnectionBody: Decodable {
+        var id: String?
+        var channel: String
+        var kind: String
+        var baseURL: String
+        var credentials: [String: String]?
+        var webhookSecret: String
+        var pollIntervalSeconds: Int?
+        var pushEnabled: Bool?
+        var channelLocationId: String?
+    }
+
+    static let connectionKinds: Set<String> = ["shopify", "amazon", "ebay", "walmart", "etsy", "tiktok", "woocommerce", "generic"]
+
+    @Sendable func listConnections(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, _) = try admin(request)
+        let pulses = env.pulses.pulses(seller: token.seller)
+        let views = try env.ledger.connections(seller: token.seller).map { c in ConnectionView(c, pulse: pulses.first { $0.connection == c.id }) }
+        return try JSONResponder.respond(["connections": views], to: request)
+    }
+
+    @Sendable func getConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, _) = try admin(request)
+        let id = try context.parameters.require("id")
+        guard let c = try env.ledger.connections(seller: token.seller).first(where: { $0.id == id }) else {
+            throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
+        }
+        return try JSONResponder.respond(ConnectionView(c, pulse: env.pulses.pulses(seller: token.seller).first { $0.connection == id }),
+                                         to: request)
+    }
+
+    @Sendable func putConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, seller) = try admin(request)
+        let id = try context.parameters.require("id")
+        guard Validation.isIdentifier(id) else { throw Problem(.validation, detail: "id must be 1–128 printable characters", field: "id") }
+        let body = try StrictJSON.decode(ConnectionBody.self, from: try await request.jsonBody(limit: 64 << 10), shape: .object([
+            "id": .any, "channel": .any, "kind": .any, "baseURL": .any, "credentials": .any, "webhookSecret": .any,
+            "pollIntervalSeconds": .any, "pushEnabled": .any, "channelLocationId": .any,
+        ]))
+        if let given = body.id, given != id { throw Problem(.validation, detail: "id does not match the path", field: "id") }
+        guard seller.catalog.channels.contains(where: { $0.id == body.channel }) else {
+            throw Problem(.validation, detail: "unknown channel \(body.channel)", field: "channel")
+        }
+        guard Self.connectionKinds.contains(body.kind) else {
+            throw Problem(.validation, detail: "kind must be one of \(Self.connectionKinds.sorted().joined(separator: ", "))", field: "kind")
+        }
+        guard let url = URL(string: body.baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw Problem(.validation, detail: "baseURL must be an http(s) URL", field: "baseURL")
+        }
+        guard body.webhookSecret.count >= 8, body.webhookSecret.count <= 256 else {
+            throw Problem(.validation, detail: "webhookSecret must be 8–256 characters", field: "webhookSecret")
+        }
+        let interval = body.pollIntervalSeconds ?? 60
+        guard (5...86_400).contains(interval) else {
+            throw Problem(.validation, detail: "pollIntervalSeconds must be from 5 to 86400", field: "pollIntervalSeconds")
+        }
+        let existed = try env.ledger.connections(seller: token.seller).contains { $0.id == id }
+        let connection = ConnectionFixture(
+            id: id, channel: body.channel, kind: body.kind, baseURL: body.baseURL, credentials: body.credentials ?? [:],
+            webhookSecret: body.webhookSecret, pollIntervalSeconds: interval, pushEnabled: body.pushEnabled ?? true,
+            channelLocationId: body.channelLocationId
+        )
+        try env.ledger.upsertConnection(connection, seller: token.seller)
+        env.pulses.register(seller: token.seller, connection: id, channel: body.channel)
+        return try JSONResponder.respond(ConnectionView(connection, pulse: nil), to: request, status: existed ? .ok : .created, etag: false)
+    }
+
+    @Sendable func deleteConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, _) = try admin(request)
+        let id = try context.parameters.require("id")
+        guard try env.ledger.deleteConnection(id: id, seller: token.seller) else {
+            throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
+        }
+        env.pulses.remove(seller: token.seller, connection: id)
+        return Response(status: .noContent)
+    }
+
+    // MARK: Audit
+
+    struct AuditView: Encodable {
+        var events: [LedgerEvent]
+        var nextCursor: String?
+    }
+
+    @Sendable func audit(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, _) = try admin(request)
+        let limit = try request.intParameter("limit", default: 100, range: 1...1000)
+        let sku = request.uri.queryParameters.get("sku")
+        var after: Int64 = 0
+        if let cursor = request.uri.queryParameters.get("cursor") {
+            guard let n = Int64(cursor), n >= 0 else { throw Problem(.validation, detail: "cursor must be a sequence number", field: "cursor") }
+            after = n
+        }
+        var events = try env.ledger.events(seller: token.seller, sku: sku, after: after, limit: limit)
+        if let since = request.uri.queryParameters.get("since") {
+            guard let instant = Timestamp.parse(String(since)) else {
+                throw Problem(.validation, detail: "since must be an RFC 3339 instant", field: "since")
+            }
+            events = try env.ledger.events(seller: token.seller, sku: sku, after: max(after, try env.ledger.sequence(seller: token.seller, before: instant)),
+                                           limit: limit)
+        }
+        let next = events.count == limit ? events.last.map { String($0.sequence) } : nil
+        return try JSONResponder.respond(AuditView(events: events, nextCursor: next), to: request, etag: false)
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Hummingbird
+import ShelfLedger
+
+/// Operations endpoints without tenant data: liveness, readiness and the API contract.
+struct OpsController: Sendable {
+    let env: ShelfEnvironment
+
+    func register(on router: Router<ShelfRequestContext>) {
+        router.get("/healthz") { request, _ in
+            try JSONResponder.respond(["status": "ok"], to: request, etag: false)
+        }
+        router.get("/readyz") { request, _ -> Response in
+            guard env.snapshot.isReady else { throw Problem(.notReady, detail: "the snapshot is still being built") }
+            let sellers = env.snapshot.sellerIDs
+            let skus = sellers.reduce(0) { $0 + (env.snapshot.seller($1)?.count ?? 0) }
+            return try JSONResponder.respond(ReadyView(status: "ready", sellers: sellers.count, skus: skus), to: request, etag: false)
+        }
+        router.get("/openapi.yaml") { request, _ -> Response in
+            guard let data = OpenAPIDocument.data else { throw Problem(.notFound, detail: "the OpenAPI document is not bundled") }
+            return JSONResponder.bytes(data, contentType: "application/yaml", to: request)
+        }
+    }
+
+    struct ReadyView: Encodable {
+        var status: String
+        var sellers: Int
+        var skus: Int
+    }
+}
+
+/// The bundled `openapi/shelf.yaml`.
+enum OpenAPIDocument {
+    static let data: Data? = {
+        guard let url = Bundle.module.url(forResource: "shelf", withExtension: "yaml") else { return nil }
+        return try? Data(contentsOf: url)
+    }()
+}

@@ -1,0 +1,162 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ShelfCore
+import ShelfLedger
+
+/// An RFC 9457 problem details document with Shelf's stable `type` URIs and, for validation, the offending field.
+public struct Problem: Codable, Hashable, Sendable, Error {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String
+    public var field: String?
+    /// Extension members (e.g. `available` on insufficient stock).
+    public var available: Int?
+    public var requested: Int?
+    public var error: JSONValue?
+
+    public static let base = "https://shelf.dev/problems/"
+
+    public init(_ kind: Kind, detail: String, field: String? = nil) {
+        type = Self.base + kind.rawValue
+        title = kind.title
+        status = kind.status
+        self.detail = detail
+        self.field = field
+    }
+
+    /// The stable problem kinds.
+    public enum Kind: String, Sendable {
+        case unauthorized, forbidden, notFound = "not-found", validation, malformedJSON = "malformed-json"
+        case unsupportedMediaType = "unsupported-media-type", payloadTooLarge = "payload-too-large", conflict
+        case idempotencyConflict = "idempotency-conflict", insufficientStock = "insufficient-stock", notReady = "not-ready"
+        case methodNotAllowed = "method-not-allowed", notAcceptable = "not-acceptable", internalError = "internal", gone
+        case badGateway = "bad-gateway"
+
+        var status: Int {
+            switch self {
+            case .unauthorized: 401
+            case .forbidden: 403
+            case .notFound: 404
+            case .validation: 422
+            case .malformedJSON: 400
+            case .unsupportedMediaType: 415
+            case .payloadTooLarge: 413
+            case .conflict, .insufficientStock: 409
+            case .idempotencyConflict: 422
+            case .notReady: 503
+            case .methodNotAllowed: 405
+            case .notAcceptable: 406
+            case .internalError: 500
+            case .gone: 410
+            case .badGateway: 502
+            }
+        }
+
+        var title: String {
+            switch self {
+            case .unauthorized: "Missing or invalid bearer token"
+            case .forbidden: "The token lacks the required scope"
+            case .notFound: "Not found"
+            case .validation: "The request is not valid"
+            case .malformedJSON: "The body is not valid JSON"
+            case .unsupportedMediaType: "Unsupported content type"
+            case .payloadTooLarge: "Payload too large"
+            case .conflict: "Conflict"
+            case .idempotencyConflict: "Idempotency key reused with a different request"
+            case .insufficientStock: "Not enough stock"
+            case .notReady: "Not ready"
+            case .methodNotAllowed: "Method not allowed"
+            case .notAcceptable: "Not acceptable"
+            case .internalError: "Internal error"
+            case .gone: "Gone"
+            case .badGateway: "Upstream failure"
+            }
+        }
+    }
+
+    /// The problem for a ledger refusal or failure.
+    public static func from(_ error: LedgerError) -> Problem {
+        switch error {
+        case .refused(.unknownSKU(let sku)): return Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku")
+        case .refused(.unknownLocation(let id)): return Problem(.validation, detail: "unknown location \(id)", field: "location")
+        case .refused(.unknownReservation(let id)): return Problem(.notFound, detail: "unknown reservation \(id)", field: "id")
+        case .refused(.reservationExpired(let id)): return Problem(.gone, detail: "reservation \(id) has expired", field: "id")
+        case .refused(.insufficientStock(let sku, let available, let requested)):
+            var p = Problem(.insufficientStock, detail: "\(sku): \(requested) requested, \(available) available", field: "qty")
+            p.available = available
+            p.requested = requested
+            return p
+        case .refused(.invalid(let field, let reason)): return Problem(.validation, detail: "\(field) \(reason)", field: field)
+        case .idempotencyConflict(let key):
+            return Problem(.idempotencyConflict, detail: "Idempotency-Key \(key) was used for a different request", field: "Idempotency-Key")
+        case .unknownSeller(let id): return Problem(.notFound, detail: "unknown seller \(id)")
+        case .storage(let message): return Problem(.internalError, detail: "the ledger could not record the change: \(message)")
+        }
+    }
+
+    /// The response carrying this problem.
+    public func response(extraHeaders: HTTPFields = [:]) -> Response {
+        var headers = extraHeaders
+        headers[.contentType] = "application/problem+json"
+        let data = (try? ShelfJSON.encode(self)) ?? Data()
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// A small JSON value for problem extension members and dynamic bodies.
+public indirect enum JSONValue: Codable, Hashable, Sendable {
+    case null, bool(Bool), number(Double), int(Int64), string(String), array([JSONValue]), object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int64.self) { self = .int(i) }
+        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let d): try c.encode(d)
+        case .int(let i): try c.encode(i)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
+
+/// Turns every error escaping a route into problem details; unexpected errors are logged and answered with a 500 problem.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            return problem.response(extraHeaders: problem.status == 401 ? [.wwwAuthenticate: "Bearer realm=\"shelf\""] : [:])
+        } catch let error as HTTPError {
+            switch error.status {
+            case .notFound: return Problem(.notFound, detail: "no route for \(request.method) \(request.uri.path)").response()
+            case .contentTooLarge: return Problem(.payloadTooLarge, detail: "the body exceeds the limit").response()
+            case .methodNotAllowed: return Problem(.methodNotAllowed, detail: "\(request.method) is not allowed on \(request.uri.path)").response()
+            default:
+                var p = Problem(.validation, detail: error.body ?? error.status.reasonPhrase)
+                p.status = Int(error.status.code)
+                p.title = error.status.reasonPhrase
+                return p.response()
+            }
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(error)"])
+            return Problem(.internalError, detail: "unexpected error").response()
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ShelfCore
+import ShelfLedger
+
+extension Request {
+    /// The bearer token of the request, checked against `tokens` and `scope`; 401 with `WWW-Authenticate` or 403 otherwise.
+    func authenticate(_ tokens: TokenStore, scope: Scope) throws -> TokenInfo {
+        guard let header = headers[.authorization] else {
+            throw Problem(.unauthorized, detail: "send Authorization: Bearer <token>", field: "Authorization")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", let info = tokens.authenticate(String(parts[1]).trimmingCharacters(in: .whitespaces))
+        else {
+            throw Problem(.unauthorized, detail: "the bearer token is unknown, expired or revoked", field: "Authorization")
+        }
+        guard info.allows(scope) else {
+            throw Problem(.forbidden, detail: "this endpoint needs the \(scope.rawValue) scope", field: "Authorization")
+        }
+        return info
+    }
+
+    /// The whole body, at most `limit` bytes (413 problem beyond), after checking it is JSON.
+    func jsonBody(limit: Int) async throws -> ByteBuffer {
+        if let type = headers[.contentType] {
+            let media = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            guard media == "application/json" || media.hasSuffix("+json") else {
+                throw Problem(.unsupportedMediaType, detail: "send Content-Type: application/json, not \(type)", field: "Content-Type")
+            }
+        } else {
+            throw Problem(.unsupportedMediaType, detail: "send Content-Type: application/json", field: "Content-Type")
+        }
+        do {
+            return try await body.collect(upTo: limit)
+        } catch {
+            throw Problem(.payloadTooLarge, detail: "the body exceeds \(limit) bytes")
+        }
+    }
+
+    /// A query parameter as an integer within bounds, or a 422 problem naming it.
+    func intParameter(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = uri.queryParameters.get(name) else { return value }
+        guard let n = Int(text), range.contains(n) else {
+            throw Problem(.validation, detail: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)", field: name)
+        }
+        return n
+    }
+
+    /// A destination from `country` and `postalCode` query parameters.
+    func destination() throws -> Destination {
+        let country = uri.queryParameters.get("country") ?? "US"
+        guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            throw Problem(.validation, detail: "country must be an ISO 3166-1 alpha-2 code", field: "country")
+        }
+        let postal = uri.queryParameters.get("postalCode")
+        if let postal, postal.isEmpty || postal.count > 12 || !postal.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == " " || $0 == "-") }) {
+            throw Problem(.validation, detail: "postalCode must be 1–12 letters, digits, spaces or hyphens", field: "postalCode")
+        }
+        return Destination(country: country, postalCode: postal)
+    }
+}
+
+/// Encodes answers as JSON with sorted keys and a strong ETag; answers 304 when `If-None-Match` matches.
+enum JSONResponder {
+    static func respond<T: Encodable>(_ value: T, to request: Request, status: HTTPResponse.Status = .ok, etag: Bool = true,
+                                      headers extra: HTTPFields = [:]) throws -> Response {
+        let data = try ShelfJSON.encode(value)
+        return bytes(data, contentType: "application/json", to: request, status: status, etag: etag, headers: extra)
+    }
+
+    static func bytes(_ data: Data, contentType: String, to request: Request, status: HTTPResponse.Status = .ok, etag: Bool = true,
+                      headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = contentType
+        if etag && status == .ok {
+            let tag = "\"" + Insecure.SHA1.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+            headers[.eTag] = tag
+            headers[.cacheControl] = "no-cache"
+            if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: {
+                let t = $0.trimmingCharacters(in: .whitespaces)
+                return t == tag || t == "*" || t == "W/" + tag
+            }) {
+                return Response(status: .notModified, headers: headers)
+            }
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Strict JSON decoding for writes: malformed JSON → 400 problem; unknown or missing fields and wrong types → 422 naming the field.
+enum StrictJSON {
+    /// Allowed keys of an object and of its nested objects, by key.
+    indirect enum Shape: Sendable {
+        case any
+        case object([String: Shape])
+        case array(Shape)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer, shape: Shape) throws -> T {
+        let data = Data(buffer.readableBytesView)
+        let raw: Any
+        do {
+            raw = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw Problem(.malformedJSON, detail: "the body is not valid JSON")
+        }
+        try check(raw, shape: shape, path: "")
+        do {
+            return try ShelfJSON.decoder().decode(type, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            let path = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            throw Problem(.validation, detail: "\(path) is required", field: path)
+        } catch let DecodingError.typeMismatch(_, context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw Problem(.validation, detail: "\(path.isEmpty ? "body" : path) has the wrong type", field: path.isEmpty ? nil : path)
+        } catch let DecodingError.valueNotFound(_, context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw Problem(.validation, detail: "\(path) must not be null", field: path)
+        } catch let DecodingError.dataCorrupted(context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw Problem(.validation, detail: "\(path.isEmpty ? "body" : path): \(context.debugDescription)", field: path.isEmpty ? nil : path)
+        }
+    }
+
+    static func check(_ value: Any, shape: Shape, path: String) throws {
+        switch shape {
+        case .any:
+            return
+        case .object(let fields):
+            guard let dict = value as? [String: Any] else {
+                throw Problem(.validation, detail: "\(path.isEmpty ? "the body" : path) must be a JSON object", field: path.isEmpty ? nil : path)
+            }
+            for (key, child) in dict {
+                let childPath = path.isEmpty ? key : "\(path).\(key)"
+                guard let childShape = fields[key] else {
+                    throw Problem(.validation, detail: "unknown field \(childPath)", field: childPath)
+                }
+                if child is NSNull { continue }
+                try check(child, shape: childShape, path: childPath)
+            }
+        case .array(let element):
+            guard let list = value as? [Any] else {
+                throw Problem(.validation, detail: "\(path.isEmpty ? "the body" : path) must be a JSON array", field: path.isEmpty ? nil : path)
+            }
+            for (i, item) in list.enumerated() { try check(item, shape: element, path: "\(path)[\(i)]") }
+        }
+    }
+
+    static let money: Shape = .object(["amount": .any, "currency": .any])
+}
+
+extension Data {
+    /// Hex SHA-256 of the bytes (request digests for idempotency).
+    var sha256Hex: String { SHA256.hash(data: self).map { String(format: "%02x", $0) }.joined() }
+}

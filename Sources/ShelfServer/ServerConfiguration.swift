@@ -1,0 +1,91 @@
+import Foundation
+import ShelfCore
+import ShelfLedger
+
+/// Everything `shelf serve` can be told, filled from flags with environment fallbacks; tests build it directly.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var databasePath: String
+    /// Loaded into an empty database only.
+    public var fixturesDirectory: String?
+    public var durability: LedgerDatabase.Durability
+    /// Largest request body accepted.
+    public var maxBodyBytes: Int
+    /// Most SKUs in one `POST /v1/offers:batch`.
+    public var maxBatchSKUs: Int
+    /// Rolling window for channel sales rates (seconds).
+    public var salesWindow: TimeInterval
+    public var clock: any WallClock
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "./data/shelf.sqlite", fixturesDirectory: String? = nil,
+        durability: LedgerDatabase.Durability = .full, maxBodyBytes: Int = 1 << 20, maxBatchSKUs: Int = 500, salesWindow: TimeInterval = 900,
+        clock: any WallClock = SystemWallClock()
+    ) {
+        self.host = host
+        self.port = port
+        self.databasePath = databasePath
+        self.fixturesDirectory = fixturesDirectory
+        self.durability = durability
+        self.maxBodyBytes = maxBodyBytes
+        self.maxBatchSKUs = maxBatchSKUs
+        self.salesWindow = salesWindow
+        self.clock = clock
+    }
+}
+
+/// The shared parts every route uses, built once at start and passed by constructor.
+public struct ShelfEnvironment: Sendable {
+    public let configuration: ServerConfiguration
+    public let ledger: Ledger
+    public let tokens: TokenStore
+    public let pulses: ChannelPulseBoard
+    public let velocity: SalesVelocity
+    public let startedAt: Date
+
+    public var snapshot: Snapshot { ledger.snapshot }
+    public var clock: any WallClock { configuration.clock }
+
+    /// Opens the database, rebuilds the snapshot, loads fixtures into an empty database, and wires velocity and pulses.
+    public static func open(_ configuration: ServerConfiguration) async throws -> ShelfEnvironment {
+        let database = try LedgerDatabase(path: configuration.databasePath, durability: configuration.durability)
+        let ledger = Ledger(database: database, clock: configuration.clock)
+        try ledger.rebuildSnapshot()
+        if let fixtures = configuration.fixturesDirectory {
+            let loader = FixtureLoader(ledger: ledger)
+            if try loader.databaseIsEmpty() {
+                try await loader.load(directory: URL(fileURLWithPath: fixtures))
+            }
+        }
+        let env = ShelfEnvironment(
+            configuration: configuration, ledger: ledger, tokens: TokenStore(database: database, clock: configuration.clock),
+            pulses: ChannelPulseBoard(), velocity: SalesVelocity(window: configuration.salesWindow), startedAt: configuration.clock.now()
+        )
+        try env.registerConnections()
+        let velocity = env.velocity
+        let pulses = env.pulses
+        ledger.snapshot.observe { events in
+            for e in events {
+                guard let sku = e.event.sku, let channel = e.event.channel else { continue }
+                if e.event.type == .orderConfirmed {
+                    velocity.record(seller: e.seller, sku: sku, channel: channel, qty: e.event.qty ?? 0, at: e.recordedAt)
+                }
+                if e.source == "direct" { pulses.heard(seller: e.seller, channel: channel, source: "direct", at: e.recordedAt) }
+            }
+        }
+        return env
+    }
+
+    /// Makes the pulse board know every connection.
+    public func registerConnections() throws {
+        for seller in try ledger.sellerIDs() {
+            for c in try ledger.connections(seller: seller) { pulses.register(seller: seller, connection: c.id, channel: c.channel) }
+        }
+    }
+
+    /// The offer builder for a seller at the current instant.
+    func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {
+        OfferBuilder(catalog: seller.catalog, pulses: pulses.pulses(seller: seller.id), knownSince: startedAt, now: clock.now())
+    }
+}

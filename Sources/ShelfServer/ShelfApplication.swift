@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import ShelfCore
+import ShelfLedger
+
+/// Builds Shelf's HTTP application: routes over the snapshot, ingest into the ledger, admin and operations.
+public enum ShelfApplication {
+    /// The router with every route.
+    public static func buildRouter(_ env: ShelfEnvironment) -> Router<ShelfRequestContext> {
+        let router = Router(context: ShelfRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: ProblemMiddleware())
+        OpsController(env: env).register(on: router)
+        ReadController(env: env).register(on: router)
+        IngestController(env: env).register(on: router)
+        AdminController(env: env).register(on: router)
+        return router
+    }
+
+    /// The application, ready for `runService()`; `services` run beside it in one service group.
+    public static func build(
+        _ env: ShelfEnvironment, services: [any Service] = [], logger: Logger = Logger(label: "shelf"),
+        onServerRunning: (@Sendable (any NIOCore.Channel) async -> Void)? = nil
+    ) -> some ApplicationProtocol {
+        let config = env.configuration
+        return Application(
+            router: buildRouter(env),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "shelf"),
+            services: services,
+            onServerRunning: onServerRunning ?? { _ in },
+            logger: logger
+        )
+    }
+}
+
+/// Gives every request an id (from `X-Request-Id` or new), logs method, path, status and duration, and echoes the id.
+struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let id = request.headers[.init("X-Request-Id")!].flatMap { $0.count <= 128 ? $0 : nil } ?? context.id
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(id)
+        let start = ContinuousClock.now
+        var response = try await next(request, context)
+        response.headers[.init("X-Request-Id")!] = id
+        context.logger.debug(
+            "request", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                                  "duration_us": "\((ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000)"]
+        )
+        return response
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import ShelfCore
+
+/// Stock numbers as agents see them (totals over locations, reserved = active holds).
+public struct StockView: Codable, Hashable, Sendable {
+    public var available: Int
+    public var onHand: Int
+    public var committed: Int
+    public var reserved: Int
+    public var unavailable: Int
+    public var safetyStock: Int
+    public var incoming: Int
+    public var oversold: Int
+
+    init(_ level: StockLevel, available: Int, spikeMultiplier: Int) {
+        self.available = available
+        onHand = level.onHand
+        committed = level.committed
+        reserved = level.reserved
+        unavailable = level.unavailable
+        safetyStock = level.safetyStock * spikeMultiplier
+        incoming = level.incoming
+        oversold = level.oversold
+    }
+}
+
+/// Freshness of one channel connection.
+public struct ChannelFreshnessView: Codable, Hashable, Sendable {
+    public var channel: String
+    public var connection: String
+    public var lastHeardAt: Date?
+    public var lagMs: Int64?
+    public var source: String?
+    /// Units per hour sold on this channel over the rolling window.
+    public var salesPerHour: Double
+}
+
+/// How fresh the answer is (DESIGN §3).
+public struct FreshnessView: Codable, Hashable, Sendable {
+    public var asOf: Date
+    public var ageMs: Int64
+    public var freshnessScore: Double
+    public var channels: [ChannelFreshnessView]
+}
+
+/// Delivery options of an offer.
+public struct DeliveryView: Codable, Hashable, Sendable {
+    public var options: [DeliveryOptionView]
+}
+
+/// One delivery option on the wire (dates as `YYYY-MM-DD`).
+public struct DeliveryOptionView: Codable, Hashable, Sendable {
+    public var carrier: String
+    public var service: String
+    public var location: String
+    public var earliestDate: CivilDate
+    public var latestDate: CivilDate
+    public var orderBy: Date
+    public var handlingDays: Int
+    public var transitDays: TransitDays
+
+    init(_ o: DeliveryOption) {
+        carrier = o.carrier
+        service = o.service
+        location = o.location
+        earliestDate = o.earliestDate
+        latestDate = o.latestDate
+        orderBy = o.orderBy
+        handlingDays = o.handlingDays
+        transitDays = o.transitDays
+    }
+}
+
+/// The answer to "can I buy N of this, at what price, delivered when — and how sure are you?".
+public struct OfferView: Codable, Hashable, Sendable {
+    public var sku: String
+    public var title: String
+    public var qty: Int
+    public var purchasable: Bool
+    public var stock: StockView
+    public var price: Money
+    public var channel: String?
+    public var delivery: DeliveryView
+    public var freshness: FreshnessView
+    public var confidence: Double
+    public var reasons: [String]
+}
+
+/// Builds offers from snapshot values, channel pulses and sales rates. Pure: no I/O, time passed in.
+public struct OfferBuilder: Sendable {
+    public var catalog: SellerCatalog
+    public var pulses: [ChannelPulse]
+    /// When this process started knowing the state (a connection never heard from counts from here).
+    public var knownSince: Date
+    public var now: Date
+
+    public init(catalog: SellerCatalog, pulses: [ChannelPulse], knownSince: Date, now: Date) {
+        self.catalog = catalog
+        self.pulses = pulses
+        self.knownSince = knownSince
+        self.now = now
+    }
+
+    /// Freshness over the connections of the channels the SKU is listed on (all connections if none match).
+    public func freshness(for state: SKUState, rates: [String: Double]) -> (FreshnessView, expectedUnseen: Double) {
+        let listed = Set(state.listings.map(\.channel))
+        let relevant = pulses.filter { listed.contains($0.channel) }
+        var channels: [ChannelFreshnessView] = []
+        var mu = 0.0
+        var asOf = now
+        for p in relevant {
+            let heard = p.lastHeardAt ?? knownSince
+            let gap = max(0, now.timeIntervalSince(heard))
+            let rate = rates[p.channel] ?? 0
+            mu += rate * gap
+            asOf = min(asOf, heard)
+            channels.append(
+                ChannelFreshnessView(
+                    channel: p.channel, connection: p.connection, lastHeardAt: p.lastHeardAt,
+                    lagMs: p.lastHeardAt.map { Int64(max(0, now.timeIntervalSince($0)) * 1000) }, source: p.source,
+                    salesPerHour: (rate * 3600 * 100).rounded() / 100
+                )
+            )
+        }
+        let age = max(0, now.timeIntervalSince(asOf))
+        return (
+            FreshnessView(asOf: asOf, ageMs: Int64(age * 1000), freshnessScore: Confidence.freshnessScore(ageSeconds: age), channels: channels),
+            mu
+        )
+    }
+
+    /// The full offer for `qty` units to `destination`; `channel` selects that channel's price and published quantity.
+    public func offer(for state: SKUState, qty: Int, destination: Destination, channel: String?, rates: [String: Double]) -> OfferView {
+        let total = state.totalLevel(now: now)
+        var available = state.available(now: now)
+        var price = state.item.effectivePrice(at: now)
+        if let channel, let listing = state.listing(on: channel) {
+            available = listing.publishedQuantity(available: available)
+            if let p = listing.price { price = p }
+        } else if channel != nil {
+            available = 0
+        }
+        let (freshness, mu) = freshness(for: state, rates: rates)
+        let purchasable = state.item.active && available >= qty
+        let confidence = purchasable ? Confidence.probability(available: available, qty: qty, expectedUnseenSales: mu) : 0
+        var reasons: [String] = []
+        if !state.item.active { reasons.append("discontinued") }
+        if channel != nil && state.listing(on: channel!) == nil { reasons.append("not_listed") }
+        if let channel, state.listing(on: channel)?.listed == false { reasons.append("listing_paused") }
+        if available < qty { reasons.append("insufficient_stock") } else if available - qty < 5 { reasons.append("low_stock") }
+        if freshness.channels.contains(where: { ($0.lagMs ?? Int64.max) > Int64(Confidence.freshnessHorizon * 1000) }) {
+            reasons.append("stale_channel")
+        }
+        let totalRate = rates.values.reduce(0, +)
+        if state.spikeMultiplier > 1 || (totalRate * 900 >= Double(max(1, available)) && totalRate > 0) { reasons.append("high_velocity") }
+        if state.stock.contains(where: { $0.level.oversold > 0 }) { reasons.append("oversold") }
+        let options = purchasable
+            ? DeliveryPlanner.options(for: state, qty: qty, destination: destination, catalog: catalog, now: now).map(DeliveryOptionView.init)
+            : []
+        return OfferView(
+            sku: state.sku, title: state.item.title, qty: qty, purchasable: purchasable,
+            stock: StockView(total, available: available, spikeMultiplier: state.spikeMultiplier), price: price, channel: channel,
+            delivery: DeliveryView(options: options), freshness: freshness, confidence: confidence, reasons: reasons
+        )
+    }
+}

@@ -1,0 +1,179 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import ShelfCore
+import ShelfLedger
+import ShelfServer
+
+/// The `shelf` command line: serve, tokens, import, audit, fixtures.
+@main
+struct Shelf: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shelf",
+        abstract: "One truthful, fresh source of stock, price and delivery for every sales channel.",
+        subcommands: [Serve.self, TokenCommand.self, Import.self, Audit.self, Fixtures.self]
+    )
+}
+
+/// Options shared by commands that open the database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite database file (env SHELF_DATABASE).")
+    var database: String = ProcessInfo.processInfo.environment["SHELF_DATABASE"] ?? "./data/shelf.sqlite"
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Shelf server.")
+
+    @Option(help: "Address to bind (env SHELF_HOST).")
+    var host: String = ProcessInfo.processInfo.environment["SHELF_HOST"] ?? "127.0.0.1"
+    @Option(help: "Port (env SHELF_PORT).")
+    var port: Int = Int(ProcessInfo.processInfo.environment["SHELF_PORT"] ?? "") ?? 8080
+    @OptionGroup var db: DatabaseOptions
+    @Option(help: "Fixtures directory loaded into an empty database.")
+    var fixtures: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = ProcessInfo.processInfo.environment["SHELF_LOG_LEVEL"] ?? "info"
+
+    func run() async throws {
+        var logger = Logger(label: "shelf")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures)
+        let started = ContinuousClock.now
+        let env = try await ShelfEnvironment.open(config)
+        let skus = env.snapshot.sellerIDs.reduce(0) { $0 + (env.snapshot.seller($1)?.count ?? 0) }
+        logger.info("snapshot ready", metadata: ["skus": "\(skus)", "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))"])
+        let app = ShelfApplication.build(env, logger: logger) { _ in
+            print("Shelf listening on http://\(config.host):\(config.port)")
+            fflush(nil)
+        }
+        try await app.runService()
+    }
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "Manage bearer tokens.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a token and print it alone on stdout.")
+        @OptionGroup var db: DatabaseOptions
+        @Option(help: "Seller id.") var seller: String
+        @Option(help: "Comma-separated scopes: read, ingest, admin.") var scopes: String = "read"
+        @Option(help: "Lifetime, e.g. 30m, 1h, 7d (default: no expiry).") var ttl: String?
+        @Option(help: "A label to recognise the token by.") var label: String?
+
+        func run() async throws {
+            var parsed: [Scope] = []
+            for s in scopes.split(separator: ",") {
+                guard let scope = Scope(rawValue: s.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("unknown scope \(s); use read, ingest, admin")
+                }
+                parsed.append(scope)
+            }
+            var seconds: TimeInterval?
+            if let ttl {
+                guard let s = Duration.parse(ttl) else { throw ValidationError("ttl must look like 30m, 1h or 7d") }
+                seconds = s
+            }
+            let database = try LedgerDatabase(path: db.database)
+            let (_, token) = try TokenStore(database: database, clock: SystemWallClock()).create(
+                seller: seller, scopes: parsed, ttl: seconds, label: label
+            )
+            print(token)
+        }
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import catalog and stock from JSON Lines, a JSON array or CSV into the database (server stopped).",
+        discussion: "CSV columns: sku,productId,title,price,currency[,location,onHand,safetyStock,barcode,tags]. Price in minor units."
+    )
+    @OptionGroup var db: DatabaseOptions
+    @Option(help: "Seller id.") var seller: String = "demo"
+    @Argument(help: "File to import (.jsonl, .json or .csv).") var file: String
+
+    func run() async throws {
+        let database = try LedgerDatabase(path: db.database)
+        let ledger = Ledger(database: database)
+        try ledger.rebuildSnapshot()
+        guard ledger.snapshot.seller(seller) != nil else { throw ValidationError("unknown seller \(seller); load fixtures or create it first") }
+        let lines = try CatalogFileReader.read(URL(fileURLWithPath: file), locations: ledger.snapshot.seller(seller)!.catalog.locations.map(\.id))
+        let terminal = isatty(2) == 1
+        let total = lines.count
+        var done = 0
+        var failures: [String] = []
+        for chunk in stride(from: 0, to: lines.count, by: 1000).map({ Array(lines[$0..<min(lines.count, $0 + 1000)]) }) {
+            let commands = chunk.map { Command(seller: seller, source: "import", draft: FixtureLoader.upsert($0, at: Date())) }
+            for (line, result) in zip(chunk, await ledger.submit(commands)) {
+                if case .failure(let error) = result { failures.append("\(line.item.sku): \(error)") }
+            }
+            done += chunk.count
+            if terminal {
+                let width = 40
+                let filled = total == 0 ? width : width * done / total
+                FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)".utf8))
+            }
+        }
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        print("imported \(total - failures.count) of \(total) SKUs into seller \(seller); \(failures.count) failed")
+        for f in failures.prefix(20) { print("  \(f)") }
+        if !failures.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a SKU's history from the ledger.")
+    @OptionGroup var db: DatabaseOptions
+    @Option(help: "Seller id.") var seller: String = "demo"
+    @Option(help: "SKU.") var sku: String?
+    @Option(help: "Most events to print.") var limit: Int = 100
+
+    func run() async throws {
+        let ledger = Ledger(database: try LedgerDatabase(path: db.database))
+        for e in try ledger.events(seller: seller, sku: sku, limit: limit) {
+            var parts = ["#\(e.sequence)", Timestamp.format(e.recordedAt), e.event.type.rawValue]
+            if let s = e.event.sku { parts.append(s) }
+            if let q = e.event.qty { parts.append("qty=\(q)") }
+            if let l = e.event.location { parts.append("location=\(l)") }
+            if let c = e.event.channel { parts.append("channel=\(c)") }
+            if let p = e.event.price { parts.append("price=\(p.decimalString) \(p.currency)") }
+            parts.append("source=\(e.source)")
+            if let r = e.event.ruleId { parts.append("rule=\(r)") }
+            print(parts.joined(separator: "  "))
+        }
+    }
+}
+
+struct Fixtures: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Fixtures.", subcommands: [Generate.self])
+
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a deterministic fixtures directory with N SKUs.")
+        @Option(help: "Number of SKUs.") var skus: Int = 200
+        @Option(help: "Output directory.") var out: String
+        @Option(help: "Random seed.") var seed: UInt64 = 42
+        @Option(help: "Base URL of shelf-sim for the demo connections.") var simulator: String = "http://127.0.0.1:9090"
+
+        func run() async throws {
+            guard skus > 0 else { throw ValidationError("skus must be positive") }
+            try FixtureGenerator(skuCount: skus, seed: seed, simulatorURL: simulator).write(to: URL(fileURLWithPath: out))
+            print("wrote \(skus) SKUs to \(out)")
+        }
+    }
+}
+
+extension Duration {
+    /// Parses `90s`, `30m`, `1h`, `7d` into seconds.
+    static func parse(_ text: String) -> TimeInterval? {
+        guard let unit = text.last, let n = Double(text.dropLast()), n > 0 else { return nil }
+        switch unit {
+        case "s": return n
+        case "m": return n * 60
+        case "h": return n * 3600
+        case "d": return n * 86_400
+        default: return nil
+        }
+    }
+}

@@ -52,6 +52,7 @@ let package = Package(
                 "ShelfCore",
                 "ShelfLedger",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -68,6 +69,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "shelf-bench-ledger",
+            dependencies: ["ShelfCore", "ShelfLedger"],
+            path: "Benchmarks/LedgerBench",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -217,8 +217,9 @@ public final class Ledger: Sendable {
                     continue
                 }
             }
+            // Taken out of the dictionary while it is changed, so the arrays inside are not copied on every command.
             var change: SellerChanges
-            if let existing = changes[command.seller] {
+            if let existing = changes.removeValue(forKey: command.seller) {
                 change = existing
             } else {
                 let last = try Int64.fetchOne(

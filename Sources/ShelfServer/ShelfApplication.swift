@@ -16,6 +16,7 @@ public enum ShelfApplication {
         OpsController(env: env).register(on: router)
         ReadController(env: env).register(on: router)
         IngestController(env: env).register(on: router)
+        ReservationController(env: env).register(on: router)
         AdminController(env: env).register(on: router)
         return router
     }

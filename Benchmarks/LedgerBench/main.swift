@@ -1,0 +1,109 @@
+// Ledger benchmark: durable events/s (single and concurrent producers) and snapshot rebuild time and memory for N SKUs.
+// Usage:
+//   shelf-bench-ledger ingest [--events N] [--producers P] [--durability full|normal]
+//   shelf-bench-ledger load --database PATH --skus N        (writes N SKUs through the ledger)
+//   shelf-bench-ledger rebuild --database PATH              (rebuilds the snapshot in this fresh process; prints time and peak RSS)
+import Foundation
+import ShelfCore
+import ShelfLedger
+
+func option(_ name: String, _ fallback: String) -> String {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: "--\(name)"), i + 1 < args.count { return args[i + 1] }
+    return fallback
+}
+
+func peakRSSMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "0") ?? 0
+        return kb / 1024
+    }
+    return 0
+}
+
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+func setupLedger(path: String, durability: LedgerDatabase.Durability, skus: Int) async throws -> Ledger {
+    let ledger = Ledger(database: try LedgerDatabase(path: path, durability: durability))
+    try ledger.ensureSeller(id: "demo", name: "Bench", currency: "USD", timeZone: "UTC")
+    try ledger.rebuildSnapshot()
+    for c in FixtureGenerator(skuCount: 1).connections() { try ledger.upsertConnection(c, seller: "demo") }
+    let now = Date()
+    var commands = FixtureGenerator.locations.map {
+        Command(seller: "demo", source: "bench", draft: ShelfEvent(type: .locationUpserted, locationInfo: $0, occurredAt: now))
+    }
+    commands += FixtureGenerator.channels.map {
+        Command(seller: "demo", source: "bench", draft: ShelfEvent(type: .channelUpserted, channelInfo: $0, occurredAt: now))
+    }
+    _ = await ledger.submit(commands)
+    var batch: [Command] = []
+    for line in FixtureGenerator(skuCount: skus).lines() {
+        batch.append(Command(seller: "demo", source: "bench", draft: FixtureLoader.upsert(line, at: now)))
+        if batch.count == 500 {
+            _ = await ledger.submit(batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+    _ = await ledger.submit(batch)
+    return ledger
+}
+
+func orderCommand(_ i: Int, skus: [String]) -> Command {
+    Command(
+        seller: "demo", source: "direct", key: "bench-\(i)",
+        draft: ShelfEvent(type: .orderConfirmed, sku: skus[i % skus.count], channel: "amazon", qty: 1, occurredAt: Date())
+    )
+}
+
+let mode = CommandLine.arguments.dropFirst().first ?? "ingest"
+switch mode {
+case "ingest":
+    let events = Int(option("events", "20000"))!
+    let producers = Int(option("producers", "64"))!
+    for durability in option("durability", "full,normal").split(separator: ",") {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-bench-\(UUID().uuidString)")
+        let ledger = try await setupLedger(path: dir.appendingPathComponent("s.sqlite").path,
+                                           durability: durability == "full" ? .full : .normal, skus: 2000)
+        let skus = ledger.snapshot.seller("demo")!.allSKUIDs()
+        // Single producer: each event waits for its own commit.
+        let single = min(events / 10, 2000)
+        var start = ContinuousClock.now
+        for i in 0..<single { _ = await ledger.submit(orderCommand(i, skus: skus)) }
+        let singleRate = Double(single) / seconds(since: start)
+        // Concurrent producers: group commit batches them.
+        start = ContinuousClock.now
+        let perProducer = events / producers
+        await withTaskGroup(of: Void.self) { group in
+            for p in 0..<producers {
+                group.addTask {
+                    for j in 0..<perProducer { _ = await ledger.submit(orderCommand(1_000_000 + p * perProducer + j, skus: skus)) }
+                }
+            }
+        }
+        let concurrentRate = Double(perProducer * producers) / seconds(since: start)
+        print(String(format: "ingest durability=%@ single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s (6 outbox targets per event)",
+                     String(durability), singleRate, producers, concurrentRate))
+        try? FileManager.default.removeItem(at: dir)
+    }
+case "load":
+    let path = option("database", "/tmp/shelf-bench-1m.sqlite")
+    let skus = Int(option("skus", "1000000"))!
+    let start = ContinuousClock.now
+    _ = try await setupLedger(path: path, durability: .normal, skus: skus)
+    let elapsed = seconds(since: start)
+    print(String(format: "load skus=%d seconds=%.1f skus/s=%.0f", skus, elapsed, Double(skus) / elapsed))
+case "rebuild":
+    let path = option("database", "/tmp/shelf-bench-1m.sqlite")
+    let start = ContinuousClock.now
+    let ledger = Ledger(database: try LedgerDatabase(path: path))
+    try ledger.rebuildSnapshot()
+    let elapsed = seconds(since: start)
+    let count = ledger.snapshot.seller("demo")?.count ?? 0
+    print(String(format: "rebuild skus=%d seconds=%.2f peakRSS=%.0fMiB", count, elapsed, peakRSSMiB()))
+default:
+    print("usage: shelf-bench-ledger ingest|load|rebuild [options]")
+}

@@ -1,0 +1,55 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import ShelfCore
+import ShelfLedger
+
+/// Records `reservation.expired` for holds whose time is up (they already stopped counting; this makes it an audit fact and
+/// tidies the stock rows). Runs every `interval` until graceful shutdown.
+public struct ReservationSweeper: Service {
+    let env: ShelfEnvironment
+    let interval: Duration
+    let logger: Logger
+
+    public init(env: ShelfEnvironment, interval: Duration = .seconds(1), logger: Logger = Logger(label: "shelf.sweeper")) {
+        self.env = env
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelledOrShuttingDown {
+            _ = await sweepOnce()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Expires every due hold now; returns how many were recorded.
+    @discardableResult
+    public func sweepOnce() async -> Int {
+        let now = env.clock.now()
+        let due: [Row]
+        do {
+            due = try await env.ledger.database.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT seller, id, sku FROM holds WHERE expiresAt <= ? ORDER BY expiresAt LIMIT 1000",
+                                 arguments: [now.timeIntervalSince1970])
+            }
+        } catch {
+            logger.error("sweep failed", metadata: ["error": "\(error)"])
+            return 0
+        }
+        let commands = due.map { row in
+            Command(seller: row[0], source: "system", key: "expire:\(row[1] as String)", draft: ShelfEvent(
+                type: .reservationExpired, sku: row[2], reservation: Reservation(id: row[1], sku: row[2], location: "", qty: 0, expiresAt: now),
+                occurredAt: now))
+        }
+        let results = await env.ledger.submit(commands)
+        return results.filter { if case .success(let o) = $0 { o.status == .accepted } else { false } }.count
+    }
+}
+
+extension Task where Success == Never, Failure == Never {
+    /// True once the task is cancelled or the service group is shutting down.
+    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+}

@@ -28,7 +28,7 @@ extension Ledger {
     /// Deletes a connection; returns false when it did not exist.
     public func deleteConnection(id: String, seller: String) throws -> Bool {
         let deleted = try database.pool.write { db in
-            try db.execute(sql: "DELETE FROM outbox WHERE seller = ? AND connection = ?", arguments: [seller, id])
+            try db.execute(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ?", arguments: [seller, id])
             try db.execute(sql: "DELETE FROM connections WHERE seller = ? AND id = ?", arguments: [seller, id])
             return db.changesCount > 0
         }

@@ -76,13 +76,21 @@ extension Ledger {
 }
 
 extension Ledger {
-    /// The last sequence recorded strictly before `instant` (0 if none).
+    /// The last sequence recorded strictly before `instant` (0 if none). Sequences are contiguous and recorded in time order,
+    /// so a binary search over primary-key lookups finds it without a time index.
     public func sequence(seller: String, before instant: Date) throws -> Int64 {
         try database.pool.read { db in
-            try Int64.fetchOne(
-                db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE seller = ? AND recordedAt < ?",
-                arguments: [seller, instant.timeIntervalSince1970]
-            ) ?? 0
+            var lo: Int64 = 0
+            var hi = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE seller = ?", arguments: [seller]) ?? 0
+            let target = instant.timeIntervalSince1970
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                let at = try Double.fetchOne(
+                    db, sql: "SELECT recordedAt FROM events WHERE seller = ? AND sequence = ?", arguments: [seller, mid]
+                ) ?? .infinity
+                if at < target { lo = mid } else { hi = mid - 1 }
+            }
+            return lo
         }
     }
 }

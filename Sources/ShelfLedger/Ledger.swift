@@ -169,6 +169,12 @@ public final class Ledger: Sendable {
                 snapshot.notify(change.events)
             }
             return results
+        } catch let error as StateRows.ConsistencyError where commands.count > 1 {
+            // The whole batch rolled back; commit each command alone so only the offending one fails.
+            logger.error("ledger batch rolled back; retrying one by one", metadata: ["error": "\(error)"])
+            var results: [Result<CommandOutcome, LedgerError>] = []
+            for command in commands { results += await commit([command]) }
+            return results
         } catch {
             logger.error("ledger commit failed", metadata: ["error": "\(error)"])
             return commands.map { _ in .failure(.storage("\(error)")) }
@@ -257,47 +263,34 @@ public final class Ledger: Sendable {
                 status: .accepted, sequence: recorded[0].sequence, oversold: decision.oversold, available: state?.available(now: now),
                 reservation: decision.reservation
             )
-            do {
-                try db.inSavepoint {
-                    for e in recorded {
-                        try db.cachedStatement(
-                            sql: "INSERT INTO events (seller, sequence, type, sku, source, externalId, recordedAt, body) VALUES (?,?,?,?,?,?,?,?)"
-                        ).execute(arguments: [
-                            e.seller, e.sequence, e.event.type.rawValue, e.event.sku, e.source, e.externalId,
-                            e.recordedAt.timeIntervalSince1970, String(decoding: try encoder.encode(e.event), as: UTF8.self),
-                        ])
-                    }
-                    if let state {
-                        try StateRows.write(db, seller: command.seller, old: current, new: state, promise: command.draft.type.isPromise)
-                        if recorded.contains(where: { $0.event.type.affectsChannels }) {
-                            for target in targets[command.seller] ?? [] where state.listing(on: target.channel) != nil {
-                                try db.cachedStatement(
-                                    sql: """
-                                        INSERT INTO outbox (seller, connection, sku, sequence, attempts, nextAttemptAt) VALUES (?,?,?,?,0,0)
-                                        ON CONFLICT (seller, connection, sku) DO UPDATE SET sequence = excluded.sequence, attempts = 0,
-                                            nextAttemptAt = 0, lastError = NULL
-                                        """
-                                ).execute(arguments: [command.seller, target.id, state.sku, sequence - 1])
-                            }
-                        }
-                    }
-                    if newCatalog != catalog {
-                        try StateRows.write(db, seller: command.seller, old: catalog, new: newCatalog)
-                    }
-                    if let key = command.key {
-                        try db.cachedStatement(
-                            sql: "INSERT INTO idempotency (seller, source, key, requestHash, sequence, outcome) VALUES (?,?,?,?,?,?)"
-                        ).execute(arguments: [
-                            command.seller, command.source, key, command.requestHash, outcome.sequence,
-                            String(decoding: try encoder.encode(outcome), as: UTF8.self),
-                        ])
-                    }
-                    return .commit
+            for e in recorded {
+                try db.cachedStatement(
+                    sql: "INSERT INTO events (seller, sequence, type, sku, source, externalId, recordedAt, body) VALUES (?,?,?,?,?,?,?,?)"
+                ).execute(arguments: [
+                    e.seller, e.sequence, e.event.type.rawValue, e.event.sku, e.source, e.externalId,
+                    e.recordedAt.timeIntervalSince1970, String(decoding: try encoder.encode(e.event), as: UTF8.self),
+                ])
+            }
+            if let state {
+                try StateRows.write(db, seller: command.seller, old: current, new: state, promise: command.draft.type.isPromise)
+                // Transactional outbox: one row per (seller, SKU) holding the latest sequence; the propagator fans it out to
+                // every connection that lists the SKU, so a burst of events on one SKU coalesces into one pending push.
+                if recorded.contains(where: { $0.event.type.affectsChannels }), !state.listings.isEmpty, !(targets[command.seller] ?? []).isEmpty {
+                    try db.cachedStatement(
+                        sql: "INSERT INTO outbox (seller, sku, sequence) VALUES (?,?,?) ON CONFLICT (seller, sku) DO UPDATE SET sequence = excluded.sequence"
+                    ).execute(arguments: [command.seller, state.sku, sequence - 1])
                 }
-            } catch let error as StateRows.ConsistencyError {
-                results.append(.failure(.storage(error.description)))
-                changes[command.seller] = change
-                continue
+            }
+            if newCatalog != catalog {
+                try StateRows.write(db, seller: command.seller, old: catalog, new: newCatalog)
+            }
+            if let key = command.key {
+                try db.cachedStatement(
+                    sql: "INSERT INTO idempotency (seller, source, key, requestHash, sequence, outcome) VALUES (?,?,?,?,?,?)"
+                ).execute(arguments: [
+                    command.seller, command.source, key, command.requestHash, outcome.sequence,
+                    String(decoding: try encoder.encode(outcome), as: UTF8.self),
+                ])
             }
             change.nextSequence = sequence
             if let state { change.states[state.sku] = state }

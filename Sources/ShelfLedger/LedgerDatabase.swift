@@ -17,6 +17,9 @@ public struct LedgerDatabase: Sendable {
         config.maximumReaderCount = 4
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+            // Savepoint sub-journals and sorts stay in memory; a larger page cache keeps hot B-tree pages resident.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         pool = try DatabasePool(path: path, configuration: config)
         self.path = path
@@ -44,7 +47,6 @@ public struct LedgerDatabase: Sendable {
                         externalId TEXT, recordedAt REAL NOT NULL, body TEXT NOT NULL,
                         PRIMARY KEY (seller, sequence)) WITHOUT ROWID;
                     CREATE INDEX events_by_sku ON events (seller, sku, sequence);
-                    CREATE INDEX events_by_time ON events (seller, recordedAt);
                     CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
                     CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
                     CREATE TABLE idempotency (
@@ -74,9 +76,16 @@ public struct LedgerDatabase: Sendable {
                         seller TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
                         PRIMARY KEY (seller, kind, id)) WITHOUT ROWID;
                     CREATE TABLE outbox (
+                        seller TEXT NOT NULL, sku TEXT NOT NULL, sequence INTEGER NOT NULL,
+                        PRIMARY KEY (seller, sku)) WITHOUT ROWID;
+                    CREATE TABLE deliveries (
                         seller TEXT NOT NULL, connection TEXT NOT NULL, sku TEXT NOT NULL, sequence INTEGER NOT NULL,
-                        attempts INTEGER NOT NULL DEFAULT 0, nextAttemptAt REAL NOT NULL DEFAULT 0, lastError TEXT,
+                        attempts INTEGER NOT NULL, nextAttemptAt REAL NOT NULL, lastError TEXT,
                         PRIMARY KEY (seller, connection, sku)) WITHOUT ROWID;
+                    CREATE TABLE dlq (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT, seller TEXT NOT NULL, connection TEXT NOT NULL, sku TEXT NOT NULL,
+                        sequence INTEGER NOT NULL, attempts INTEGER NOT NULL, lastError TEXT NOT NULL, failedAt REAL NOT NULL);
+                    CREATE INDEX dlq_by_seller ON dlq (seller, id);
                     CREATE TABLE connections (
                         seller TEXT NOT NULL, id TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL, baseURL TEXT NOT NULL,
                         credentials TEXT NOT NULL, webhookSecret TEXT NOT NULL, pollIntervalSeconds INTEGER NOT NULL,

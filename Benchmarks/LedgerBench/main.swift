@@ -85,8 +85,9 @@ case "ingest":
             }
         }
         let concurrentRate = Double(perProducer * producers) / seconds(since: start)
-        print(String(format: "ingest durability=%@ single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s (6 outbox targets per event)",
-                     String(durability), singleRate, producers, concurrentRate))
+        let stats = ledger.stats
+        print(String(format: "ingest durability=%@ single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s avg-batch=%.1f",
+                     String(durability), singleRate, producers, concurrentRate, Double(stats.commands) / Double(max(1, stats.commits))))
         try? FileManager.default.removeItem(at: dir)
     }
 case "load":

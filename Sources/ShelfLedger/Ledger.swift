@@ -15,6 +15,10 @@ public final class Ledger: Sendable {
     public let maxBatch: Int
     private let queue = Mutex(Queue())
     private let connections = Mutex<[String: [PushTarget]]>([:])
+    private let counters = Mutex(LedgerStats())
+
+    /// Commits and commands so far (average batch size = commands / commits).
+    public var stats: LedgerStats { counters.withLock { $0 } }
 
     struct Queue {
         var pending: [Pending] = []
@@ -138,7 +142,12 @@ public final class Ledger: Sendable {
                 return batch
             }
             guard let batch else { return }
-            let results = await commit(batch.flatMap(\.commands))
+            let commands = batch.flatMap(\.commands)
+            let results = await commit(commands)
+            counters.withLock {
+                $0.commits += 1
+                $0.commands += commands.count
+            }
             var offset = 0
             for p in batch {
                 p.reply.fulfill(Array(results[offset..<(offset + p.commands.count)]))
@@ -302,6 +311,12 @@ public final class Ledger: Sendable {
         }
         return (results, changes)
     }
+}
+
+/// Counters of the ledger's group commit.
+public struct LedgerStats: Sendable {
+    public var commits = 0
+    public var commands = 0
 }
 
 /// A value delivered once, awaited by one task.

@@ -57,8 +57,10 @@ public struct LedgerDatabase: Sendable {
                         description TEXT NOT NULL, brand TEXT, options TEXT NOT NULL, barcode TEXT, media TEXT NOT NULL, url TEXT,
                         tags TEXT NOT NULL, collections TEXT NOT NULL, supplier TEXT, priceAmount INTEGER NOT NULL, currency TEXT NOT NULL,
                         compareAtAmount INTEGER, saleAmount INTEGER, saleStartsAt REAL, saleEndsAt REAL, weightGrams INTEGER,
-                        active INTEGER NOT NULL, spikeMultiplier INTEGER NOT NULL DEFAULT 1, lastSequence INTEGER NOT NULL,
-                        updatedAt REAL NOT NULL, PRIMARY KEY (seller, sku)) WITHOUT ROWID;
+                        active INTEGER NOT NULL, spikeMultiplier INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (seller, sku)) WITHOUT ROWID;
+                    CREATE TABLE sku_heads (
+                        seller TEXT NOT NULL, sku TEXT NOT NULL, lastSequence INTEGER NOT NULL, updatedAt REAL NOT NULL,
+                        PRIMARY KEY (seller, sku)) WITHOUT ROWID;
                     CREATE TABLE stock (
                         seller TEXT NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL, onHand INTEGER NOT NULL, committed INTEGER NOT NULL,
                         reserved INTEGER NOT NULL, unavailable INTEGER NOT NULL, safetyStock INTEGER NOT NULL, incoming INTEGER NOT NULL,

@@ -35,28 +35,31 @@ enum StateRows {
             let sql = """
                 INSERT INTO skus (seller, sku, productId, title, productTitle, description, brand, options, barcode, media, url, tags,
                     collections, supplier, priceAmount, currency, compareAtAmount, saleAmount, saleStartsAt, saleEndsAt, weightGrams,
-                    active, spikeMultiplier, lastSequence, updatedAt)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                    active, spikeMultiplier)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 ON CONFLICT (seller, sku) DO UPDATE SET productId=excluded.productId, title=excluded.title,
                     productTitle=excluded.productTitle, description=excluded.description, brand=excluded.brand, options=excluded.options,
                     barcode=excluded.barcode, media=excluded.media, url=excluded.url, tags=excluded.tags, collections=excluded.collections,
                     supplier=excluded.supplier, priceAmount=excluded.priceAmount, currency=excluded.currency,
                     compareAtAmount=excluded.compareAtAmount, saleAmount=excluded.saleAmount, saleStartsAt=excluded.saleStartsAt,
                     saleEndsAt=excluded.saleEndsAt, weightGrams=excluded.weightGrams, active=excluded.active,
-                    spikeMultiplier=excluded.spikeMultiplier, lastSequence=excluded.lastSequence, updatedAt=excluded.updatedAt
+                    spikeMultiplier=excluded.spikeMultiplier
                 """
             let args: [(any DatabaseValueConvertible)?] = [
                 seller, item.sku, item.productId, item.title, item.productTitle, item.description, item.brand, pack(item.options),
                 item.barcode, pack(item.mediaURLs), item.url, pack(item.tags), pack(item.collections), item.supplier, item.price.amount,
                 item.price.currency, item.compareAtPrice?.amount, item.sale?.price.amount, item.sale?.startsAt?.timeIntervalSince1970,
-                item.sale?.endsAt?.timeIntervalSince1970, item.weightGrams, item.active, new.spikeMultiplier, new.lastSequence,
-                new.updatedAt.timeIntervalSince1970,
+                item.sale?.endsAt?.timeIntervalSince1970, item.weightGrams, item.active, new.spikeMultiplier,
             ]
             try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(args))
-        } else {
-            try db.cachedStatement(sql: "UPDATE skus SET lastSequence = ?, updatedAt = ? WHERE seller = ? AND sku = ?")
-                .execute(arguments: [new.lastSequence, new.updatedAt.timeIntervalSince1970, seller, item.sku])
         }
+        // The head (last sequence) lives in a narrow table so the per-event update touches few pages.
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO sku_heads (seller, sku, lastSequence, updatedAt) VALUES (?,?,?,?)
+                ON CONFLICT (seller, sku) DO UPDATE SET lastSequence = excluded.lastSequence, updatedAt = excluded.updatedAt
+                """
+        ).execute(arguments: [seller, item.sku, new.lastSequence, new.updatedAt.timeIntervalSince1970])
         for stock in new.stock {
             let level = stock.level
             let previous = old?.stock.first { $0.location == stock.location }?.level
@@ -140,7 +143,7 @@ enum StateRows {
             sql: """
                 SELECT sku, productId, title, productTitle, description, brand, options, barcode, media, url, tags, collections, supplier,
                     priceAmount, currency, compareAtAmount, saleAmount, saleStartsAt, saleEndsAt, weightGrams, active, spikeMultiplier,
-                    lastSequence, updatedAt FROM skus WHERE seller = ?
+                    h.lastSequence, h.updatedAt FROM skus JOIN sku_heads h USING (seller, sku) WHERE seller = ?
                 """,
             arguments: [seller]
         )

@@ -14,7 +14,7 @@ struct CurlClientRoundTripTests {
             #expect(response.header("x-multi") == "one")
             #expect(response.headers(named: "X-MULTI") == ["one", "two"])
             #expect(response.header("x-missing") == nil)
-            #expect(response.totalTime > .zero && response.totalTime < .seconds(2))
+            #expect(response.totalTime > .zero && response.totalTime < .seconds(20))
 
             let received = try #require(server.receivedRequests.first)
             #expect(received.method == "GET")

@@ -23,13 +23,32 @@ public struct Listing: Codable, Hashable, Sendable {
     public var buffer: Int
     /// Channel price override; nil means the canonical price.
     public var price: Money?
+    /// Extra ids some channels need to address the item (Shopify `variantId`/`productId`, eBay `offerId`, TikTok `skuId`).
+    public var references: [String: String]
 
-    public init(channel: String, externalId: String, listed: Bool = true, buffer: Int = 0, price: Money? = nil) {
+    public init(
+        channel: String, externalId: String, listed: Bool = true, buffer: Int = 0, price: Money? = nil, references: [String: String] = [:]
+    ) {
         self.channel = channel
         self.externalId = externalId
         self.listed = listed
         self.buffer = buffer
         self.price = price
+        self.references = references
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case channel, externalId, listed, buffer, price, references
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        channel = try c.decode(String.self, forKey: .channel)
+        externalId = try c.decode(String.self, forKey: .externalId)
+        listed = try c.decodeIfPresent(Bool.self, forKey: .listed) ?? true
+        buffer = try c.decodeIfPresent(Int.self, forKey: .buffer) ?? 0
+        price = try c.decodeIfPresent(Money.self, forKey: .price)
+        references = try c.decodeIfPresent([String: String].self, forKey: .references) ?? [:]
     }
 
     /// The quantity this channel should display given the SKU's available units.

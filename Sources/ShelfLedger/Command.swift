@@ -11,13 +11,17 @@ public struct Command: Sendable {
     /// A digest of the request body; the same key with a different digest is a conflict.
     public var requestHash: String?
     public var draft: ShelfEvent
+    /// False when the channels already show this state (loading fixtures the simulated channels were seeded from):
+    /// no outbox row is written.
+    public var propagate: Bool
 
-    public init(seller: String, source: String, key: String? = nil, requestHash: String? = nil, draft: ShelfEvent) {
+    public init(seller: String, source: String, key: String? = nil, requestHash: String? = nil, draft: ShelfEvent, propagate: Bool = true) {
         self.seller = seller
         self.source = source
         self.key = key
         self.requestHash = requestHash
         self.draft = draft
+        self.propagate = propagate
     }
 }
 

@@ -74,3 +74,27 @@ extension Ledger {
         }.flatMap { try? ShelfJSON.decode(SellerFixture.self, from: Data($0.utf8)) }
     }
 }
+
+extension Ledger {
+    /// Every seller's connection with this id (ids are unique per seller; webhooks name only the id).
+    public func connections(id: String) throws -> [(seller: String, connection: ConnectionFixture)] {
+        let sellers = try database.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT seller FROM connections WHERE id = ?", arguments: [id])
+        }
+        return try sellers.compactMap { seller in try connections(seller: seller).first { $0.id == id }.map { (seller, $0) } }
+    }
+
+    /// Asks the propagator to push these SKUs again (drift healing, replays): an outbox row at the SKU's current sequence.
+    public func requestPush(seller: String, skus: [String]) async throws {
+        let heads = skus.compactMap { sku in snapshot.seller(seller)?.sku(sku).map { ($0.sku, $0.lastSequence) } }
+        try await database.pool.write { db in
+            for (sku, sequence) in heads {
+                try db.execute(
+                    sql: "INSERT INTO outbox (seller, sku, sequence) VALUES (?,?,?) ON CONFLICT (seller, sku) DO UPDATE SET sequence = excluded.sequence",
+                    arguments: [seller, sku, sequence]
+                )
+            }
+        }
+        snapshot.bus.poke()
+    }
+}

@@ -284,7 +284,7 @@ public final class Ledger: Sendable {
                 try StateRows.write(db, seller: command.seller, old: current, new: state, promise: command.draft.type.isPromise)
                 // Transactional outbox: one row per (seller, SKU) holding the latest sequence; the propagator fans it out to
                 // every connection that lists the SKU, so a burst of events on one SKU coalesces into one pending push.
-                if recorded.contains(where: { $0.event.type.affectsChannels }), !state.listings.isEmpty, !(targets[command.seller] ?? []).isEmpty {
+                if command.propagate, recorded.contains(where: { $0.event.type.affectsChannels }), !state.listings.isEmpty, !(targets[command.seller] ?? []).isEmpty {
                     try db.cachedStatement(
                         sql: "INSERT INTO outbox (seller, sku, sequence) VALUES (?,?,?) ON CONFLICT (seller, sku) DO UPDATE SET sequence = excluded.sequence"
                     ).execute(arguments: [command.seller, state.sku, sequence - 1])

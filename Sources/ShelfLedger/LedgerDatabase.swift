@@ -68,7 +68,7 @@ public struct LedgerDatabase: Sendable {
                         PRIMARY KEY (seller, sku, location)) WITHOUT ROWID;
                     CREATE TABLE listings (
                         seller TEXT NOT NULL, sku TEXT NOT NULL, channel TEXT NOT NULL, externalId TEXT NOT NULL, listed INTEGER NOT NULL,
-                        buffer INTEGER NOT NULL, priceAmount INTEGER, priceCurrency TEXT,
+                        buffer INTEGER NOT NULL, priceAmount INTEGER, priceCurrency TEXT, refs TEXT NOT NULL DEFAULT '',
                         PRIMARY KEY (seller, sku, channel)) WITHOUT ROWID;
                     CREATE TABLE holds (
                         seller TEXT NOT NULL, id TEXT NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL, qty INTEGER NOT NULL,

@@ -99,12 +99,12 @@ enum StateRows {
         for listing in new.listings where old?.listing(on: listing.channel) != listing {
             try db.cachedStatement(
                 sql: """
-                    INSERT OR REPLACE INTO listings (seller, sku, channel, externalId, listed, buffer, priceAmount, priceCurrency)
-                    VALUES (?,?,?,?,?,?,?,?)
+                    INSERT OR REPLACE INTO listings (seller, sku, channel, externalId, listed, buffer, priceAmount, priceCurrency, refs)
+                    VALUES (?,?,?,?,?,?,?,?,?)
                     """
             ).execute(arguments: [
                 seller, item.sku, listing.channel, listing.externalId, listing.listed, listing.buffer, listing.price?.amount,
-                listing.price?.currency,
+                listing.price?.currency, pack(listing.references),
             ])
         }
         let oldHolds = Set(old?.holds.map(\.id) ?? [])
@@ -187,7 +187,7 @@ enum StateRows {
         let listings = try Row.fetchCursor(
             db,
             sql: """
-                SELECT sku, channel, externalId, listed, buffer, priceAmount, priceCurrency FROM listings
+                SELECT sku, channel, externalId, listed, buffer, priceAmount, priceCurrency, refs FROM listings
                 WHERE seller = ? ORDER BY sku, channel
                 """,
             arguments: [seller]
@@ -198,7 +198,9 @@ enum StateRows {
             let currency: String? = row[6]
             var price: Money?
             if let amount, let currency { price = Money(amount: amount, currency: currency) }
-            states[sku]?.listings.append(Listing(channel: row[1], externalId: row[2], listed: row[3], buffer: row[4], price: price))
+            states[sku]?.listings.append(
+                Listing(channel: row[1], externalId: row[2], listed: row[3], buffer: row[4], price: price, references: unpackMap(row[7]))
+            )
         }
         let holds = try Row.fetchCursor(
             db, sql: "SELECT id, sku, location, qty, expiresAt FROM holds WHERE seller = ? ORDER BY sku, id", arguments: [seller]

@@ -1,6 +1,9 @@
 import Foundation
+import ShelfChannels
 import ShelfCore
+import ShelfCurl
 import ShelfLedger
+import ServiceLifecycle
 
 /// Everything `shelf serve` can be told, filled from flags with environment fallbacks; tests build it directly.
 public struct ServerConfiguration: Sendable {
@@ -16,13 +19,16 @@ public struct ServerConfiguration: Sendable {
     public var maxBatchSKUs: Int
     /// Rolling window for channel sales rates (seconds).
     public var salesWindow: TimeInterval
+    /// Retries and timeouts of channel pushes.
+    public var pushPolicy: Propagator.Policy
     public var clock: any WallClock
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "./data/shelf.sqlite", fixturesDirectory: String? = nil,
         durability: LedgerDatabase.Durability = .full, maxBodyBytes: Int = 1 << 20, maxBatchSKUs: Int = 500, salesWindow: TimeInterval = 900,
-        clock: any WallClock = SystemWallClock()
+        pushPolicy: Propagator.Policy = Propagator.Policy(), clock: any WallClock = SystemWallClock()
     ) {
+        self.pushPolicy = pushPolicy
         self.host = host
         self.port = port
         self.databasePath = databasePath
@@ -43,6 +49,11 @@ public struct ShelfEnvironment: Sendable {
     public let pulses: ChannelPulseBoard
     public let velocity: SalesVelocity
     public let startedAt: Date
+    /// Outbound HTTP (pushes, order lookups) over libcurl.
+    public let curl: CurlClient
+    public let propagator: Propagator
+    public let webhooks: WebhookIngestor
+    public let deadLetters: DeadLetterQueue
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -58,13 +69,16 @@ public struct ShelfEnvironment: Sendable {
                 try await loader.load(directory: URL(fileURLWithPath: fixtures))
             }
         }
+        let pulses = ChannelPulseBoard()
+        let curl = CurlClient()
         let env = ShelfEnvironment(
             configuration: configuration, ledger: ledger, tokens: TokenStore(database: database, clock: configuration.clock),
-            pulses: ChannelPulseBoard(), velocity: SalesVelocity(window: configuration.salesWindow), startedAt: configuration.clock.now()
+            pulses: pulses, velocity: SalesVelocity(window: configuration.salesWindow), startedAt: configuration.clock.now(),
+            curl: curl, propagator: Propagator(ledger: ledger, curl: curl, pulses: pulses, policy: configuration.pushPolicy),
+            webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database)
         )
         try env.registerConnections()
         let velocity = env.velocity
-        let pulses = env.pulses
         ledger.snapshot.observe { events in
             for e in events {
                 guard let sku = e.event.sku, let channel = e.event.channel else { continue }
@@ -83,6 +97,9 @@ public struct ShelfEnvironment: Sendable {
             for c in try ledger.connections(seller: seller) { pulses.register(seller: seller, connection: c.id, channel: c.channel) }
         }
     }
+
+    /// The long-running parts beside the HTTP server, in start order (shutdown runs in reverse).
+    public var services: [any Service] { [curl, propagator, ReservationSweeper(env: self)] }
 
     /// The offer builder for a seller at the current instant.
     func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {

@@ -17,6 +17,7 @@ public enum ShelfApplication {
         ReadController(env: env).register(on: router)
         IngestController(env: env).register(on: router)
         ReservationController(env: env).register(on: router)
+        ChannelController(env: env).register(on: router)
         AdminController(env: env).register(on: router)
         return router
     }

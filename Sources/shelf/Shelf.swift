@@ -44,7 +44,7 @@ struct Serve: AsyncParsableCommand {
         let env = try await ShelfEnvironment.open(config)
         let skus = env.snapshot.sellerIDs.reduce(0) { $0 + (env.snapshot.seller($1)?.count ?? 0) }
         logger.info("snapshot ready", metadata: ["skus": "\(skus)", "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))"])
-        let app = ShelfApplication.build(env, services: [ReservationSweeper(env: env)], logger: logger) { _ in
+        let app = ShelfApplication.build(env, services: env.services, logger: logger) { _ in
             print("Shelf listening on http://\(config.host):\(config.port)")
             fflush(nil)
         }

@@ -5,13 +5,16 @@ import HummingbirdTesting
 import NIOCore
 import ShelfCore
 import ShelfLedger
+import ShelfChannels
 import ShelfServer
 import Testing
 
 /// A real Shelf server (live HTTP on loopback, a temporary SQLite file, the demo fixtures) with a manual clock and tokens.
 struct TestServer {
     let env: ShelfEnvironment
-    let clock: ManualWallClock
+    let anyClock: any WallClock
+    /// The manual clock (tests that move time).
+    var clock: ManualWallClock { anyClock as! ManualWallClock }
     let read: String
     let ingest: String
     let admin: String
@@ -26,14 +29,22 @@ struct TestServer {
     }
 
     static func make(at start: Date = monday, maxBatchSKUs: Int = 500) async throws -> TestServer {
+        try await make(clock: ManualWallClock(start), maxBatchSKUs: maxBatchSKUs)
+    }
+
+    static func make(
+        clock: any WallClock, maxBatchSKUs: Int = 500, pushPolicy: Propagator.Policy = Propagator.Policy(), database: String? = nil
+    ) async throws -> TestServer {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-e2e-\(UUID().uuidString)")
-        let clock = ManualWallClock(start)
+        let start = clock.now()
         let config = ServerConfiguration(
-            host: "127.0.0.1", port: 0, databasePath: dir.appendingPathComponent("shelf.sqlite").path,
-            fixturesDirectory: repositoryRoot.appendingPathComponent("fixtures/demo").path, maxBatchSKUs: maxBatchSKUs, clock: clock
+            host: "127.0.0.1", port: 0, databasePath: database ?? dir.appendingPathComponent("shelf.sqlite").path,
+            fixturesDirectory: repositoryRoot.appendingPathComponent("fixtures/demo").path, maxBatchSKUs: maxBatchSKUs,
+            pushPolicy: pushPolicy, clock: clock
         )
         let env = try await ShelfEnvironment.open(config)
         let ledger = env.ledger
+        let hadOther = ledger.snapshot.seller("other") != nil
         try ledger.ensureSeller(id: "other", name: "Other Co", currency: "USD", timeZone: "UTC")
         let item = CatalogItem(sku: "TEE-RED-M", productId: "P-OTHER", title: "Other tee", price: Money(amount: 100, currency: "USD"))
         let setup = [
@@ -47,9 +58,9 @@ struct TestServer {
                                                                           price: Money(amount: 100, currency: "USD")),
                 levels: [LocationStock(location: "main", level: StockLevel(onHand: 3))], occurredAt: start)),
         ]
-        for r in await ledger.submit(setup) { _ = try r.get() }
+        if !hadOther { for r in await ledger.submit(setup) { _ = try r.get() } }
         return TestServer(
-            env: env, clock: clock,
+            env: env, anyClock: clock,
             read: try env.tokens.create(seller: "demo", scopes: [.read], ttl: nil).1,
             ingest: try env.tokens.create(seller: "demo", scopes: [.ingest, .read], ttl: nil).1,
             admin: try env.tokens.create(seller: "demo", scopes: [.admin], ttl: nil).1,

@@ -117,7 +117,10 @@ public struct FixtureGenerator: Sendable {
             let id = Self.connectionIDs[channel.id]!
             return ConnectionFixture(
                 id: id, channel: channel.id, kind: kinds[channel.id]!, baseURL: "\(simulatorURL)/c/\(id)",
-                credentials: ["accessToken": "demo-token-\(id)", "sellerId": "DEMOSELLER", "shopId": "4242"],
+                credentials: [
+                    "accessToken": "demo-token-\(id)", "sellerId": "A1DEMOSELLER", "shopId": "31415926", "apiKey": "demo-etsy-key",
+                    "appKey": "", "appSecret": "demo-secret-\(id)", "shopCipher": "demo-cipher",
+                ],
                 webhookSecret: "demo-secret-\(id)", pollIntervalSeconds: 60, pushEnabled: true,
                 channelLocationId: channel.id == "shopify" ? "24826418" : nil
             )
@@ -152,6 +155,7 @@ public struct FixtureGenerator: Sendable {
         try encoder.encode(Self.locations).write(to: directory.appendingPathComponent(FixtureFiles.locations))
         try encoder.encode(Self.channels).write(to: directory.appendingPathComponent(FixtureFiles.channels))
         try encoder.encode(connections()).write(to: directory.appendingPathComponent(FixtureFiles.connections))
+        try writeSimulatorFixtures(to: directory.appendingPathComponent("sim"))
         let url = directory.appendingPathComponent(FixtureFiles.catalog)
         FileManager.default.createFile(atPath: url.path, contents: nil)
         let handle = try FileHandle(forWritingTo: url)
@@ -261,11 +265,57 @@ public struct FixtureGenerator: Sendable {
                 }
                 let bp = Int64(channelPriceBasisPoints[channel.id]!)
                 let channelPrice = bp == 10_000 ? nil : Money(amount: (price.amount * bp + 5_000) / 10_000, currency: "USD")
-                return Listing(channel: channel.id, externalId: externalId, listed: true, buffer: channel.id == "ebay" ? 1 : 0, price: channelPrice)
+                var references: [String: String] = [:]
+                switch channel.id {
+                case "shopify": references = ["variantId": String(46_000_000_000_000 + skuIndex), "productId": String(8_000_000_000 + number)]
+                case "ebay": references = ["offerId": String(5_000_000 + skuIndex)]
+                case "tiktok": references = ["skuId": String(1_729_500_000_000_000_000 + Int64(skuIndex))]
+                default: break
+                }
+                return Listing(channel: channel.id, externalId: externalId, listed: true, buffer: channel.id == "ebay" ? 1 : 0, price: channelPrice,
+                               references: references)
             }
             lines.append(CatalogLine(item: item, levels: levels, listings: listings))
         }
         return lines
+    }
+
+    /// `sim/connections.json` and `sim/items.json` in shelf-sim's format: the demo connections and every listing with its
+    /// displayed quantity and price, so the simulated storefronts start in step with Shelf.
+    public func writeSimulatorFixtures(to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        struct SimConnection: Encodable {
+            var id, kind, webhookSecret, webhookURL: String
+            var accountId: String?
+            var channelLocationId: String?
+        }
+        struct SimItem: Encodable {
+            var connection, externalId, sku: String
+            var quantity: Int
+            var price: Money
+            var references: [String: String]?
+        }
+        let connections = connections()
+        let encoder = ShelfJSON.encoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
+        try encoder.encode(connections.map {
+            SimConnection(id: $0.id, kind: $0.kind, webhookSecret: $0.webhookSecret, webhookURL: "\(shelfURL)/v1/webhooks/\($0.id)",
+                          accountId: $0.kind == "etsy" ? "31415926" : ($0.kind == "amazon" ? "A1DEMOSELLER" : nil),
+                          channelLocationId: $0.channelLocationId)
+        }).write(to: directory.appendingPathComponent("connections.json"))
+        guard skuCount <= 10_000 else { return }
+        var items: [SimItem] = []
+        for line in lines() {
+            let available = line.levels.reduce(0) { $0 + $1.level.available() }
+            for listing in line.listings {
+                guard let connection = connections.first(where: { $0.channel == listing.channel }) else { continue }
+                items.append(SimItem(
+                    connection: connection.id, externalId: listing.externalId, sku: line.item.sku,
+                    quantity: listing.publishedQuantity(available: available), price: listing.price ?? line.item.price,
+                    references: listing.references.isEmpty ? nil : listing.references))
+            }
+        }
+        try encoder.encode(items).write(to: directory.appendingPathComponent("items.json"))
     }
 
     static func ean13(base: Int64) -> String {

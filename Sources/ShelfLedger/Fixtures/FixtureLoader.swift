@@ -68,7 +68,8 @@ public struct FixtureLoader: Sendable {
             } catch {
                 throw FixtureError(description: "\(url.lastPathComponent):\(lineNumber): \(error)")
             }
-            batch.append(Command(seller: seller, source: "import", draft: Self.upsert(entry, at: ledger.clock.now())))
+            // The demo channels (shelf-sim) are seeded from the same fixtures, so the import itself needs no push.
+            batch.append(Command(seller: seller, source: "import", draft: Self.upsert(entry, at: ledger.clock.now()), propagate: false))
             if batch.count >= chunk {
                 try check(await ledger.submit(batch), context: "\(url.lastPathComponent) before line \(lineNumber)")
                 total += batch.count

@@ -65,6 +65,11 @@ public final class EventBus: Sendable {
         for c in subscribers.withLock({ Array($0.values) }) { c.yield(events) }
     }
 
+    /// Wakes subscribers without new events (an empty batch), e.g. after work was queued outside the ledger.
+    public func poke() {
+        for c in subscribers.withLock({ Array($0.values) }) { c.yield([]) }
+    }
+
     /// Ends every subscription (at shutdown).
     public func finish() {
         for c in subscribers.withLock({ Array($0.values) }) { c.finish() }

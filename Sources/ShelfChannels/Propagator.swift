@@ -1,0 +1,304 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import ShelfConnectors
+import ShelfCore
+import ShelfCurl
+import ShelfLedger
+import Synchronization
+
+/// Pushes each channel its new published quantity and price. Reads the durable outbox (one row per changed SKU), fans it out to
+/// every push-enabled connection that lists the SKU, and sends the *current* value from the snapshot, so bursts coalesce.
+/// Transient failures retry with exponential backoff and full jitter; 429 waits for Retry-After; after the retry budget a push
+/// goes to the dead-letter queue. Nothing is dropped: a push leaves the outbox only when it was delivered or dead-lettered.
+public final class Propagator: Service, Sendable {
+    /// Retry policy.
+    public struct Policy: Sendable {
+        public var maxAttempts: Int
+        public var baseDelay: TimeInterval
+        public var maxDelay: TimeInterval
+        public var requestTimeout: Duration
+
+        public init(maxAttempts: Int = 6, baseDelay: TimeInterval = 0.2, maxDelay: TimeInterval = 30, requestTimeout: Duration = .seconds(5)) {
+            self.maxAttempts = maxAttempts
+            self.baseDelay = baseDelay
+            self.maxDelay = maxDelay
+            self.requestTimeout = requestTimeout
+        }
+    }
+
+    let ledger: Ledger
+    let curl: CurlClient
+    let pulses: ChannelPulseBoard
+    let policy: Policy
+    let logger: Logger
+    private let wake = Mutex<AsyncStream<Void>.Continuation?>(nil)
+    private let blockedUntil = Mutex<[String: Date]>([:])
+    private let counters = Mutex(PropagatorStats())
+
+    /// Pushes attempted, delivered, retried and dead-lettered so far.
+    public var stats: PropagatorStats { counters.withLock { $0 } }
+
+    public init(ledger: Ledger, curl: CurlClient, pulses: ChannelPulseBoard, policy: Policy = Policy(),
+                logger: Logger = Logger(label: "shelf.propagator")) {
+        self.ledger = ledger
+        self.curl = curl
+        self.pulses = pulses
+        self.policy = policy
+        self.logger = logger
+    }
+
+    var clock: any WallClock { ledger.clock }
+
+    public func run() async throws {
+        let (wakeups, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        wake.withLock { $0 = continuation }
+        let events = ledger.snapshot.bus.subscribe(buffer: 16)
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in events { continuation.yield() }
+                }
+                group.addTask {
+                    // A heartbeat so due retries are noticed without new events.
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .milliseconds(100))
+                        continuation.yield()
+                    }
+                }
+                continuation.yield()
+                for await _ in wakeups {
+                    await drainOnce()
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            continuation.finish()
+        }
+    }
+
+    /// Asks the loop to look at the outbox now.
+    public func poke() { _ = wake.withLock { $0?.yield() } }
+
+    /// One pass: every outbox row and every due retry is pushed once. Returns the number of pushes attempted.
+    @discardableResult
+    public func drainOnce() async -> Int {
+        let now = clock.now()
+        let work: Work
+        do {
+            work = try await collect(now: now)
+        } catch {
+            logger.error("propagator could not read the outbox", metadata: ["error": "\(error)"])
+            return 0
+        }
+        guard !work.jobs.isEmpty || !work.outbox.isEmpty else { return 0 }
+        let results = await withTaskGroup(of: [JobResult].self) { group in
+            for (key, jobs) in Dictionary(grouping: work.jobs, by: { "\($0.link.seller)\u{0}\($0.link.connection.id)" }) {
+                if let until = blockedUntil.withLock({ $0[key] }), until > now {
+                    group.addTask { jobs.map { JobResult(job: $0, outcome: .rateLimited(retryAfterSeconds: Int(until.timeIntervalSince(now).rounded(.up)))) } }
+                    continue
+                }
+                group.addTask { await self.push(jobs) }
+            }
+            var all: [JobResult] = []
+            for await r in group { all += r }
+            return all
+        }
+        await record(results, outbox: work.outbox, now: now)
+        return results.count
+    }
+
+    struct Job: Sendable {
+        var link: ChannelLink
+        var sku: String
+        var sequence: Int64
+        var attempts: Int
+        var update: ListingUpdate
+    }
+
+    struct JobResult: Sendable {
+        var job: Job
+        var outcome: PushOutcome
+    }
+
+    struct Work: Sendable {
+        var jobs: [Job]
+        /// (seller, sku, sequence) rows fanned out in this pass.
+        var outbox: [(String, String, Int64)]
+    }
+
+    private func collect(now: Date) async throws -> Work {
+        let (outboxRows, deliveryRows, connectionRows) = try await ledger.database.pool.read { db in
+            (
+                try Row.fetchAll(db, sql: "SELECT seller, sku, sequence FROM outbox LIMIT 5000"),
+                try Row.fetchAll(db, sql: "SELECT seller, connection, sku, sequence, attempts, nextAttemptAt FROM deliveries LIMIT 20000"),
+                try Row.fetchAll(db, sql: "SELECT seller, id FROM connections WHERE pushEnabled = 1")
+            )
+        }
+        // A (connection, SKU) already waiting for a retry keeps its backoff; new changes ride on that retry.
+        let waiting = Set(deliveryRows.map { "\($0[0] as String)\u{0}\($0[1] as String)\u{0}\($0[2] as String)" })
+        let retryRows = deliveryRows.filter { ($0[5] as Double) <= now.timeIntervalSince1970 }
+        var links: [String: [ChannelLink]] = [:]
+        for seller in Set(connectionRows.map { $0[0] as String }) {
+            links[seller] = try ledger.connections(seller: seller).filter(\.pushEnabled).compactMap { ChannelLink(seller: seller, connection: $0) }
+        }
+        var jobs: [String: Job] = [:]
+        var outbox: [(String, String, Int64)] = []
+        for row in outboxRows {
+            let seller: String = row[0]
+            let sku: String = row[1]
+            let sequence: Int64 = row[2]
+            outbox.append((seller, sku, sequence))
+            guard let state = ledger.snapshot.seller(seller)?.sku(sku) else { continue }
+            for link in links[seller] ?? [] {
+                guard let update = link.update(for: state, now: now) else { continue }
+                guard !waiting.contains("\(seller)\u{0}\(link.connection.id)\u{0}\(sku)") else { continue }
+                jobs["\(seller)\u{0}\(link.connection.id)\u{0}\(sku)"] = Job(link: link, sku: sku, sequence: sequence, attempts: 0, update: update)
+            }
+        }
+        for row in retryRows {
+            let seller: String = row[0]
+            let connection: String = row[1]
+            let sku: String = row[2]
+            guard let link = links[seller]?.first(where: { $0.connection.id == connection }),
+                  let state = ledger.snapshot.seller(seller)?.sku(sku), let update = link.update(for: state, now: now)
+            else { continue }
+            let key = "\(seller)\u{0}\(connection)\u{0}\(sku)"
+            let attempts: Int = row[4]
+            jobs[key] = Job(link: link, sku: sku, sequence: max(row[3], jobs[key]?.sequence ?? 0), attempts: attempts, update: update)
+        }
+        return Work(jobs: Array(jobs.values), outbox: outbox)
+    }
+
+    /// Sends one connection's jobs (batched by the connector) and classifies each.
+    private func push(_ jobs: [Job]) async -> [JobResult] {
+        guard let link = jobs.first?.link else { return [] }
+        let bySKU = Dictionary(jobs.map { ($0.sku, $0) }, uniquingKeysWith: { a, _ in a })
+        let requests: [ChannelHTTPRequest]
+        do {
+            requests = try link.connector.pushRequests(jobs.map(\.update), settings: link.settings)
+        } catch {
+            return jobs.map { JobResult(job: $0, outcome: .rejected(reason: "\(error)", skus: [$0.sku])) }
+        }
+        var results: [JobResult] = []
+        for request in requests {
+            let covered = request.skus.isEmpty ? jobs.map(\.sku) : request.skus
+            let outcome: PushOutcome
+            do {
+                let response = try await curl.execute(request.curlRequest(timeout: policy.requestTimeout))
+                outcome = link.connector.pushOutcome(status: response.status, headers: response.lowercasedHeaders, body: response.body)
+            } catch let error as CurlError {
+                outcome = error == .shutdown ? .retryable(reason: "shutting down") : .retryable(reason: error.description)
+            } catch {
+                outcome = .retryable(reason: "\(error)")
+            }
+            counters.withLock { $0.requests += 1 }
+            if case .rateLimited(let seconds) = outcome {
+                let until = clock.now().addingTimeInterval(TimeInterval(seconds ?? 1))
+                blockedUntil.withLock { $0["\(link.seller)\u{0}\(link.connection.id)"] = until }
+            }
+            for sku in covered {
+                guard let job = bySKU[sku] else { continue }
+                if case .rejected(let reason, let skus) = outcome, !skus.isEmpty, !skus.contains(sku) {
+                    results.append(JobResult(job: job, outcome: .retryable(reason: "batch rejected for other items: \(reason)")))
+                } else {
+                    results.append(JobResult(job: job, outcome: outcome))
+                }
+            }
+        }
+        return results
+    }
+
+    private func record(_ results: [JobResult], outbox: [(String, String, Int64)], now: Date) async {
+        let policy = self.policy
+        let tally: Tally
+        do {
+            tally = try await ledger.database.pool.write { db -> Tally in
+                var delivered = 0
+                var retried = 0
+                var dead = 0
+                var pushedConnections: [(String, String)] = []
+                for r in results {
+                    let j = r.job
+                    let key: [any DatabaseValueConvertible] = [j.link.seller, j.link.connection.id, j.sku]
+                    switch r.outcome {
+                    case .accepted:
+                        try db.execute(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ? AND sequence <= ?",
+                                       arguments: StatementArguments(key + [j.sequence]))
+                        delivered += 1
+                        pushedConnections.append((j.link.seller, j.link.connection.id))
+                    case .rateLimited(let seconds):
+                        try Self.schedule(db, job: j, attempts: j.attempts, at: now.addingTimeInterval(TimeInterval(seconds ?? 1)), error: "rate limited")
+                        retried += 1
+                    case .retryable(let reason):
+                        if j.attempts + 1 >= policy.maxAttempts {
+                            try Self.deadLetter(db, job: j, attempts: j.attempts + 1, error: reason, now: now)
+                            dead += 1
+                        } else {
+                            let ceiling = min(policy.maxDelay, policy.baseDelay * pow(2, Double(j.attempts)))
+                            try Self.schedule(db, job: j, attempts: j.attempts + 1, at: now.addingTimeInterval(Double.random(in: 0...ceiling)), error: reason)
+                            retried += 1
+                        }
+                    case .rejected(let reason, _):
+                        try Self.deadLetter(db, job: j, attempts: j.attempts + 1, error: reason, now: now)
+                        dead += 1
+                    }
+                }
+                // Every connection's push for these outbox rows is now delivered, scheduled or dead-lettered.
+                for (seller, sku, sequence) in outbox {
+                    try db.execute(sql: "DELETE FROM outbox WHERE seller = ? AND sku = ? AND sequence = ?", arguments: [seller, sku, sequence])
+                }
+                return Tally(delivered: delivered, retried: retried, dead: dead, pushed: pushedConnections)
+            }
+        } catch {
+            logger.error("propagator could not record outcomes", metadata: ["error": "\(error)"])
+            return
+        }
+        for pair in Set(tally.pushed.map { "\($0.0)\u{0}\($0.1)" }) {
+            let parts = pair.split(separator: "\u{0}").map(String.init)
+            pulses.pushed(seller: parts[0], connection: parts[1], at: now)
+        }
+        counters.withLock {
+            $0.delivered += tally.delivered
+            $0.retried += tally.retried
+            $0.deadLettered += tally.dead
+        }
+    }
+
+    static func schedule(_ db: Database, job: Job, attempts: Int, at: Date, error: String) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO deliveries (seller, connection, sku, sequence, attempts, nextAttemptAt, lastError) VALUES (?,?,?,?,?,?,?)
+                ON CONFLICT (seller, connection, sku) DO UPDATE SET sequence = MAX(sequence, excluded.sequence), attempts = excluded.attempts,
+                    nextAttemptAt = excluded.nextAttemptAt, lastError = excluded.lastError
+                """,
+            arguments: [job.link.seller, job.link.connection.id, job.sku, job.sequence, attempts, at.timeIntervalSince1970, error]
+        )
+    }
+
+    static func deadLetter(_ db: Database, job: Job, attempts: Int, error: String, now: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO dlq (seller, connection, sku, sequence, attempts, lastError, failedAt) VALUES (?,?,?,?,?,?,?)",
+            arguments: [job.link.seller, job.link.connection.id, job.sku, job.sequence, attempts, error, now.timeIntervalSince1970]
+        )
+        try db.execute(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ?",
+                       arguments: [job.link.seller, job.link.connection.id, job.sku])
+    }
+}
+
+/// What one pass recorded.
+struct Tally: Sendable {
+    var delivered: Int
+    var retried: Int
+    var dead: Int
+    var pushed: [(String, String)]
+}
+
+/// Counters of the propagator.
+public struct PropagatorStats: Sendable {
+    public var requests = 0
+    public var delivered = 0
+    public var retried = 0
+    public var deadLettered = 0
+}

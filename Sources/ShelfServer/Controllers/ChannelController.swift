@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import ShelfChannels
+import ShelfCore
+import ShelfLedger
+
+/// Channel-facing routes: webhook ingest (authenticated by the connection's signature, no bearer) and the dead-letter queue.
+struct ChannelController: Sendable {
+    let env: ShelfEnvironment
+
+    func register(on router: Router<ShelfRequestContext>) {
+        router.post("/v1/webhooks/:connectionId", use: webhook)
+        router.get("/v1/dlq", use: listDLQ)
+        router.post("/v1/dlq/:id/replay", use: replay)
+        router.post("/v1/dlq:replay-all", use: replayAll)
+    }
+
+    struct WebhookAnswer: Encodable {
+        var status: String
+        var accepted: Int
+        var duplicates: Int
+        var ignored: Int
+    }
+
+    @Sendable func webhook(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let id = try context.parameters.require("connectionId")
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: env.configuration.maxBodyBytes)
+        } catch {
+            throw Problem(.payloadTooLarge, detail: "the body exceeds \(env.configuration.maxBodyBytes) bytes")
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+        let outcome = await env.webhooks.ingest(
+            connectionId: id, method: request.method.rawValue, path: request.uri.description, headers: headers,
+            body: Array(buffer.readableBytesView)
+        )
+        switch outcome {
+        case .accepted(let accepted, let duplicates, let ignored):
+            return try JSONResponder.respond(
+                WebhookAnswer(status: "accepted", accepted: accepted, duplicates: duplicates, ignored: ignored), to: request, etag: false
+            )
+        case .unauthorized:
+            throw Problem(.unauthorized, detail: "the webhook signature does not verify for connection \(id)", field: "signature")
+        case .invalid(let reason):
+            throw Problem(.validation, detail: "unreadable webhook payload: \(reason)")
+        case .unavailable(let reason):
+            var p = Problem(.notReady, detail: "not recorded, retry later: \(reason)")
+            p.status = 503
+            throw p
+        }
+    }
+
+    @Sendable func listDLQ(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try request.authenticate(env.tokens, scope: .admin)
+        let limit = try request.intParameter("limit", default: 500, range: 1...5000)
+        return try JSONResponder.respond(["deadLetters": try env.deadLetters.list(seller: token.seller, limit: limit)], to: request, etag: false)
+    }
+
+    @Sendable func replay(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try request.authenticate(env.tokens, scope: .admin)
+        guard let id = Int64(try context.parameters.require("id")) else { throw Problem(.notFound, detail: "no dead letter with that id", field: "id") }
+        guard try env.deadLetters.replay(id: id, seller: token.seller) else {
+            throw Problem(.notFound, detail: "no dead letter \(id)", field: "id")
+        }
+        env.propagator.poke()
+        return try JSONResponder.respond(["replayed": 1], to: request, etag: false)
+    }
+
+    @Sendable func replayAll(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try request.authenticate(env.tokens, scope: .admin)
+        let count = try env.deadLetters.replayAll(seller: token.seller)
+        env.propagator.poke()
+        return try JSONResponder.respond(["replayed": count], to: request, etag: false)
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import ShelfChannels
+import ShelfCore
+import ShelfLedger
+import ShelfServer
+import Testing
+
+@Suite("Channels: webhooks, propagation, retries and DLQ with shelf-sim and libcurl", .serialized)
+struct ChannelTests {
+    static let sku = "TEE-RED-M"
+
+    static func orderWebhook(_ h: ChannelHarness, connection: String, orderId: String, qty: Int, duplicates: Int = 0) async throws -> Int {
+        let listing = try #require(h.server.env.snapshot.seller("demo")?.sku(sku)?.listing(on: String(connection.split(separator: "-")[0])))
+        let json = #"{"topic":"order","orderId":"\#(orderId)","duplicates":\#(duplicates),"lines":[{"sku":"\#(sku)","externalId":"\#(listing.externalId)","quantity":\#(qty)}]}"#
+        return try await h.sim("POST", "/_sim/connections/\(connection)/webhooks", json: json).status
+    }
+
+    static func available(_ h: ChannelHarness) -> Int {
+        h.server.env.snapshot.seller("demo")!.sku(sku)!.available(now: Date())
+    }
+
+    @Test("an order webhook on one channel lowers stock and every other channel receives the new quantity")
+    func webhookPropagates() async throws {
+        try await ChannelHarness.run { h in
+            let before = Self.available(h)
+            #expect(try await Self.orderWebhook(h, connection: "shopify-main", orderId: "1001", qty: 2) == 200)
+            #expect(Self.available(h) == before - 2)
+            for connection in ["amazon-us", "ebay-us", "walmart-us", "etsy-shop", "tiktok-shop"] {
+                let buffer = connection == "ebay-us" ? 1 : 0
+                try await h.eventually("\(connection) push of \(before - 2 - buffer)") {
+                    let last = try await h.pushes(sku: Self.sku, connection: connection).last
+                    return last?["quantity"] as? Int == before - 2 - buffer
+                }
+            }
+            let events = try h.server.env.ledger.events(seller: "demo", sku: Self.sku).filter { $0.source == "webhook:shopify-main" }
+            #expect(events.map(\.event.type) == [.orderConfirmed])
+        }
+    }
+
+    @Test("a bad signature is refused with 401 and records nothing; a duplicate delivery has one effect")
+    func signaturesAndDuplicates() async throws {
+        try await ChannelHarness.run(propagate: false) { h in
+            let before = h.server.env.snapshot.seller("demo")!.lastSequence
+            let forged = try await h.shelf.send(.post, "/v1/webhooks/shopify-main", json: #"{"id":1}"#,
+                                                headers: ["X-Shopify-Hmac-Sha256": "AAAA", "X-Shopify-Topic": "orders/create"])
+            #expect(forged.status == .unauthorized)
+            #expect(h.server.env.snapshot.seller("demo")!.lastSequence == before)
+            let available = Self.available(h)
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "AMZ-1", qty: 1, duplicates: 3) == 200)
+            #expect(Self.available(h) == available - 1)
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "AMZ-1", qty: 1) == 200)
+            #expect(Self.available(h) == available - 1)
+        }
+    }
+
+    @Test("a channel that is down gets retries, then the DLQ; a replay delivers the current value")
+    func outageRetriesDLQReplay() async throws {
+        try await ChannelHarness.run { h in
+            #expect(try await h.sim("POST", "/_sim/faults", json: #"{"connection":"walmart-us","mode":"status","status":503,"count":100}"#).status < 300)
+            let before = Self.available(h)
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "AMZ-2", qty: 3) == 200)
+            try await h.eventually("dead letter") {
+                let list = try await h.shelf.send(.get, "/v1/dlq", token: h.server.admin).object()["deadLetters"] as? [[String: Any]] ?? []
+                return list.contains { $0["connection"] as? String == "walmart-us" && $0["sku"] as? String == Self.sku }
+            }
+            #expect(h.server.env.propagator.stats.retried >= 3)
+            #expect(try await h.pushes(sku: Self.sku, connection: "walmart-us").isEmpty)
+            #expect(try await h.sim("DELETE", "/_sim/faults").status < 300)
+            let replay = try await h.shelf.send(.post, "/v1/dlq:replay-all", token: h.server.admin)
+            #expect(value(try replay.object(), "replayed") as? Int ?? 0 >= 1)
+            try await h.eventually("walmart push after replay") {
+                try await h.pushes(sku: Self.sku, connection: "walmart-us").last?["quantity"] as? Int == before - 3
+            }
+            let after = try await h.shelf.send(.get, "/v1/dlq", token: h.server.admin).object()["deadLetters"] as? [Any]
+            #expect(after?.isEmpty == true)
+        }
+    }
+
+    @Test("429 with Retry-After is honoured before the next push to that channel")
+    func rateLimitHonoured() async throws {
+        try await ChannelHarness.run { h in
+            #expect(try await h.sim("POST", "/_sim/faults", json: #"{"connection":"etsy-shop","mode":"rate_limit","retryAfterSeconds":1,"count":1}"#).status < 300)
+            let started = ContinuousClock.now
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "AMZ-3", qty: 1) == 200)
+            try await h.eventually("etsy push after Retry-After") { !(try await h.pushes(sku: Self.sku, connection: "etsy-shop").isEmpty) }
+            #expect(ContinuousClock.now - started >= .milliseconds(900))
+            #expect(h.server.env.propagator.stats.deadLettered == 0)
+        }
+    }
+
+    @Test("a burst of 500 orders on one SKU becomes far fewer pushes, and the last pushed value is right")
+    func burstCoalesces() async throws {
+        try await ChannelHarness.run { h in
+            let body = #"{"productId":"P-BURST","title":"Burst","price":{"amount":500,"currency":"USD"},"levels":[{"location":"reno","onHand":1000}],"listings":[{"channel":"amazon"}]}"#
+            #expect(try await h.shelf.send(.put, "/v1/skus/BURST-1", token: h.server.admin, json: body).status == .ok)
+            #expect(try await h.sim("PUT", "/_sim/connections/amazon-us/items/BURST-1", json: #"{"sku":"BURST-1","quantity":1000}"#).status < 300)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<500 {
+                    group.addTask {
+                        let r = try await h.shelf.send(.post, "/v1/events", token: h.server.ingest,
+                                                       json: #"{"type":"order.confirmed","sku":"BURST-1","qty":1,"channel":"shopify"}"#,
+                                                       headers: ["Idempotency-Key": "burst-\(i)"])
+                        let status = r.status
+                        #expect(status == .accepted)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await h.eventually("final push") {
+                try await h.pushes(sku: "BURST-1", connection: "amazon-us").last?["quantity"] as? Int == 500
+            }
+            let pushes = try await h.pushes(sku: "BURST-1", connection: "amazon-us").count
+            #expect(pushes < 100, "\(pushes) pushes for 500 orders")
+        }
+    }
+
+    @Test("a restart in the middle of propagation loses no push")
+    func restartLosesNothing() async throws {
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-restart-\(UUID().uuidString).sqlite").path
+        // First life: events are committed while no propagator runs (as if it crashed before pushing).
+        try await ChannelHarness.run(propagate: false, database: database) { (h: ChannelHarness) async throws -> Void in
+            let status = try await Self.orderWebhook(h, connection: "amazon-us", orderId: "AMZ-9", qty: 4)
+            #expect(status == 200)
+            let pushed = try await h.pushes(sku: Self.sku)
+            #expect(pushed.isEmpty)
+        }
+        // Second life on the same database: the durable outbox is pushed.
+        try await ChannelHarness.run(database: database) { h in
+            let expected = Self.available(h)
+            try await h.eventually("pushes after restart") {
+                try await h.pushes(sku: Self.sku, connection: "shopify-main").last?["quantity"] as? Int == expected
+            }
+        }
+    }
+}

@@ -14,11 +14,12 @@ public final class WebhookIngestor: Sendable {
     let curl: CurlClient
     let pulses: ChannelPulseBoard
     let logger: Logger
-    private let externalIndex = Mutex<[String: [String: String]]>([:])
+    let index: ExternalIdIndex
     private let lastLevelAt = Mutex<[String: Date]>([:])
 
     public init(ledger: Ledger, curl: CurlClient, pulses: ChannelPulseBoard, logger: Logger = Logger(label: "shelf.webhooks")) {
         self.ledger = ledger
+        index = ExternalIdIndex(snapshot: ledger.snapshot)
         self.curl = curl
         self.pulses = pulses
         self.logger = logger
@@ -130,19 +131,8 @@ public final class WebhookIngestor: Sendable {
         return .accepted(accepted: accepted, duplicates: duplicates, ignored: ignored)
     }
 
-    /// The SKU a channel line refers to: its SKU when given and known, else the listing with that external id.
     func resolve(_ line: ChannelWebhookEvent.Line, seller: String, channel: String) -> String? {
-        guard let snapshot = ledger.snapshot.seller(seller) else { return nil }
-        if let sku = line.sku, snapshot.sku(sku) != nil { return sku }
-        guard let external = line.externalId else { return nil }
-        let key = "\(seller)\u{0}\(channel)"
-        if let sku = externalIndex.withLock({ $0[key]?[external] }) { return sku }
-        var map: [String: String] = [:]
-        for state in snapshot.allStates() {
-            if let listing = state.listing(on: channel) { map[listing.externalId] = state.sku }
-        }
-        externalIndex.withLock { $0[key] = map }
-        return map[external]
+        index.resolve(sku: line.sku, externalId: line.externalId, seller: seller, channel: channel)
     }
 }
 

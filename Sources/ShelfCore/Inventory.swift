@@ -148,7 +148,7 @@ public enum Inventory {
             event.location = hold.location
             event.qty = hold.qty
             return .success(Decision(events: [event], reservation: hold))
-        case .demandSpikeStarted, .demandSpikeEnded, .skuDeleted, .inventoryOversold:
+        case .demandSpikeStarted, .demandSpikeEnded, .skuDeleted, .inventoryOversold, .inventoryVarianceDetected:
             return .success(Decision(events: [event]))
         case .locationUpserted, .channelUpserted, .skuUpserted:
             return .success(Decision(events: [event]))
@@ -293,7 +293,7 @@ public enum Inventory {
             s.spikeMultiplier = max(1, event.spikeMultiplier ?? 2)
         case .demandSpikeEnded:
             s.spikeMultiplier = 1
-        case .skuUpserted, .locationUpserted, .channelUpserted:
+        case .skuUpserted, .locationUpserted, .channelUpserted, .inventoryVarianceDetected:
             break
         }
         s.lastSequence = sequence

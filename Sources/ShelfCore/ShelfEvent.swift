@@ -25,6 +25,7 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case inventoryOversold = "inventory.oversold"
     case demandSpikeStarted = "demand.spike_started"
     case demandSpikeEnded = "demand.spike_ended"
+    case inventoryVarianceDetected = "inventory.variance_detected"
 
     /// The normalized event types integrations may post to `POST /v1/events`.
     public static let ingestible: [EventType] = [
@@ -37,7 +38,7 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     /// True for events that change what a channel should display (quantity, price or listing state).
     public var affectsChannels: Bool {
         switch self {
-        case .locationUpserted, .channelUpserted: return false
+        case .locationUpserted, .channelUpserted, .inventoryVarianceDetected: return false
         default: return true
         }
     }

@@ -54,6 +54,7 @@ public struct ShelfEnvironment: Sendable {
     public let propagator: Propagator
     public let webhooks: WebhookIngestor
     public let deadLetters: DeadLetterQueue
+    public let reconciler: Reconciler
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -75,7 +76,8 @@ public struct ShelfEnvironment: Sendable {
             configuration: configuration, ledger: ledger, tokens: TokenStore(database: database, clock: configuration.clock),
             pulses: pulses, velocity: SalesVelocity(window: configuration.salesWindow), startedAt: configuration.clock.now(),
             curl: curl, propagator: Propagator(ledger: ledger, curl: curl, pulses: pulses, policy: configuration.pushPolicy),
-            webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database)
+            webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
+            reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses)
         )
         try env.registerConnections()
         let velocity = env.velocity
@@ -99,7 +101,7 @@ public struct ShelfEnvironment: Sendable {
     }
 
     /// The long-running parts beside the HTTP server, in start order (shutdown runs in reverse).
-    public var services: [any Service] { [curl, propagator, ReservationSweeper(env: self)] }
+    public var services: [any Service] { [curl, propagator, reconciler, ReservationSweeper(env: self)] }
 
     /// The offer builder for a seller at the current instant.
     func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {

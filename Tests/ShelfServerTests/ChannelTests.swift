@@ -116,6 +116,28 @@ struct ChannelTests {
         }
     }
 
+    @Test("a count changed behind Shelf's back is detected by reconciliation, recorded, and healed by a push")
+    func reconciliationHeals() async throws {
+        try await ChannelHarness.run { h in
+            let expected = Self.available(h)
+            #expect(try await h.sim("PUT", "/_sim/connections/amazon-us/items/\(Self.sku)", json: #"{"sku":"\#(Self.sku)","quantity":3}"#).status < 300)
+            let run = try await h.shelf.send(.post, "/v1/reconciliation:run", token: h.server.admin).object()
+            let variances = try #require(run["variances"] as? [[String: Any]])
+            #expect(variances.contains { $0["sku"] as? String == Self.sku && $0["connection"] as? String == "amazon-us" && $0["reported"] as? Int == 3 })
+            #expect(variances.count == 1)
+            #expect(run["skusChecked"] as? Int ?? 0 >= 1000)
+            try await h.eventually("healing push") {
+                try await h.pushes(sku: Self.sku, connection: "amazon-us").last?["quantity"] as? Int == expected
+            }
+            let events = try h.server.env.ledger.events(seller: "demo", sku: Self.sku).map(\.event.type)
+            #expect(events.contains(.inventoryVarianceDetected))
+            let latest = try await h.shelf.send(.get, "/v1/reconciliation", token: h.server.admin).object()
+            #expect(latest["variancesFound"] as? Int == 1)
+            let again = try await h.shelf.send(.post, "/v1/reconciliation:run", token: h.server.admin).object()
+            #expect(again["variancesFound"] as? Int == 0)
+        }
+    }
+
     @Test("a restart in the middle of propagation loses no push")
     func restartLosesNothing() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-restart-\(UUID().uuidString).sqlite").path

@@ -13,6 +13,23 @@ struct ChannelController: Sendable {
         router.get("/v1/dlq", use: listDLQ)
         router.post("/v1/dlq/:id/replay", use: replay)
         router.post("/v1/dlq:replay-all", use: replayAll)
+        router.get("/v1/reconciliation", use: latestReconciliation)
+        router.post("/v1/reconciliation:run", use: runReconciliation)
+    }
+
+    @Sendable func latestReconciliation(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try request.authenticate(env.tokens, scope: .admin)
+        guard let report = env.reconciler.latest(seller: token.seller) else {
+            throw Problem(.notFound, detail: "no reconciliation has run yet; POST /v1/reconciliation:run starts one")
+        }
+        return try JSONResponder.respond(report, to: request, etag: false)
+    }
+
+    @Sendable func runReconciliation(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try request.authenticate(env.tokens, scope: .admin)
+        let report = await env.reconciler.reconcile(seller: token.seller)
+        env.propagator.poke()
+        return try JSONResponder.respond(report, to: request, etag: false)
     }
 
     struct WebhookAnswer: Encodable {

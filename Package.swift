@@ -48,6 +48,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "ShelfRules", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "rules-parse-bench",
+            dependencies: ["ShelfRules"],
+            path: "Benchmarks/RulesParse",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ShelfConnectors",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -94,6 +101,7 @@ let package = Package(
                 "ShelfLedger",
                 "ShelfChannels",
                 "ShelfConnectors",
+                "ShelfRules",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -109,6 +117,7 @@ let package = Package(
                 "ShelfCore",
                 "ShelfLedger",
                 "ShelfChannels",
+                "ShelfRules",
                 "ShelfServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -142,6 +151,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ShelfRulesTests", dependencies: ["ShelfRules"], swiftSettings: swiftSettings),
         .testTarget(name: "ShelfCoreTests", dependencies: ["ShelfCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ShelfLedgerTests", dependencies: ["ShelfCore", "ShelfLedger"], swiftSettings: swiftSettings),
         .testTarget(

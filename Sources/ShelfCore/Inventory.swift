@@ -112,7 +112,7 @@ public enum Inventory {
             guard let qty = draft.qty, qty > 0 else { return .failure(.invalid(field: "qty", reason: "must be at least 1")) }
             if event.location == nil {
                 event.location =
-                    state.stock.max { ($0.level.committed, -$0.location.count) < ($1.level.committed, -$1.location.count) }?.location
+                    state.stock.max { $0.level.committed < $1.level.committed }?.location
                     ?? catalog.locations.first?.id
             }
             guard event.location != nil else { return .failure(.invalid(field: "location", reason: "the seller has no location")) }
@@ -148,7 +148,7 @@ public enum Inventory {
             event.location = hold.location
             event.qty = hold.qty
             return .success(Decision(events: [event], reservation: hold))
-        case .demandSpikeStarted, .demandSpikeEnded, .skuDeleted, .inventoryOversold, .inventoryVarianceDetected:
+        case .demandSpikeStarted, .demandSpikeEnded, .skuDeleted, .inventoryOversold, .inventoryVarianceDetected, .ruleActed:
             return .success(Decision(events: [event]))
         case .locationUpserted, .channelUpserted, .skuUpserted:
             return .success(Decision(events: [event]))
@@ -194,7 +194,7 @@ public enum Inventory {
             let available = state.available(at: stock.location, now: now)
             guard available >= atLeast else { continue }
             let priority = catalog.location(stock.location)?.priority ?? Int.max
-            if let b = best, (b.available, -b.priority) >= (available, -priority) { continue }
+            if let b = best, b.available > available || (b.available == available && b.priority <= priority) { continue }
             best = (stock.location, available, priority)
         }
         if let best { return best.id }
@@ -293,7 +293,7 @@ public enum Inventory {
             s.spikeMultiplier = max(1, event.spikeMultiplier ?? 2)
         case .demandSpikeEnded:
             s.spikeMultiplier = 1
-        case .skuUpserted, .locationUpserted, .channelUpserted, .inventoryVarianceDetected:
+        case .skuUpserted, .locationUpserted, .channelUpserted, .inventoryVarianceDetected, .ruleActed:
             break
         }
         s.lastSequence = sequence

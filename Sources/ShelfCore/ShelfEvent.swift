@@ -26,6 +26,8 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case demandSpikeStarted = "demand.spike_started"
     case demandSpikeEnded = "demand.spike_ended"
     case inventoryVarianceDetected = "inventory.variance_detected"
+    /// A rule acted without changing stock (a notification sent, a reorder requested); `note` says what.
+    case ruleActed = "rule.acted"
 
     /// The normalized event types integrations may post to `POST /v1/events`.
     public static let ingestible: [EventType] = [
@@ -38,7 +40,7 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     /// True for events that change what a channel should display (quantity, price or listing state).
     public var affectsChannels: Bool {
         switch self {
-        case .locationUpserted, .channelUpserted, .inventoryVarianceDetected: return false
+        case .locationUpserted, .channelUpserted, .inventoryVarianceDetected, .ruleActed: return false
         default: return true
         }
     }
@@ -65,13 +67,15 @@ public struct ShelfEvent: Codable, Hashable, Sendable {
     public var levels: [LocationStock]?
     /// For `sku.upserted` from an import: listings per channel.
     public var listings: [Listing]?
+    /// Free text for `rule.acted` (what the rule did).
+    public var note: String?
     public var occurredAt: Date
 
     public init(
         type: EventType, sku: String? = nil, location: String? = nil, channel: String? = nil, qty: Int? = nil, price: Money? = nil,
         item: CatalogItem? = nil, locationInfo: Location? = nil, channelInfo: Channel? = nil, listing: Listing? = nil,
         reservation: Reservation? = nil, orderId: String? = nil, ruleId: String? = nil, spikeMultiplier: Int? = nil, levels: [LocationStock]? = nil, listings: [Listing]? = nil,
-        occurredAt: Date
+        note: String? = nil, occurredAt: Date
     ) {
         self.type = type
         self.sku = sku
@@ -89,6 +93,7 @@ public struct ShelfEvent: Codable, Hashable, Sendable {
         self.spikeMultiplier = spikeMultiplier
         self.levels = levels
         self.listings = listings
+        self.note = note
         self.occurredAt = occurredAt
     }
 }

@@ -15,6 +15,11 @@ public enum Timestamp {
         )
     }
 
+    /// True for instants Shelf stores and formats: years 1970 through 8999.
+    public static func isSupported(_ date: Date) -> Bool {
+        date.timeIntervalSince1970 >= 0 && date.timeIntervalSince1970 < 221_845_392_000
+    }
+
     /// Parses an RFC 3339 instant (`Z` or a numeric offset, optional fraction). Nil when malformed.
     public static func parse(_ text: String) -> Date? {
         let s = Array(text.utf8)
@@ -62,7 +67,8 @@ public enum Timestamp {
         guard i == s.count else { return nil }
         let days = CivilDate.toDays(year, month, day)
         let secs = days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
-        return Date(timeIntervalSince1970: Double(secs) + fraction)
+        let date = Date(timeIntervalSince1970: Double(secs) + fraction)
+        return isSupported(date) ? date : nil
     }
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

@@ -100,6 +100,15 @@ public struct LedgerDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v2-rules") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE rules (
+                        seller TEXT NOT NULL, id TEXT NOT NULL, text TEXT NOT NULL, rule TEXT NOT NULL, explain TEXT NOT NULL,
+                        enabled INTEGER NOT NULL, createdAt REAL NOT NULL, PRIMARY KEY (seller, id)) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -21,13 +21,16 @@ public struct ServerConfiguration: Sendable {
     public var salesWindow: TimeInterval
     /// Retries and timeouts of channel pushes.
     public var pushPolicy: Propagator.Policy
+    /// Where rule notifications are POSTed (JSON); none when nil.
+    public var notifyURL: String?
     public var clock: any WallClock
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "./data/shelf.sqlite", fixturesDirectory: String? = nil,
         durability: LedgerDatabase.Durability = .full, maxBodyBytes: Int = 1 << 20, maxBatchSKUs: Int = 500, salesWindow: TimeInterval = 900,
-        pushPolicy: Propagator.Policy = Propagator.Policy(), clock: any WallClock = SystemWallClock()
+        pushPolicy: Propagator.Policy = Propagator.Policy(), notifyURL: String? = nil, clock: any WallClock = SystemWallClock()
     ) {
+        self.notifyURL = notifyURL
         self.pushPolicy = pushPolicy
         self.host = host
         self.port = port
@@ -55,6 +58,8 @@ public struct ShelfEnvironment: Sendable {
     public let webhooks: WebhookIngestor
     public let deadLetters: DeadLetterQueue
     public let reconciler: Reconciler
+    public let rules: RuleStore
+    public let ruleEngine: RuleEngine
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -77,7 +82,8 @@ public struct ShelfEnvironment: Sendable {
             pulses: pulses, velocity: SalesVelocity(window: configuration.salesWindow), startedAt: configuration.clock.now(),
             curl: curl, propagator: Propagator(ledger: ledger, curl: curl, pulses: pulses, policy: configuration.pushPolicy),
             webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
-            reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses)
+            reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),
+            ruleEngine: RuleEngine(ledger: ledger, store: RuleStore(database: database), curl: curl, notifyURL: configuration.notifyURL)
         )
         try env.registerConnections()
         let velocity = env.velocity
@@ -101,7 +107,7 @@ public struct ShelfEnvironment: Sendable {
     }
 
     /// The long-running parts beside the HTTP server, in start order (shutdown runs in reverse).
-    public var services: [any Service] { [curl, propagator, reconciler, ReservationSweeper(env: self)] }
+    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, ReservationSweeper(env: self)] }
 
     /// The offer builder for a seller at the current instant.
     func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {

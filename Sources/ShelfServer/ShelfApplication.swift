@@ -18,6 +18,7 @@ public enum ShelfApplication {
         IngestController(env: env).register(on: router)
         ReservationController(env: env).register(on: router)
         ChannelController(env: env).register(on: router)
+        RulesController(env: env).register(on: router)
         AdminController(env: env).register(on: router)
         return router
     }

@@ -4,7 +4,9 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import ShelfCore
+import ShelfChannels
 import ShelfLedger
+import ShelfRules
 import ShelfServer
 
 /// The `shelf` command line: serve, tokens, import, audit, fixtures.
@@ -13,7 +15,7 @@ struct Shelf: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shelf",
         abstract: "One truthful, fresh source of stock, price and delivery for every sales channel.",
-        subcommands: [Serve.self, TokenCommand.self, Import.self, Audit.self, Fixtures.self]
+        subcommands: [Serve.self, TokenCommand.self, Import.self, Audit.self, Fixtures.self, Rules.self, DLQ.self]
     )
 }
 
@@ -33,13 +35,16 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOptions
     @Option(help: "Fixtures directory loaded into an empty database.")
     var fixtures: String?
+    @Option(help: "URL that rule notifications are POSTed to (env SHELF_NOTIFY_URL).")
+    var notifyURL: String? = ProcessInfo.processInfo.environment["SHELF_NOTIFY_URL"]
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = ProcessInfo.processInfo.environment["SHELF_LOG_LEVEL"] ?? "info"
 
     func run() async throws {
         var logger = Logger(label: "shelf")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures)
+        let config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures,
+                                         notifyURL: notifyURL)
         let started = ContinuousClock.now
         let env = try await ShelfEnvironment.open(config)
         let skus = env.snapshot.sellerIDs.reduce(0) { $0 + (env.snapshot.seller($1)?.count ?? 0) }
@@ -174,6 +179,74 @@ extension Duration {
         case "h": return n * 3600
         case "d": return n * 86_400
         default: return nil
+        }
+    }
+}
+
+struct Rules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Plain-English rules.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Parse a sentence: print the canonical rule, or the error with a caret under the offending word.",
+            discussion: "Uses the demo seller's vocabulary unless --database names a database with the seller."
+        )
+        @Option(help: "Database whose seller vocabulary to use (default: the demo catalog).") var database: String?
+        @Option(help: "Seller id.") var seller: String = "demo"
+        @Argument(help: "The sentence.") var text: String
+
+        func run() async throws {
+            var catalog = RuleCatalog.demo
+            if let database {
+                let ledger = Ledger(database: try LedgerDatabase(path: database))
+                try ledger.rebuildSnapshot()
+                guard let snapshot = ledger.snapshot.seller(seller) else { throw ValidationError("unknown seller \(seller)") }
+                catalog = RulesCatalogBuilder.catalog(seller: snapshot, fixture: try ledger.sellerFixture(seller),
+                                                      currency: try ledger.sellerSettings(seller)?.currency ?? "USD")
+            }
+            let result = RuleParser.parse(text, catalog: catalog)
+            if result.ok, let rule = result.rule {
+                print(try RuleJSON.canonicalString(rule))
+                if let explain = result.explain { print(explain) }
+            } else if let error = result.error {
+                print(error.caretDiagram(for: text))
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+struct DLQ: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dlq", abstract: "Dead-lettered channel pushes.", subcommands: [List.self, Replay.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List dead letters.")
+        @OptionGroup var db: DatabaseOptions
+        @Option(help: "Seller id.") var seller: String = "demo"
+
+        func run() async throws {
+            let letters = try DeadLetterQueue(database: try LedgerDatabase(path: db.database)).list(seller: seller)
+            for l in letters {
+                print("#\(l.id)  \(Timestamp.format(l.failedAt))  \(l.connection)  \(l.sku)  attempts=\(l.attempts)  \(l.lastError)")
+            }
+            print("\(letters.count) dead letter(s)")
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Put dead letters back in line (all, or one by id); a running server pushes them.")
+        @OptionGroup var db: DatabaseOptions
+        @Option(help: "Seller id.") var seller: String = "demo"
+        @Argument(help: "Dead letter id (all when omitted).") var id: Int64?
+
+        func run() async throws {
+            let queue = DeadLetterQueue(database: try LedgerDatabase(path: db.database))
+            if let id {
+                guard try queue.replay(id: id, seller: seller) else { throw ValidationError("no dead letter \(id)") }
+                print("replayed 1")
+            } else {
+                print("replayed \(try queue.replayAll(seller: seller))")
+            }
         }
     }
 }

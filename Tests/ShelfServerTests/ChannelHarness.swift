@@ -50,14 +50,14 @@ struct ChannelHarness: Sendable {
     }
 
     static func run(policy: Propagator.Policy = Propagator.Policy(maxAttempts: 4, baseDelay: 0.05, maxDelay: 0.3, requestTimeout: .seconds(2)),
-                    propagate: Bool = true, database: String? = nil,
+                    propagate: Bool = true, database: String? = nil, notifyURL: String? = nil,
                     _ body: @Sendable @escaping (ChannelHarness) async throws -> Void) async throws {
         let root = TestServer.repositoryRoot
         let portBox = Mutex<Int?>(nil)
         let sim = try ShelfSimulator.buildApplication(SimulatorConfiguration(
             host: "127.0.0.1", port: 0, fixtures: try FixtureSet.load(directory: root.appendingPathComponent("fixtures/demo/sim").path),
             onListening: { port in portBox.withLock { $0 = port } }))
-        let server = try await TestServer.make(clock: SystemWallClock(), pushPolicy: policy, database: database)
+        let server = try await TestServer.make(clock: SystemWallClock(), pushPolicy: policy, database: database, notifyURL: notifyURL)
         let control = CurlClient()
         try await withThrowingTaskGroup(of: Void.self) { group in
             let simGroup = ServiceGroup(services: [sim], logger: .init(label: "sim"))
@@ -76,6 +76,7 @@ struct ChannelHarness: Sendable {
             }
             group.addTask { try await server.env.curl.run() }
             if propagate { group.addTask { try await server.env.propagator.run() } }
+            group.addTask { try await server.env.ruleEngine.run() }
             try await server.run { client in
                 let harness = ChannelHarness(server: server, simPort: port, shelf: client, control: control)
                 for c in try server.env.ledger.connections(seller: "demo") {

@@ -159,7 +159,7 @@ struct AdminController: Sendable {
 
     @Sendable func upsertSKU(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, seller) = try admin(request)
-        let sku = try context.parameters.require("sku")
+        let sku = try context.pathParameter("sku")
         let body = try StrictJSON.decode(SKUBody.self, from: try await request.jsonBody(limit: env.configuration.maxBodyBytes), shape: Self.skuShape)
         let draft = try draft(body, sku: sku, seller: seller)
         return try await record([Command(seller: token.seller, source: "admin", draft: draft)], request: request)
@@ -167,7 +167,7 @@ struct AdminController: Sendable {
 
     @Sendable func deleteSKU(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, seller) = try admin(request)
-        let sku = try context.parameters.require("sku")
+        let sku = try context.pathParameter("sku")
         guard seller.sku(sku)?.item.active == true else { throw Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku") }
         return try await record(
             [Command(seller: token.seller, source: "admin", draft: ShelfEvent(type: .skuDeleted, sku: sku, occurredAt: env.clock.now()))],
@@ -199,8 +199,8 @@ struct AdminController: Sendable {
 
     @Sendable func upsertListing(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, seller) = try admin(request)
-        let sku = try context.parameters.require("sku")
-        let channel = try context.parameters.require("channel")
+        let sku = try context.pathParameter("sku")
+        let channel = try context.pathParameter("channel")
         guard let state = seller.sku(sku), state.item.active else { throw Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku") }
         guard seller.catalog.channels.contains(where: { $0.id == channel }) else {
             throw Problem(.notFound, detail: "unknown channel \(channel)", field: "channel")
@@ -230,7 +230,7 @@ struct AdminController: Sendable {
 
     @Sendable func upsertLocation(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(request)
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard Validation.isIdentifier(id) else { throw Problem(.validation, detail: "id must be 1–128 printable characters", field: "id") }
         let location = try StrictJSON.decode(Location.self, from: try await request.jsonBody(limit: 256 << 10), shape: Self.locationShape)
         guard location.id == id else { throw Problem(.validation, detail: "id does not match the path", field: "id") }
@@ -238,8 +238,11 @@ struct AdminController: Sendable {
             throw Problem(.validation, detail: "timeZone must be an IANA zone such as America/New_York", field: "timeZone")
         }
         let cut = location.cutoff.split(separator: ":").compactMap { Int($0) }
-        guard location.cutoff.count == 5, cut.count == 2, (0...23).contains(cut[0]), (0...59).contains(cut[1]) else {
+        guard location.cutoff.count == 5, cut.count == 2, location.cutoff.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ":") }), (0...23).contains(cut[0]), (0...59).contains(cut[1]) else {
             throw Problem(.validation, detail: "cutoff must be HH:MM", field: "cutoff")
+        }
+        guard (-1_000_000...1_000_000).contains(location.priority) else {
+            throw Problem(.validation, detail: "priority must be from -1000000 to 1000000", field: "priority")
         }
         guard (0...30).contains(location.handlingDays) else { throw Problem(.validation, detail: "handlingDays must be 0–30", field: "handlingDays") }
         for (i, s) in location.services.enumerated() {
@@ -295,7 +298,7 @@ struct AdminController: Sendable {
 
     @Sendable func revokeToken(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(request)
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard try env.tokens.revoke(id: id, seller: token.seller) else { throw Problem(.notFound, detail: "unknown token \(id)", field: "id") }
         return Response(status: .noContent)
     }
@@ -354,7 +357,7 @@ struct AdminController: Sendable {
 
     @Sendable func getConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(request)
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard let c = try env.ledger.connections(seller: token.seller).first(where: { $0.id == id }) else {
             throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
         }
@@ -364,7 +367,7 @@ struct AdminController: Sendable {
 
     @Sendable func putConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, seller) = try admin(request)
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard Validation.isIdentifier(id) else { throw Problem(.validation, detail: "id must be 1–128 printable characters", field: "id") }
         let body = try StrictJSON.decode(ConnectionBody.self, from: try await request.jsonBody(limit: 64 << 10), shape: .object([
             "id": .any, "channel": .any, "kind": .any, "baseURL": .any, "credentials": .any, "webhookSecret": .any,
@@ -400,7 +403,7 @@ struct AdminController: Sendable {
 
     @Sendable func deleteConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(request)
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard try env.ledger.deleteConnection(id: id, seller: token.seller) else {
             throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
         }

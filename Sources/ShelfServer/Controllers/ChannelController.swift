@@ -40,7 +40,7 @@ struct ChannelController: Sendable {
     }
 
     @Sendable func webhook(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let id = try context.parameters.require("connectionId")
+        let id = try context.pathParameter("connectionId")
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: env.configuration.maxBodyBytes)
@@ -77,7 +77,7 @@ struct ChannelController: Sendable {
 
     @Sendable func replay(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try request.authenticate(env.tokens, scope: .admin)
-        guard let id = Int64(try context.parameters.require("id")) else { throw Problem(.notFound, detail: "no dead letter with that id", field: "id") }
+        guard let id = Int64(try context.pathParameter("id")) else { throw Problem(.notFound, detail: "no dead letter with that id", field: "id") }
         guard try env.deadLetters.replay(id: id, seller: token.seller) else {
             throw Problem(.notFound, detail: "no dead letter \(id)", field: "id")
         }

@@ -83,7 +83,7 @@ struct IngestController: Sendable {
             }
             guard body.qty == nil else { throw Problem(.validation, detail: "qty does not apply to price.changed", field: "qty") }
         case .stockAdjusted:
-            guard let qty = body.qty, qty != 0, abs(qty) <= 1_000_000_000 else {
+            guard let qty = body.qty, qty != 0, (-1_000_000_000...1_000_000_000).contains(qty) else {
                 throw Problem(.validation, detail: "qty must be a non-zero integer (negative lowers stock)", field: "qty")
             }
         case .stockSet:
@@ -97,6 +97,9 @@ struct IngestController: Sendable {
         }
         if type != .priceChanged, body.price != nil {
             throw Problem(.validation, detail: "price only applies to price.changed", field: "price")
+        }
+        if let at = body.occurredAt, !Timestamp.isSupported(at) {
+            throw Problem(.validation, detail: "occurredAt must be between 1970 and 9000", field: "occurredAt")
         }
         return ShelfEvent(
             type: type, sku: body.sku, location: body.location, channel: body.channel, qty: body.qty, price: body.price,

@@ -19,7 +19,7 @@ struct ReadController: Sendable {
     /// The seller snapshot and SKU state for a request, or the right problem.
     func lookup(_ request: Request, _ context: ShelfRequestContext) throws -> (SellerSnapshot, SKUState) {
         let token = try request.authenticate(env.tokens, scope: .read)
-        let sku = try context.parameters.require("sku")
+        let sku = try context.pathParameter("sku")
         guard env.snapshot.isReady else { throw Problem(.notReady, detail: "the snapshot is still being built") }
         guard let seller = env.snapshot.seller(token.seller), let state = seller.sku(sku), state.item.active else {
             throw Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku")
@@ -142,7 +142,7 @@ struct ReadController: Sendable {
 
     @Sendable func stock(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try request.authenticate(env.tokens, scope: .read)
-        let sku = try context.parameters.require("sku")
+        let sku = try context.pathParameter("sku")
         guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
         let now = env.clock.now()
         var instant = now

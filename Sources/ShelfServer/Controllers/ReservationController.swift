@@ -81,7 +81,7 @@ struct ReservationController: Sendable {
 
     func find(_ request: Request, _ context: ShelfRequestContext) throws -> (TokenInfo, SellerSnapshot, Reservation) {
         let token = try request.authenticate(env.tokens, scope: .read)
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         guard let seller = env.snapshot.seller(token.seller), let sku = seller.skuForReservation(id),
               let hold = seller.sku(sku)?.holds.first(where: { $0.id == id })
         else { throw Problem(.notFound, detail: "no active reservation \(id)", field: "id") }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import ShelfLedger
 
@@ -12,4 +13,15 @@ public struct ShelfRequestContext: RequestContext {
 
     /// Bodies above this are refused with 413 before they are read whole.
     public var maxUploadSize: Int { 4 << 20 }
+}
+
+extension ShelfRequestContext {
+    /// A path parameter, percent-decoded (`CAF%C3%89-1` → `CAFÉ-1`).
+    func pathParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding else {
+            throw Problem(.validation, detail: "\(name) is not valid percent-encoding", field: name)
+        }
+        return decoded
+    }
 }

@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+import ShelfCore
+
+/// A stored automation: the seller's sentence, its canonical parse (JSON) and whether it runs.
+public struct StoredRule: Codable, Hashable, Sendable {
+    public var id: String
+    public var text: String
+    /// The canonical rule JSON (rules-grammar §7.1).
+    public var rule: String
+    public var explain: String
+    public var enabled: Bool
+    public var createdAt: Date
+
+    public init(id: String, text: String, rule: String, explain: String, enabled: Bool, createdAt: Date) {
+        self.id = id
+        self.text = text
+        self.rule = rule
+        self.explain = explain
+        self.enabled = enabled
+        self.createdAt = createdAt
+    }
+}
+
+/// Keeps sellers' rules in SQLite.
+public struct RuleStore: Sendable {
+    let database: LedgerDatabase
+
+    public init(database: LedgerDatabase) { self.database = database }
+
+    public func insert(_ rule: StoredRule, seller: String) throws {
+        try database.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO rules (seller, id, text, rule, explain, enabled, createdAt) VALUES (?,?,?,?,?,?,?)",
+                arguments: [seller, rule.id, rule.text, rule.rule, rule.explain, rule.enabled, rule.createdAt.timeIntervalSince1970]
+            )
+        }
+    }
+
+    public func list(seller: String) throws -> [StoredRule] {
+        try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, text, rule, explain, enabled, createdAt FROM rules WHERE seller = ? ORDER BY createdAt, id",
+                             arguments: [seller]).map(Self.rule)
+        }
+    }
+
+    /// Every enabled rule of every seller.
+    public func enabled() throws -> [(seller: String, rule: StoredRule)] {
+        try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, text, rule, explain, enabled, createdAt, seller FROM rules WHERE enabled = 1 ORDER BY seller, id")
+                .map { ($0[6], Self.rule($0)) }
+        }
+    }
+
+    public func setEnabled(_ enabled: Bool, id: String, seller: String) throws -> Bool {
+        try database.pool.write { db in
+            try db.execute(sql: "UPDATE rules SET enabled = ? WHERE seller = ? AND id = ?", arguments: [enabled, seller, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func delete(id: String, seller: String) throws -> Bool {
+        try database.pool.write { db in
+            try db.execute(sql: "DELETE FROM rules WHERE seller = ? AND id = ?", arguments: [seller, id])
+            return db.changesCount > 0
+        }
+    }
+
+    static func rule(_ row: Row) -> StoredRule {
+        StoredRule(id: row[0], text: row[1], rule: row[2], explain: row[3], enabled: row[4], createdAt: Date(timeIntervalSince1970: row[5]))
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Hummingbird
+import ShelfCore
+import ShelfLedger
+import ShelfRules
+
+/// Plain-English automations (scope `admin`): dry-run parse, store, list, enable/disable, delete.
+struct RulesController: Sendable {
+    let env: ShelfEnvironment
+
+    func register(on router: Router<ShelfRequestContext>) {
+        router.post("/v1/rules:parse", use: parse)
+        router.post("/v1/rules", use: create)
+        router.get("/v1/rules", use: list)
+        router.get("/v1/rules/:id", use: show)
+        router.patch("/v1/rules/:id", use: patch)
+        router.delete("/v1/rules/:id", use: delete)
+    }
+
+    struct TextBody: Decodable {
+        var text: String
+    }
+
+    static func catalog(seller: SellerSnapshot, fixture: SellerFixture?, currency: String) -> RuleCatalog {
+        RulesCatalogBuilder.catalog(seller: seller, fixture: fixture, currency: currency)
+    }
+}
+
+/// Builds the parser's vocabulary from a seller.
+public enum RulesCatalogBuilder {
+    /// The seller's vocabulary for the parser: channels, locations, suppliers, notify targets, collections.
+    public static func catalog(seller: SellerSnapshot, fixture: SellerFixture?, currency: String) -> RuleCatalog {
+        let entries: ([(String, [String])]) -> [RuleCatalogEntry] = { $0.map { RuleCatalogEntry(id: $0.0, aliases: $0.1) } }
+        return RuleCatalog(
+            channels: entries(seller.catalog.channels.map { ($0.id, $0.aliases.isEmpty ? [$0.name] : $0.aliases) }),
+            locations: entries(seller.catalog.locations.map { ($0.id, $0.aliases.isEmpty ? [$0.name] : $0.aliases) }),
+            suppliers: entries((fixture?.suppliers ?? []).map { ($0.id, $0.aliases) }),
+            notifyTargets: entries((fixture?.notifyTargets ?? []).map { ($0.id, $0.aliases) }),
+            collections: entries((fixture?.collections ?? []).map { ($0, [$0]) }),
+            skus: nil, currency: currency
+        )
+    }
+}
+
+extension RulesController {
+
+    func parsed(_ request: Request) async throws -> (TokenInfo, String, RuleParseResult) {
+        let token = try request.authenticate(env.tokens, scope: .admin)
+        let body = try StrictJSON.decode(TextBody.self, from: try await request.jsonBody(limit: 16 << 10), shape: .object(["text": .any]))
+        guard !body.text.trimmingCharacters(in: .whitespaces).isEmpty, body.text.count <= 2000 else {
+            throw Problem(.validation, detail: "text must be 1–2000 characters", field: "text")
+        }
+        guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
+        let currency = (try? env.ledger.sellerSettings(token.seller))??.currency ?? "USD"
+        let catalog = Self.catalog(seller: seller, fixture: try env.ledger.sellerFixture(token.seller), currency: currency)
+        return (token, body.text, RuleParser.parse(body.text, catalog: catalog))
+    }
+
+    /// 422 problem carrying the parser's error object.
+    func problem(_ error: RuleParseError?) throws -> Problem {
+        var p = Problem(.validation, detail: error?.message ?? "the sentence could not be read", field: "text")
+        p.error = try JSONDecoder().decode(JSONValue.self, from: RuleJSON.makeEncoder().encode(error))
+        return p
+    }
+
+    @Sendable func parse(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (_, _, result) = try await parsed(request)
+        guard result.ok else { throw try problem(result.error) }
+        return try rawJSON(RuleJSON.makeEncoder().encode(result), request: request)
+    }
+
+    func rawJSON(_ data: Data, request: Request, status: HTTPResponse.Status = .ok) throws -> Response {
+        JSONResponder.bytes(data, contentType: "application/json", to: request, status: status, etag: false)
+    }
+
+    /// A stored rule on the wire (the rule as structured JSON, not a string).
+    struct RuleView: Encodable {
+        var id: String
+        var text: String
+        var rule: JSONValue
+        var explain: String
+        var enabled: Bool
+        var createdAt: Date
+
+        init(_ r: StoredRule) throws {
+            id = r.id
+            text = r.text
+            rule = try JSONDecoder().decode(JSONValue.self, from: Data(r.rule.utf8))
+            explain = r.explain
+            enabled = r.enabled
+            createdAt = r.createdAt
+        }
+    }
+
+    @Sendable func create(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, text, result) = try await parsed(request)
+        guard result.ok, let rule = result.rule else { throw try problem(result.error) }
+        let stored = StoredRule(
+            id: "rule_" + UUID().uuidString.lowercased().prefix(12), text: text,
+            rule: String(decoding: try RuleJSON.makeEncoder().encode(rule), as: UTF8.self), explain: result.explain ?? "", enabled: true,
+            createdAt: env.clock.now()
+        )
+        try env.rules.insert(stored, seller: token.seller)
+        env.ruleEngine.reload()
+        return try JSONResponder.respond(try RuleView(stored), to: request, status: .created, etag: false)
+    }
+
+    @Sendable func list(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try request.authenticate(env.tokens, scope: .admin)
+        return try JSONResponder.respond(["rules": try env.rules.list(seller: token.seller).map(RuleView.init)], to: request, etag: false)
+    }
+
+    func find(_ request: Request, _ context: ShelfRequestContext) throws -> (TokenInfo, StoredRule) {
+        let token = try request.authenticate(env.tokens, scope: .admin)
+        let id = try context.pathParameter("id")
+        guard let rule = try env.rules.list(seller: token.seller).first(where: { $0.id == id }) else {
+            throw Problem(.notFound, detail: "no rule \(id)", field: "id")
+        }
+        return (token, rule)
+    }
+
+    @Sendable func show(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (_, rule) = try find(request, context)
+        return try JSONResponder.respond(try RuleView(rule), to: request, etag: false)
+    }
+
+    struct PatchBody: Decodable {
+        var enabled: Bool
+    }
+
+    @Sendable func patch(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, rule) = try find(request, context)
+        let body = try StrictJSON.decode(PatchBody.self, from: try await request.jsonBody(limit: 4096), shape: .object(["enabled": .any]))
+        _ = try env.rules.setEnabled(body.enabled, id: rule.id, seller: token.seller)
+        env.ruleEngine.reload()
+        var updated = rule
+        updated.enabled = body.enabled
+        return try JSONResponder.respond(try RuleView(updated), to: request, etag: false)
+    }
+
+    @Sendable func delete(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, rule) = try find(request, context)
+        _ = try env.rules.delete(id: rule.id, seller: token.seller)
+        env.ruleEngine.reload()
+        return Response(status: .noContent)
+    }
+}

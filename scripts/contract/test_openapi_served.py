@@ -1,0 +1,271 @@
+"""The served contract equals openapi/shelf.yaml, and every operation it lists is routed (not 404, never 5xx).
+
+Run by scripts/contract-tests.sh against a live server: SHELF_URL, SHELF_READ_TOKEN, SHELF_INGEST_TOKEN and
+SHELF_ADMIN_TOKEN must be set (the admin token also carries read and ingest); the server runs the demo fixtures.
+"""
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SPEC_PATH = Path(os.environ.get("SHELF_OPENAPI", REPO / "openapi" / "shelf.yaml"))
+CONTROLLERS = REPO / "Sources" / "ShelfServer" / "Controllers"
+BASE = os.environ["SHELF_URL"].rstrip("/")
+READ = os.environ["SHELF_READ_TOKEN"]
+INGEST = os.environ["SHELF_INGEST_TOKEN"]
+ADMIN = os.environ["SHELF_ADMIN_TOKEN"]
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+RUN = uuid.uuid4().hex[:8]
+SKU = f"CONTRACT-PY-{RUN}"
+CONNECTION = f"contract-py-{RUN}"
+LOCATION = f"contract-py-{RUN}"
+
+
+def spec() -> dict:
+    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+def operations() -> list[tuple[str, str, str]]:
+    return [
+        (op["operationId"], method.upper(), path)
+        for path, item in spec()["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    ]
+
+
+def call(method: str, path: str, token: str | None = ADMIN, body=None, headers=None, **params) -> requests.Response:
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = f"Bearer {token}"
+    if isinstance(body, RawBody):
+        body = body.encode()
+    elif body is not None:
+        h["Content-Type"] = "application/json"
+        body = json.dumps(body)
+    return requests.request(method, BASE + path, headers=h, data=body, params=params or None, timeout=10)
+
+
+def sku_body(**extra) -> dict:
+    return {
+        "productId": "P-CONTRACT-PY",
+        "title": "Contract tee",
+        "price": {"amount": 1999, "currency": "USD"},
+        "levels": [{"location": "reno", "onHand": 40}],
+        "listings": [{"channel": "amazon"}, {"channel": "ebay", "buffer": 1}],
+        **extra,
+    }
+
+
+def connection_body(kind: str = "amazon") -> dict:
+    return {"channel": "amazon", "kind": kind, "baseURL": "http://127.0.0.1:9/c/contract", "webhookSecret": "contract-secret",
+            "pushEnabled": False}
+
+
+def location_body(id_: str) -> dict:
+    return {
+        "id": id_, "name": "Contract DC", "aliases": [], "timeZone": "America/Chicago", "cutoff": "15:00", "handlingDays": 1,
+        "holidays": ["2026-12-25"], "country": "US", "postalCode": "75201", "priority": 50,
+        "services": [{"carrier": "ups", "service": "ground", "transit": {"US:7": {"min": 1, "max": 2}}}],
+    }
+
+
+@pytest.fixture(scope="module")
+def sku() -> str:
+    r = call("PUT", f"/v1/skus/{SKU}", body=sku_body())
+    assert r.status_code == 200, r.text
+    return SKU
+
+
+def fresh_sku() -> str:
+    name = f"CONTRACT-PY-{uuid.uuid4().hex[:8]}"
+    assert call("PUT", f"/v1/skus/{name}", body=sku_body()).status_code == 200
+    return name
+
+
+def fresh_connection(kind: str = "amazon") -> str:
+    name = f"contract-py-{uuid.uuid4().hex[:8]}"
+    assert call("PUT", f"/v1/connections/{name}", body=connection_body(kind)).status_code == 201
+    return name
+
+
+def fresh_token_id() -> str:
+    r = call("POST", "/v1/tokens", body={"scopes": ["read"], "ttlSeconds": 600, "label": "pytest"})
+    assert r.status_code == 201, r.text
+    return r.json()["info"]["id"]
+
+
+def fresh_hold(sku: str) -> str:
+    r = call("POST", "/v1/reservations", token=READ, body={"sku": sku, "qty": 1, "ttlSeconds": 600}, headers=idempotency_key())
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def signed_webhook(sku: str):
+    """A `generic` connection and an order delivery signed the way that connector verifies it."""
+    name, secret = fresh_connection(kind="generic"), "contract-secret"
+    body = json.dumps({"type": "order.placed", "orderId": f"o-{uuid.uuid4().hex[:8]}", "lines": [{"sku": sku, "quantity": 1}]})
+    signature = "sha256=" + hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+    headers = {"X-Shelf-Signature": signature, "X-Shelf-Event-Id": uuid.uuid4().hex, "Content-Type": "application/json"}
+    return ("POST", f"/v1/webhooks/{name}", None, RawBody(body), headers, {})
+
+
+def dead_letter_id() -> str:
+    r = call("GET", "/v1/dlq", limit=1)
+    assert r.status_code == 200, r.text
+    letters = r.json()["deadLetters"]
+    return str(letters[0]["id"]) if letters else "0"
+
+
+class RawBody(str):
+    """A body sent exactly as given (already serialized)."""
+
+
+def idempotency_key() -> dict:
+    return {"Idempotency-Key": f"pytest-{uuid.uuid4().hex}"}
+
+
+# One valid request per operationId, built when used: sku -> (method, path, token, body, extra headers, query).
+VALID = {
+    "healthz": lambda sku: ("GET", "/healthz", None, None, None, {}),
+    "readyz": lambda sku: ("GET", "/readyz", None, None, None, {}),
+    "getOpenAPIDocument": lambda sku: ("GET", "/openapi.yaml", None, None, None, {}),
+    "getOffer": lambda sku: ("GET", f"/v1/offers/{sku}", READ, None, None, {"qty": 2, "country": "US", "postalCode": "10001"}),
+    "getOffersBatch": lambda sku: ("POST", "/v1/offers:batch", READ, {"items": [{"sku": sku, "qty": 2}], "country": "US"}, None, {}),
+    "listCatalog": lambda sku: ("GET", "/v1/catalog", READ, None, None, {"limit": 5}),
+    "getStock": lambda sku: ("GET", f"/v1/stock/{sku}", READ, None, None, {}),
+    "getPrices": lambda sku: ("GET", f"/v1/prices/{sku}", READ, None, None, {}),
+    "getDelivery": lambda sku: ("GET", f"/v1/delivery/{sku}", READ, None, None, {"qty": 1, "country": "US", "postalCode": "94105"}),
+    "postEvent": lambda sku: ("POST", "/v1/events", INGEST, {"type": "stock.received", "sku": sku, "qty": 3, "location": "reno"},
+                              idempotency_key(), {}),
+    "upsertSku": lambda sku: ("PUT", f"/v1/skus/{sku}", ADMIN, sku_body(), None, {}),
+    "deleteSku": lambda sku: ("DELETE", f"/v1/skus/{fresh_sku()}", ADMIN, None, None, {}),
+    "importSkus": lambda sku: ("POST", "/v1/skus:import", ADMIN, {"items": [sku_body(sku=f"{sku}-IMP")]}, None, {}),
+    "upsertListing": lambda sku: ("PUT", f"/v1/skus/{sku}/listings/walmart", ADMIN, {"buffer": 2}, None, {}),
+    "listLocations": lambda sku: ("GET", "/v1/locations", READ, None, None, {}),
+    "upsertLocation": lambda sku: ("PUT", f"/v1/locations/{LOCATION}", ADMIN, location_body(LOCATION), None, {}),
+    "createToken": lambda sku: ("POST", "/v1/tokens", ADMIN, {"scopes": ["read"], "ttlSeconds": 600}, None, {}),
+    "listTokens": lambda sku: ("GET", "/v1/tokens", ADMIN, None, None, {}),
+    "revokeToken": lambda sku: ("DELETE", f"/v1/tokens/{fresh_token_id()}", ADMIN, None, None, {}),
+    "listConnections": lambda sku: ("GET", "/v1/connections", ADMIN, None, None, {}),
+    "getConnection": lambda sku: ("GET", f"/v1/connections/{fresh_connection()}", ADMIN, None, None, {}),
+    "putConnection": lambda sku: ("PUT", f"/v1/connections/{CONNECTION}", ADMIN, connection_body(), None, {}),
+    "deleteConnection": lambda sku: ("DELETE", f"/v1/connections/{fresh_connection()}", ADMIN, None, None, {}),
+    "listAudit": lambda sku: ("GET", "/v1/audit", ADMIN, None, None, {"sku": sku, "limit": 10}),
+    "createReservation": lambda sku: ("POST", "/v1/reservations", READ, {"sku": sku, "qty": 1, "ttlSeconds": 600}, idempotency_key(), {}),
+    "getReservation": lambda sku: ("GET", f"/v1/reservations/{fresh_hold(sku)}", READ, None, None, {}),
+    "releaseReservation": lambda sku: ("DELETE", f"/v1/reservations/{fresh_hold(sku)}", READ, None, None, {}),
+    "commitReservation": lambda sku: ("POST", f"/v1/reservations/{fresh_hold(sku)}/commit", READ, None, None, {}),
+    "postWebhook": signed_webhook,
+    "listDeadLetters": lambda sku: ("GET", "/v1/dlq", ADMIN, None, None, {"limit": 10}),
+    "replayDeadLetter": lambda sku: ("POST", f"/v1/dlq/{dead_letter_id()}/replay", ADMIN, None, None, {}),
+    "replayAllDeadLetters": lambda sku: ("POST", "/v1/dlq:replay-all", ADMIN, None, None, {}),
+}
+
+
+def test_served_document_equals_the_file_on_disk():
+    r = requests.get(BASE + "/openapi.yaml", timeout=10)
+    assert r.status_code == 200, f"GET /openapi.yaml answered {r.status_code}: {r.text[:300]}"
+    assert r.headers["Content-Type"].startswith("application/yaml")
+    assert r.content == SPEC_PATH.read_bytes(), "the served OpenAPI document differs from openapi/shelf.yaml"
+    etag = r.headers["ETag"]
+    again = requests.get(BASE + "/openapi.yaml", headers={"If-None-Match": etag}, timeout=10)
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_every_operation_has_a_valid_request():
+    listed = {op for op, _, _ in operations()}
+    assert not sorted(listed - VALID.keys()), f"add a valid request for {sorted(listed - VALID.keys())} to {Path(__file__).name}"
+    assert not sorted(VALID.keys() - listed), f"operations {sorted(VALID.keys() - listed)} are not in {SPEC_PATH.name}"
+
+
+@pytest.mark.parametrize(("op", "method", "path"), operations(), ids=[o[0] for o in operations()])
+def test_every_documented_route_is_served(op, method, path, sku):
+    assert op in VALID, f"no valid request for {op}"
+    req_method, req_path, token, body, headers, query = VALID[op](sku)
+    assert req_method == method, f"{op}: the table says {req_method}, the document {method}"
+    r = call(req_method, req_path, token=token, body=body, headers=headers, **query)
+    if op == "getOpenAPIDocument" and r.status_code == 404:
+        pytest.fail("GET /openapi.yaml is routed but the document is not bundled (404): " + r.text)
+    if op == "replayDeadLetter" and req_path == "/v1/dlq/0/replay":
+        # The queue is empty, so no valid id exists: the route must still answer a not-found problem for the id.
+        assert r.status_code == 404 and r.json().get("field") == "id", r.text
+        return
+    assert r.status_code != 404, f"{method} {req_path} answered 404: {r.text[:300]}"
+    assert r.status_code < 500, f"{method} {req_path} answered {r.status_code}: {r.text[:300]}"
+    documented = spec()["paths"][path][method.lower()]["responses"]
+    assert str(r.status_code) in documented, f"{method} {req_path} answered undocumented {r.status_code}"
+    assert 200 <= r.status_code < 300, f"{method} {req_path} answered {r.status_code}: {r.text[:300]}"
+
+
+def registered_routes() -> set[tuple[str, str]]:
+    """(METHOD, /openapi/{path}) for every `router.<method>("…")` in the server's controllers."""
+    routes = set()
+    for source in sorted(CONTROLLERS.glob("*.swift")):
+        for method, path in re.findall(r'router\.(get|put|post|delete|patch|head)\(\s*"([^"]+)"', source.read_text(encoding="utf-8")):
+            routes.add((method.upper(), re.sub(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)", r"{\1}", path)))
+    return routes
+
+
+def test_every_registered_route_is_documented_and_nothing_else():
+    registered = registered_routes()
+    assert registered, f"no routes found under {CONTROLLERS}"
+    documented = {(method, path) for _, method, path in operations()}
+    assert not sorted(registered - documented), f"routes missing from {SPEC_PATH.name}: {sorted(registered - documented)}"
+    assert not sorted(documented - registered), f"documented operations no controller registers: {sorted(documented - registered)}"
+
+
+def test_unknown_route_is_a_not_found_problem():
+    r = call("GET", "/v1/no-such-route")
+    assert r.status_code == 404
+    assert r.headers["Content-Type"] == "application/problem+json"
+    assert r.json()["type"] == "https://shelf.dev/problems/not-found"
+
+
+def test_missing_token_is_401_with_bearer_challenge(sku):
+    r = call("GET", f"/v1/offers/{sku}", token=None)
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"] == 'Bearer realm="shelf"'
+    assert r.json()["type"] == "https://shelf.dev/problems/unauthorized"
+
+
+def test_read_token_cannot_ingest_or_administer(sku):
+    assert call("POST", "/v1/events", token=READ, body={"type": "stock.set", "sku": sku, "qty": 1},
+                headers={"Idempotency-Key": "pytest-forbidden"}).status_code == 403
+    assert call("GET", "/v1/tokens", token=READ).status_code == 403
+    assert call("GET", "/v1/tokens", token=INGEST).status_code == 403
+
+
+def test_idempotency_duplicate_and_conflict(sku):
+    key = {"Idempotency-Key": f"pytest-idem-{uuid.uuid4().hex}"}
+    body = {"type": "stock.adjusted", "sku": sku, "qty": -1, "location": "reno"}
+    first = call("POST", "/v1/events", token=INGEST, body=body, headers=key)
+    assert first.status_code == 202 and first.json()["status"] == "accepted"
+    again = call("POST", "/v1/events", token=INGEST, body=body, headers=key)
+    assert again.status_code == 202
+    assert again.json() == {**first.json(), "status": "duplicate"}
+    other = call("POST", "/v1/events", token=INGEST, body={**body, "qty": -2}, headers=key)
+    assert other.status_code == 422
+    assert other.json()["type"] == "https://shelf.dev/problems/idempotency-conflict"
+
+
+def test_etag_answers_304(sku):
+    r = call("GET", f"/v1/prices/{sku}", token=READ)
+    assert r.status_code == 200
+    again = call("GET", f"/v1/prices/{sku}", token=READ, headers={"If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_batch_over_500_items_is_413(sku):
+    r = call("POST", "/v1/offers:batch", token=READ, body={"items": [{"sku": sku}] * 501})
+    assert r.status_code == 413
+    assert r.json()["type"] == "https://shelf.dev/problems/payload-too-large"

@@ -19,6 +19,7 @@ public enum ShelfApplication {
         ReservationController(env: env).register(on: router)
         ChannelController(env: env).register(on: router)
         RulesController(env: env).register(on: router)
+        StreamController(env: env).register(on: router)
         AdminController(env: env).register(on: router)
         return router
     }

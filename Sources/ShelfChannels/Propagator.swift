@@ -168,7 +168,13 @@ public final class Propagator: Service, Sendable {
             let attempts: Int = row[4]
             jobs[key] = Job(link: link, sku: sku, sequence: max(row[3], jobs[key]?.sequence ?? 0), attempts: attempts, update: update)
         }
-        return Work(jobs: Array(jobs.values), outbox: outbox)
+        // SKUs in a demand spike go first: their quantities matter most.
+        let ordered = jobs.values.sorted { a, b in
+            let sa = ledger.snapshot.seller(a.link.seller)?.sku(a.sku)?.spikeMultiplier ?? 1
+            let sb = ledger.snapshot.seller(b.link.seller)?.sku(b.sku)?.spikeMultiplier ?? 1
+            return sa != sb ? sa > sb : a.sequence < b.sequence
+        }
+        return Work(jobs: ordered, outbox: outbox)
     }
 
     /// Sends one connection's jobs (batched by the connector) and classifies each.

@@ -5,6 +5,8 @@ import Synchronization
 public final class SalesVelocity: Sendable {
     /// Length of the rolling window.
     public let window: TimeInterval
+    /// How long sales are kept (baselines look further back than the window).
+    public let retention: TimeInterval
     private let sales = Mutex<[Key: [Sale]]>([:])
 
     struct Key: Hashable {
@@ -18,7 +20,10 @@ public final class SalesVelocity: Sendable {
         var qty: Int
     }
 
-    public init(window: TimeInterval = 900) { self.window = window }
+    public init(window: TimeInterval = 900, retention: TimeInterval = 3600) {
+        self.window = window
+        self.retention = max(window, retention)
+    }
 
     /// Records `qty` units sold on `channel` at `at`.
     public func record(seller: String, sku: String, channel: String, qty: Int, at: Date) {
@@ -26,8 +31,8 @@ public final class SalesVelocity: Sendable {
         sales.withLock { map in
             var list = map[key, default: []]
             list.append(Sale(at: at, qty: qty))
-            if list.count > 64, let first = list.first, at.timeIntervalSince(first.at) > window {
-                list.removeAll { at.timeIntervalSince($0.at) > window }
+            if list.count > 64, let first = list.first, at.timeIntervalSince(first.at) > retention {
+                list.removeAll { at.timeIntervalSince($0.at) > retention }
             }
             map[key] = list
         }

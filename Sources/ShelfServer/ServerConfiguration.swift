@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var pushPolicy: Propagator.Policy
     /// Where rule notifications are POSTed (JSON); none when nil.
     public var notifyURL: String?
+    /// Demand-spike thresholds.
+    public var spikePolicy: DemandSpikeMonitor.Policy
     public var clock: any WallClock
 
     public init(
@@ -31,6 +33,7 @@ public struct ServerConfiguration: Sendable {
         pushPolicy: Propagator.Policy = Propagator.Policy(), notifyURL: String? = nil, clock: any WallClock = SystemWallClock()
     ) {
         self.notifyURL = notifyURL
+        spikePolicy = DemandSpikeMonitor.Policy()
         self.pushPolicy = pushPolicy
         self.host = host
         self.port = port
@@ -60,6 +63,7 @@ public struct ShelfEnvironment: Sendable {
     public let reconciler: Reconciler
     public let rules: RuleStore
     public let ruleEngine: RuleEngine
+    public let spikes: DemandSpikeMonitor
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -77,17 +81,19 @@ public struct ShelfEnvironment: Sendable {
         }
         let pulses = ChannelPulseBoard()
         let curl = CurlClient()
+        let velocity = SalesVelocity(window: configuration.salesWindow, retention: configuration.spikePolicy.baseline + configuration.spikePolicy.window)
         let env = ShelfEnvironment(
             configuration: configuration, ledger: ledger, tokens: TokenStore(database: database, clock: configuration.clock),
-            pulses: pulses, velocity: SalesVelocity(window: configuration.salesWindow), startedAt: configuration.clock.now(),
+            pulses: pulses, velocity: velocity, startedAt: configuration.clock.now(),
             curl: curl, propagator: Propagator(ledger: ledger, curl: curl, pulses: pulses, policy: configuration.pushPolicy),
             webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),
-            ruleEngine: RuleEngine(ledger: ledger, store: RuleStore(database: database), curl: curl, notifyURL: configuration.notifyURL)
+            ruleEngine: RuleEngine(ledger: ledger, store: RuleStore(database: database), curl: curl, notifyURL: configuration.notifyURL),
+            spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy)
         )
         try env.registerConnections()
-        let velocity = env.velocity
         ledger.snapshot.observe { events in
+            let velocity = env.velocity
             for e in events {
                 guard let sku = e.event.sku, let channel = e.event.channel else { continue }
                 if e.event.type == .orderConfirmed {
@@ -107,7 +113,7 @@ public struct ShelfEnvironment: Sendable {
     }
 
     /// The long-running parts beside the HTTP server, in start order (shutdown runs in reverse).
-    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, ReservationSweeper(env: self)] }
+    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, spikes, ReservationSweeper(env: self)] }
 
     /// The offer builder for a seller at the current instant.
     func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {

@@ -1,0 +1,57 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import ShelfCore
+import ShelfLedger
+import ShelfServer
+import Testing
+
+@Suite("Demand spikes over live HTTP")
+struct SpikeTests {
+    @Test("a burst at 10× baseline multiplies safety stock, and the multiplier is lifted when the pace falls back")
+    func spikeStartsAndEnds() async throws {
+        let server = try await TestServer.make()
+        try await server.run { client in
+            let body = #"{"productId":"P-SPIKE","title":"Spike","price":{"amount":500,"currency":"USD"},"levels":[{"location":"reno","onHand":200,"safetyStock":5}],"listings":[{"channel":"amazon"}]}"#
+            #expect(try await client.send(.put, "/v1/skus/SPIKE-1", token: server.admin, json: body).status == .ok)
+            var n = 0
+            func order() async throws {
+                n += 1
+                let r = try await client.send(.post, "/v1/events", token: server.ingest,
+                                              json: #"{"type":"order.confirmed","sku":"SPIKE-1","qty":1,"channel":"amazon"}"#,
+                                              headers: ["Idempotency-Key": "spike-\(n)"])
+                #expect(r.status == .accepted)
+            }
+            // Baseline: one order every 5 minutes for an hour (12/h).
+            for _ in 0..<12 {
+                try await order()
+                #expect(await server.env.spikes.check(seller: "demo", sku: "SPIKE-1") == nil)
+                server.clock.advance(by: 300)
+            }
+            // Burst: 10 orders in a minute (120/h recent pace ≈ 10× baseline).
+            var started = false
+            for _ in 0..<10 {
+                try await order()
+                if await server.env.spikes.check(seller: "demo", sku: "SPIKE-1") == .demandSpikeStarted { started = true }
+                server.clock.advance(by: 6)
+            }
+            #expect(started)
+            let during = try await client.send(.get, "/v1/stock/SPIKE-1", token: server.read).object()
+            #expect(during["spikeMultiplier"] as? Int == 2)
+            #expect(value(during, "total.safetyStock") as? Int == 10)
+            #expect(value(during, "total.available") as? Int == 200 - 22 - 10)
+            let offer = try await client.send(.get, "/v1/offers/SPIKE-1", token: server.read).object()
+            #expect((offer["reasons"] as? [String])?.contains("high_velocity") == true)
+            // Twenty quiet minutes: the pace is back under half the threshold.
+            server.clock.advance(by: 1200)
+            #expect(await server.env.spikes.check(seller: "demo", sku: "SPIKE-1") == .demandSpikeEnded)
+            let after = try await client.send(.get, "/v1/stock/SPIKE-1", token: server.read).object()
+            #expect(after["spikeMultiplier"] as? Int == 1)
+            #expect(value(after, "total.available") as? Int == 200 - 22 - 5)
+            let audit = try await client.send(.get, "/v1/audit?sku=SPIKE-1&limit=1000", token: server.admin).object()
+            let types = (audit["events"] as? [[String: Any]] ?? []).compactMap { value($0, "event.type") as? String }
+            #expect(types.filter { $0 == "demand.spike_started" }.count == 1)
+            #expect(types.last == "demand.spike_ended")
+        }
+    }
+}

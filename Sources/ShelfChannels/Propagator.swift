@@ -36,13 +36,17 @@ public final class Propagator: Service, Sendable {
     private let wake = Mutex<AsyncStream<Void>.Continuation?>(nil)
     private let blockedUntil = Mutex<[String: Date]>([:])
     private let counters = Mutex(PropagatorStats())
+    /// Called for each delivered push with the connection and the sync lag (event recorded → channel acknowledged).
+    let onDelivered: @Sendable (_ connection: String, _ lag: TimeInterval) -> Void
 
     /// Pushes attempted, delivered, retried and dead-lettered so far.
     public var stats: PropagatorStats { counters.withLock { $0 } }
 
     public init(ledger: Ledger, curl: CurlClient, pulses: ChannelPulseBoard, policy: Policy = Policy(),
-                logger: Logger = Logger(label: "shelf.propagator")) {
+                logger: Logger = Logger(label: "shelf.propagator"),
+                onDelivered: @escaping @Sendable (_ connection: String, _ lag: TimeInterval) -> Void = { _, _ in }) {
         self.ledger = ledger
+        self.onDelivered = onDelivered
         self.curl = curl
         self.pulses = pulses
         self.policy = policy
@@ -260,6 +264,11 @@ public final class Propagator: Service, Sendable {
         } catch {
             logger.error("propagator could not record outcomes", metadata: ["error": "\(error)"])
             return
+        }
+        let finished = clock.now()
+        for r in results {
+            guard case .accepted = r.outcome, let state = ledger.snapshot.seller(r.job.link.seller)?.sku(r.job.sku) else { continue }
+            onDelivered(r.job.link.connection.id, max(0, finished.timeIntervalSince(state.updatedAt)))
         }
         for pair in Set(tally.pushed.map { "\($0.0)\u{0}\($0.1)" }) {
             let parts = pair.split(separator: "\u{0}").map(String.init)

@@ -64,6 +64,7 @@ public struct ShelfEnvironment: Sendable {
     public let rules: RuleStore
     public let ruleEngine: RuleEngine
     public let spikes: DemandSpikeMonitor
+    public let metrics: ShelfMetrics
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -81,19 +82,23 @@ public struct ShelfEnvironment: Sendable {
         }
         let pulses = ChannelPulseBoard()
         let curl = CurlClient()
+        let metrics = ShelfMetrics()
         let velocity = SalesVelocity(window: configuration.salesWindow, retention: configuration.spikePolicy.baseline + configuration.spikePolicy.window)
         let env = ShelfEnvironment(
             configuration: configuration, ledger: ledger, tokens: TokenStore(database: database, clock: configuration.clock),
             pulses: pulses, velocity: velocity, startedAt: configuration.clock.now(),
-            curl: curl, propagator: Propagator(ledger: ledger, curl: curl, pulses: pulses, policy: configuration.pushPolicy),
+            curl: curl,
+            propagator: Propagator(ledger: ledger, curl: curl, pulses: pulses, policy: configuration.pushPolicy,
+                                   onDelivered: { metrics.delivered(connection: $0, lag: $1) }),
             webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),
             ruleEngine: RuleEngine(ledger: ledger, store: RuleStore(database: database), curl: curl, notifyURL: configuration.notifyURL),
-            spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy)
+            spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics
         )
         try env.registerConnections()
         ledger.snapshot.observe { events in
             let velocity = env.velocity
+            metrics.ingested(events)
             for e in events {
                 guard let sku = e.event.sku, let channel = e.event.channel else { continue }
                 if e.event.type == .orderConfirmed {

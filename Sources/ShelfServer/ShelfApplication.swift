@@ -11,7 +11,7 @@ public enum ShelfApplication {
     /// The router with every route.
     public static func buildRouter(_ env: ShelfEnvironment) -> Router<ShelfRequestContext> {
         let router = Router(context: ShelfRequestContext.self)
-        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: RequestIDMiddleware(metrics: env.metrics))
         router.add(middleware: ProblemMiddleware())
         OpsController(env: env).register(on: router)
         ReadController(env: env).register(on: router)
@@ -42,6 +42,8 @@ public enum ShelfApplication {
 
 /// Gives every request an id (from `X-Request-Id` or new), logs method, path, status and duration, and echoes the id.
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ShelfMetrics
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let id = request.headers[.init("X-Request-Id")!].flatMap { $0.count <= 128 ? $0 : nil } ?? context.id
         var context = context
@@ -49,6 +51,9 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
         let start = ContinuousClock.now
         var response = try await next(request, context)
         response.headers[.init("X-Request-Id")!] = id
+        let elapsed = ContinuousClock.now - start
+        metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: Int(response.status.code),
+                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         context.logger.debug(
             "request", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
                                   "duration_us": "\((ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000)"]

@@ -138,6 +138,39 @@ struct ChannelTests {
         }
     }
 
+    /// Parses Prometheus text: every sample line is `name{labels} value`; returns samples by their full name with labels.
+    static func metrics(_ h: ChannelHarness) async throws -> [String: Double] {
+        let text = try await h.shelf.send(.get, "/metrics").text
+        var out: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            #expect(parts.count == 2, "not a sample line: \(line)")
+            guard parts.count == 2, let value = Double(parts[1]) else { continue }
+            out[String(parts[0])] = value
+        }
+        return out
+    }
+
+    @Test("/metrics parses as Prometheus text and the sync-lag histogram moves when a channel is slowed")
+    func metricsMove() async throws {
+        try await ChannelHarness.run { h in
+            let before = try await Self.metrics(h)
+            #expect(before.keys.contains { $0.hasPrefix("shelf_outbox_depth") })
+            #expect(before.keys.contains { $0.hasPrefix("shelf_snapshot_skus") })
+            #expect(try await h.sim("POST", "/_sim/faults", json: #"{"connection":"etsy-shop","mode":"slow_body","durationMs":600,"count":5}"#).status < 300)
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "AMZ-M1", qty: 1) == 200)
+            try await h.eventually("etsy push") { !(try await h.pushes(sku: Self.sku, connection: "etsy-shop").isEmpty) }
+            try await h.eventually("sync lag recorded") {
+                (try await Self.metrics(h))["shelf_sync_lag_seconds_count{connection=\"etsy-shop\"}"] ?? 0 >= 1
+            }
+            let after = try await Self.metrics(h)
+            let sumKey = "shelf_sync_lag_seconds_sum{connection=\"etsy-shop\"}"
+            #expect((after[sumKey] ?? 0) - (before[sumKey] ?? 0) >= 0.5)
+            #expect(after.keys.contains { $0.hasPrefix("shelf_events_ingested_total{") && $0.contains("order.confirmed") })
+            #expect(after.keys.contains { $0.hasPrefix("shelf_http_request_duration_seconds_bucket{") })
+        }
+    }
+
     @Test("a restart in the middle of propagation loses no push")
     func restartLosesNothing() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-restart-\(UUID().uuidString).sqlite").path

@@ -31,16 +31,19 @@ public final class DemandSpikeMonitor: Service, Sendable {
     let velocity: SalesVelocity
     let policy: Policy
     let logger: Logger
+    /// Subscribed at construction, so no order committed before `run()` is missed.
+    private let events: AsyncStream<[LedgerEvent]>
 
     public init(ledger: Ledger, velocity: SalesVelocity, policy: Policy = Policy(), logger: Logger = Logger(label: "shelf.spikes")) {
         self.ledger = ledger
         self.velocity = velocity
         self.policy = policy
         self.logger = logger
+        events = ledger.snapshot.bus.subscribe(buffer: 1024)
     }
 
     public func run() async throws {
-        let events = ledger.snapshot.bus.subscribe(buffer: 1024)
+        let events = self.events
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await batch in events {

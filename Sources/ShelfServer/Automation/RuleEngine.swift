@@ -19,6 +19,8 @@ public final class RuleEngine: Service, Sendable {
     let logger: Logger
     public let maxFiringsPerMinute = 30
     private let state = Mutex(EngineState())
+    /// Subscribed at construction, so no event committed between start-up and `run()` is missed.
+    private let events: AsyncStream<[LedgerEvent]>
 
     struct Compiled: Sendable {
         var seller: String
@@ -39,6 +41,7 @@ public final class RuleEngine: Service, Sendable {
         self.curl = curl
         self.notifyURL = notifyURL
         self.logger = logger
+        events = ledger.snapshot.bus.subscribe(buffer: 4096)
     }
 
     /// Re-reads the enabled rules and primes edge conditions with the current state (so "drops below" means a crossing).
@@ -69,7 +72,7 @@ public final class RuleEngine: Service, Sendable {
 
     public func run() async throws {
         reload()
-        let events = ledger.snapshot.bus.subscribe(buffer: 4096)
+        let events = self.events
         await withGracefulShutdownHandler {
             for await batch in events where !batch.isEmpty { await evaluate(batch) }
         } onGracefulShutdown: {}

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import ShelfLedger
 
 /// Operations endpoints without tenant data: liveness, readiness and the API contract.
@@ -15,6 +16,12 @@ struct OpsController: Sendable {
             let sellers = env.snapshot.sellerIDs
             let skus = sellers.reduce(0) { $0 + (env.snapshot.seller($1)?.count ?? 0) }
             return try JSONResponder.respond(ReadyView(status: "ready", sellers: sellers.count, skus: skus), to: request, etag: false)
+        }
+        router.get("/metrics") { request, _ -> Response in
+            let bytes = try env.metrics.render(env: env)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         router.get("/openapi.yaml") { request, _ -> Response in
             guard let data = OpenAPIDocument.data else { throw Problem(.notFound, detail: "the OpenAPI document is not bundled") }

@@ -1,0 +1,74 @@
+import Foundation
+import GRDB
+import Prometheus
+import ShelfChannels
+import ShelfCore
+import ShelfLedger
+
+/// Shelf's Prometheus metrics: one registry per server (no global bootstrap), rendered at `GET /metrics`.
+public final class ShelfMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    static let latencyBuckets: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+    public init() {}
+
+    func descriptor(_ name: String, _ unit: String? = nil, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "shelf", metricName: name, unitName: unit, helpText: help)
+    }
+
+    /// Records one HTTP request.
+    public func request(route: String, method: String, status: Int, seconds: Double) {
+        registry.makeValueHistogram(
+            descriptor: descriptor("http_request_duration", "seconds", "HTTP request duration by route"),
+            labels: [("route", route), ("method", method), ("status", String(status))], buckets: Self.latencyBuckets
+        ).record(seconds)
+    }
+
+    /// Counts committed events by type and source kind.
+    public func ingested(_ events: [LedgerEvent]) {
+        for e in events {
+            let source = e.source.split(separator: ":").first.map(String.init) ?? e.source
+            registry.makeCounter(descriptor: descriptor("events_ingested", "total", "Events committed to the ledger by type and source"),
+                                 labels: [("type", e.event.type.rawValue), ("source", source)]).increment()
+        }
+    }
+
+    /// Records a delivered push: sync lag from the event's commit to the channel's acknowledgement.
+    public func delivered(connection: String, lag: TimeInterval) {
+        registry.makeValueHistogram(
+            descriptor: descriptor("sync_lag", "seconds", "Time from an event's commit to the channel acknowledging the push, per connection"),
+            labels: [("connection", connection)], buckets: Self.latencyBuckets
+        ).record(lag)
+        registry.makeCounter(descriptor: descriptor("pushes_delivered", "total", "Pushes a channel acknowledged"),
+                             labels: [("connection", connection)]).increment()
+    }
+
+    /// Samples the gauges (outbox and DLQ depth, reservations, spikes, snapshot size, variance) and renders the text format.
+    public func render(env: ShelfEnvironment) throws -> [UInt8] {
+        let (outbox, deliveries, dlq) = try env.ledger.database.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dlq") ?? 0)
+        }
+        registry.makeGauge(descriptor: descriptor("outbox_depth", nil, "SKUs waiting to be pushed")).set(Double(outbox))
+        registry.makeGauge(descriptor: descriptor("retry_depth", nil, "Pushes waiting for a retry")).set(Double(deliveries))
+        registry.makeGauge(descriptor: descriptor("dlq_depth", nil, "Dead-lettered pushes")).set(Double(dlq))
+        let now = env.clock.now()
+        for seller in env.snapshot.sellerIDs {
+            guard let snapshot = env.snapshot.seller(seller) else { continue }
+            var holds = 0
+            var spikes = 0
+            for state in snapshot.allStates() {
+                holds += state.holds.filter { $0.isActive(at: now) }.count
+                if state.spikeMultiplier > 1 { spikes += 1 }
+            }
+            registry.makeGauge(descriptor: descriptor("snapshot_skus", nil, "SKUs in the snapshot"), labels: [("seller", seller)]).set(Double(snapshot.count))
+            registry.makeGauge(descriptor: descriptor("reservations_active", nil, "Active holds"), labels: [("seller", seller)]).set(Double(holds))
+            registry.makeGauge(descriptor: descriptor("spikes_active", nil, "SKUs in a demand spike"), labels: [("seller", seller)]).set(Double(spikes))
+            if let report = env.reconciler.latest(seller: seller) {
+                registry.makeGauge(descriptor: descriptor("reconciliation_variances", nil, "Variances found by the latest reconciliation"),
+                                   labels: [("seller", seller)]).set(Double(report.variancesFound))
+            }
+        }
+        return registry.emitToBuffer()
+    }
+}

@@ -23,7 +23,7 @@ func withServerAndClient(
 }
 
 /// Polls `condition` every 10 ms until it holds or `limit` passes; returns its last value.
-func eventually(within limit: Duration = .seconds(2), _ condition: () -> Bool) async -> Bool {
+func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now.advanced(by: limit)
     while ContinuousClock.now < deadline {
         if condition() { return true }

@@ -2,17 +2,27 @@ import Foundation
 
 /// RFC 3339 timestamps in UTC with milliseconds, as the API contract writes them.
 public enum Timestamp {
-    /// Formats `date` as `2026-11-23T06:00:00.120Z`.
+    /// Formats `date` as `2026-11-23T06:00:00.120Z` (no Foundation formatter on this hot path).
     public static func format(_ date: Date) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        let seconds = Int(floorDiv(millis, 1000))
-        let ms = Int(millis - Int64(seconds) * 1000)
-        let (y, mo, d) = CivilDate.fromDays(floorDiv(Int64(seconds), 86_400))
-        let secOfDay = Int(Int64(seconds) - floorDiv(Int64(seconds), 86_400) * 86_400)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-            y, mo, d, secOfDay / 3600, (secOfDay / 60) % 60, secOfDay % 60, ms
-        )
+        let days = floorDiv(millis, 86_400_000)
+        let msOfDay = Int(millis - days * 86_400_000)
+        let (y, mo, d) = CivilDate.fromDays(days)
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        func digits(_ value: Int, _ count: Int) {
+            var v = value
+            var tmp = [UInt8](repeating: 48, count: count)
+            for i in stride(from: count - 1, through: 0, by: -1) {
+                tmp[i] = UInt8(48 + v % 10)
+                v /= 10
+            }
+            out.append(contentsOf: tmp)
+        }
+        digits(y, 4); out.append(45); digits(mo, 2); out.append(45); digits(d, 2); out.append(84)
+        digits(msOfDay / 3_600_000, 2); out.append(58); digits((msOfDay / 60_000) % 60, 2); out.append(58)
+        digits((msOfDay / 1000) % 60, 2); out.append(46); digits(msOfDay % 1000, 3); out.append(90)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// True for instants Shelf stores and formats: years 1970 through 8999.

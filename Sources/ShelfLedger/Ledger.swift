@@ -277,7 +277,7 @@ public final class Ledger: Sendable {
                     sql: "INSERT INTO events (seller, sequence, type, sku, source, externalId, recordedAt, body) VALUES (?,?,?,?,?,?,?,?)"
                 ).execute(arguments: [
                     e.seller, e.sequence, e.event.type.rawValue, e.event.sku, e.source, e.externalId,
-                    e.recordedAt.timeIntervalSince1970, String(decoding: try encoder.encode(e.event), as: UTF8.self),
+                    e.recordedAt.timeIntervalSince1970, try FastJSON.event(e.event) ?? String(decoding: encoder.encode(e.event), as: UTF8.self),
                 ])
             }
             if let state {
@@ -298,7 +298,7 @@ public final class Ledger: Sendable {
                     sql: "INSERT INTO idempotency (seller, source, key, requestHash, sequence, outcome) VALUES (?,?,?,?,?,?)"
                 ).execute(arguments: [
                     command.seller, command.source, key, command.requestHash, outcome.sequence,
-                    String(decoding: try encoder.encode(outcome), as: UTF8.self),
+                    try FastJSON.outcome(outcome) ?? String(decoding: encoder.encode(outcome), as: UTF8.self),
                 ])
             }
             change.nextSequence = sequence

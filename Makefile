@@ -47,6 +47,7 @@ test: deps py-deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 	bash scripts/contract-tests.sh
+	python3 -m pytest -q -p no:cacheprovider scripts/reliability
 
 bench: deps
 	bash Benchmarks/run-all.sh

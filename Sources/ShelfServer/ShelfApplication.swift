@@ -20,6 +20,7 @@ public enum ShelfApplication {
         ChannelController(env: env).register(on: router)
         RulesController(env: env).register(on: router)
         StreamController(env: env).register(on: router)
+        FeedController(env: env).register(on: router)
         AdminController(env: env).register(on: router)
         return router
     }

@@ -9,9 +9,13 @@ import hmac
 import json
 import os
 import re
+import threading
+import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import jsonschema
 import pytest
 import requests
 import yaml
@@ -87,7 +91,7 @@ def sku() -> str:
 
 
 def fresh_sku() -> str:
-    name = f"CONTRACT-PY-{uuid.uuid4().hex[:8]}"
+    name = f"CONTRACT-PY-{uuid.uuid4().hex[:8].upper()}"  # upper case, so rules can name it
     assert call("PUT", f"/v1/skus/{name}", body=sku_body()).status_code == 200
     return name
 
@@ -124,6 +128,27 @@ def dead_letter_id() -> str:
     assert r.status_code == 200, r.text
     letters = r.json()["deadLetters"]
     return str(letters[0]["id"]) if letters else "0"
+
+
+def rule_text() -> str:
+    """A sentence the demo seller's vocabulary understands, for a SKU of this run (so its rule never fires elsewhere)."""
+    return f"When stock of CONTRACT-PY-{RUN.upper()} drops below 1, notify ops."
+
+
+def fresh_rule() -> str:
+    r = call("POST", "/v1/rules", body={"text": rule_text()})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def reconciled() -> None:
+    """At least one reconciliation pass has run, so the latest report exists."""
+    assert call("POST", "/v1/reconciliation:run").status_code == 200
+
+
+def schema_validator(name: str) -> jsonschema.Draft202012Validator:
+    """A validator for one of the document's component schemas."""
+    return jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": spec()["components"]})
 
 
 class RawBody(str):
@@ -169,6 +194,17 @@ VALID = {
     "listDeadLetters": lambda sku: ("GET", "/v1/dlq", ADMIN, None, None, {"limit": 10}),
     "replayDeadLetter": lambda sku: ("POST", f"/v1/dlq/{dead_letter_id()}/replay", ADMIN, None, None, {}),
     "replayAllDeadLetters": lambda sku: ("POST", "/v1/dlq:replay-all", ADMIN, None, None, {}),
+    "getReconciliation": lambda sku: (reconciled(), ("GET", "/v1/reconciliation", ADMIN, None, None, {}))[1],
+    "runReconciliation": lambda sku: ("POST", "/v1/reconciliation:run", ADMIN, None, None, {}),
+    "parseRule": lambda sku: ("POST", "/v1/rules:parse", ADMIN, {"text": rule_text()}, None, {}),
+    "createRule": lambda sku: ("POST", "/v1/rules", ADMIN, {"text": rule_text()}, None, {}),
+    "listRules": lambda sku: ("GET", "/v1/rules", ADMIN, None, None, {}),
+    "getRule": lambda sku: ("GET", f"/v1/rules/{fresh_rule()}", ADMIN, None, None, {}),
+    "updateRule": lambda sku: ("PATCH", f"/v1/rules/{fresh_rule()}", ADMIN, {"enabled": False}, None, {}),
+    "deleteRule": lambda sku: ("DELETE", f"/v1/rules/{fresh_rule()}", ADMIN, None, None, {}),
+    "getMetrics": lambda sku: ("GET", "/metrics", None, None, None, {}),
+    "streamEvents": lambda sku: ("GET", "/v1/stream", READ, None, None, {"max": 1, "lastEventId": 0}),
+    "getACPFeed": lambda sku: ("GET", "/v1/feed/acp", READ, None, None, {}),
 }
 
 
@@ -269,3 +305,181 @@ def test_batch_over_500_items_is_413(sku):
     r = call("POST", "/v1/offers:batch", token=READ, body={"items": [{"sku": sku}] * 501})
     assert r.status_code == 413
     assert r.json()["type"] == "https://shelf.dev/problems/payload-too-large"
+
+
+@pytest.fixture(scope="module")
+def depot() -> str:
+    """A location only these tests name (the fuzzer may rename the demo locations), called "Pytest Depot" in sentences."""
+    id_ = f"contract-py-depot-{RUN}"
+    r = call("PUT", f"/v1/locations/{id_}", body={**location_body(id_), "name": "Pytest Depot", "aliases": ["pytest depot"]})
+    assert r.status_code == 200, r.text
+    return id_
+
+
+# One sentence per action type and schedule kind (demo seller vocabulary); each must parse into the documented `Rule`.
+RULE_SENTENCES = [
+    "When stock of SKU-123 drops below 10, notify ops and pause the Amazon listing.",
+    "As soon as SKU-9 is back in stock, resume the Etsy listing.",
+    "When stock of SKU-1 drops below 5, set safety stock to 3 at the Pytest Depot.",
+    "When demand spikes for SKU-1, raise safety stock by 50%.",
+    "Whenever a SKU starting with TEE- drops to 3 or fewer units, hold back 2 units on Walmart.",
+    "When the price of SKU-1 is between $5 and $10, notify ops.",
+    "When stock of SKU-1 drops below 5, raise the price by 2.5%",
+    "When stock of SKU-1 drops below 5, pause it on all channels except Amazon.",
+    "When an order for SKU-1 is placed, tag the order vip and pause SKU-3 on Amazon.",
+    "When stock of SKU-1 drops below 5 unless stock of SKU-2 is above 10, notify ops.",
+    "When SKU-5 goes out of stock at the Pytest Depot, reroute orders to the Pytest Depot.",
+    "When SKU-22 drops below 15 units, reorder 100 from Globex unless we've sold fewer than 10 in the last 7 days.",
+    "When the Shopify price of TV-55-OLED falls below $1,299, lower the Amazon price by $50.",
+    "When SKU-73 drops below 50 units, set the price to $29.99 on Amazon and eBay, then notify ops.",
+    "When Amazon inventory for SKU-42 hits 0, prioritize sync for SKU-42 and notify the on-call.",
+    "Every Monday and Friday at 9am, notify ops.",
+    "Every 90 minutes, reconcile all channels.",
+]
+
+
+@pytest.mark.parametrize("text", RULE_SENTENCES)
+def test_parsed_rules_match_the_documented_rule_shape(text, depot):
+    r = call("POST", "/v1/rules:parse", body={"text": text})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == "application/json"
+    body = r.json()
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in schema_validator("RuleParseResult").iter_errors(body)]
+    assert not errors, f"{text!r} parsed into {json.dumps(body['rule'])}, which the document does not allow: {errors}"
+    assert r.content == json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(), "keys are not sorted"
+    stored = call("POST", "/v1/rules", body={"text": text})
+    assert stored.status_code == 201, stored.text
+    assert call("DELETE", f"/v1/rules/{stored.json()['id']}").status_code == 204
+    assert (stored.json()["rule"], stored.json()["explain"]) == (body["rule"], body["explain"]), "the stored rule differs from the parsed one"
+
+
+def test_unreadable_rule_is_a_validation_problem_with_the_parser_error():
+    text = "When SKU-9 sells out, pause it on Amazn."
+    r = call("POST", "/v1/rules:parse", body={"text": text})
+    assert r.status_code == 422
+    assert r.headers["Content-Type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["type"] == "https://shelf.dev/problems/validation" and problem["field"] == "text"
+    error = problem["error"]
+    assert not list(schema_validator("RuleParseError").iter_errors(error)), error
+    assert error["code"] == "E_UNKNOWN_CHANNEL" and "Amazon" in error["suggestions"]
+    assert text[error["span"]["start"]:error["span"]["end"]] == error["found"] == "Amazn"
+    assert call("POST", "/v1/rules", body={"text": text}).json()["error"] == error, "store and dry run must read alike"
+
+
+def test_rule_lifecycle():
+    before = {rule["id"] for rule in call("GET", "/v1/rules").json()["rules"]}
+    created = call("POST", "/v1/rules", body={"text": rule_text()})
+    assert created.status_code == 201, created.text
+    rule = created.json()
+    assert rule["enabled"] is True and rule["text"] == rule_text() and rule["id"] not in before
+    assert rule["rule"] == call("POST", "/v1/rules:parse", body={"text": rule_text()}).json()["rule"]
+    listed = call("GET", "/v1/rules").json()["rules"]
+    assert [r for r in listed if r["id"] == rule["id"]] == [rule]
+    patched = call("PATCH", f"/v1/rules/{rule['id']}", body={"enabled": False})
+    assert patched.status_code == 200 and patched.json() == {**rule, "enabled": False}
+    assert call("GET", f"/v1/rules/{rule['id']}").json()["enabled"] is False
+    assert call("DELETE", f"/v1/rules/{rule['id']}").status_code == 204
+    gone = call("GET", f"/v1/rules/{rule['id']}")
+    assert gone.status_code == 404 and gone.json()["type"] == "https://shelf.dev/problems/not-found"
+    assert call("DELETE", f"/v1/rules/{rule['id']}").status_code == 404
+
+
+def test_reconciliation_reports_unreachable_connections_quickly():
+    name = fresh_connection()  # its baseURL is 127.0.0.1:9, where nothing listens
+    started = time.monotonic()
+    r = call("POST", "/v1/reconciliation:run")
+    elapsed = time.monotonic() - started
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert not list(schema_validator("ReconciliationReport").iter_errors(report)), report
+    assert name in report["connections"] and name in report["errors"]
+    assert elapsed < 8, f"a pass over unreachable connections took {elapsed:.1f} s"
+    latest = call("GET", "/v1/reconciliation")
+    assert latest.status_code == 200 and latest.json()["startedAt"] >= report["startedAt"]
+
+
+def audit_events(sku: str, wanted, timeout: float = 10.0) -> list[dict]:
+    """The SKU's audit trail once `wanted(events)` holds (rules and reconciliation record asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = call("GET", "/v1/audit", sku=sku, limit=1000)
+        assert r.status_code == 200, r.text
+        events = r.json()["events"]
+        if wanted(events) or time.monotonic() > deadline:
+            return events
+        time.sleep(0.2)
+
+
+def assert_documented_events(events: list[dict]) -> None:
+    validator = schema_validator("LedgerEvent")
+    errors = [f"{e['event']['type']} {list(err.absolute_path)}: {err.message}" for e in events for err in validator.iter_errors(e)]
+    assert not errors, errors
+
+
+def test_a_rule_that_fires_records_documented_events():
+    name = fresh_sku()
+    text = f"When stock of {name} drops below 5, notify ops and pause the Amazon listing."
+    created = call("POST", "/v1/rules", body={"text": text})
+    assert created.status_code == 201, created.text
+    rule_id = created.json()["id"]
+    try:
+        set_stock = {"type": "stock.set", "sku": name, "qty": 0, "location": "reno"}
+        assert call("POST", "/v1/events", token=INGEST, body=set_stock, headers=idempotency_key()).status_code == 202
+        events = audit_events(name, lambda evs: {"rule.acted", "listing.paused"} <= {e["event"]["type"] for e in evs})
+        assert_documented_events(events)
+        acted = [e for e in events if e["event"]["type"] == "rule.acted"]
+        paused = [e for e in events if e["event"]["type"] == "listing.paused"]
+        assert acted and paused, [e["event"]["type"] for e in events]
+        assert acted[0]["event"]["ruleId"] == rule_id and acted[0]["source"] == f"rule:{rule_id}" and "ops" in acted[0]["event"]["note"]
+        assert paused[0]["event"]["ruleId"] == rule_id and paused[0]["event"]["channel"] == "amazon"
+        listings = [e["event"]["listings"] for e in events if e["event"]["type"] == "sku.upserted"][0]
+        assert all(listing["references"] == {} for listing in listings)
+    finally:
+        call("DELETE", f"/v1/rules/{rule_id}")
+
+
+class FakeGenericChannel(ThreadingHTTPServer):
+    """A `generic` channel on 127.0.0.1 whose inventory page reports `quantity` units of one SKU."""
+
+    def __init__(self, sku: str, quantity: int):
+        self.sku, self.quantity = sku, quantity
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(handler):  # noqa: N805 - the handler instance; `self` is the server
+                body = json.dumps({"items": [{"sku": self.sku, "externalId": self.sku, "quantity": self.quantity}]}).encode()
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Content-Length", str(len(body)))
+                handler.end_headers()
+                handler.wfile.write(body)
+
+            def log_message(handler, *args):  # noqa: N805
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_reconciliation_records_and_reports_a_variance():
+    name = fresh_sku()
+    channel = FakeGenericChannel(name, 987)
+    try:
+        connection = f"contract-py-{uuid.uuid4().hex[:8]}"
+        body = {**connection_body("generic"), "baseURL": f"http://127.0.0.1:{channel.server_address[1]}/generic"}
+        assert call("PUT", f"/v1/connections/{connection}", body=body).status_code == 201
+        r = call("POST", "/v1/reconciliation:run")
+        assert r.status_code == 200, r.text
+        report = r.json()
+        assert not list(schema_validator("ReconciliationReport").iter_errors(report)), report
+        assert connection not in report["errors"], report["errors"]
+        mine = [v for v in report["variances"] if v["connection"] == connection]
+        assert mine == [{"sku": name, "connection": connection, "channel": "amazon", "expected": 40, "reported": 987}], mine
+        assert report["variancesFound"] == len(report["variances"]) and report["healed"] == report["variancesFound"]
+        events = audit_events(name, lambda evs: any(e["event"]["type"] == "inventory.variance_detected" for e in evs))
+        assert_documented_events(events)
+        variance = [e for e in events if e["event"]["type"] == "inventory.variance_detected"][0]
+        assert variance["source"] == f"poll:{connection}"
+        assert (variance["event"]["channel"], variance["event"]["qty"]) == ("amazon", 987)
+    finally:
+        channel.shutdown()

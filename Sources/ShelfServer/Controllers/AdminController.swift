@@ -153,7 +153,7 @@ struct AdminController: Sendable {
         }
         return Listing(
             channel: channel, externalId: l.externalId ?? existing?.externalId ?? sku, listed: l.listed ?? existing?.listed ?? true,
-            buffer: l.buffer ?? existing?.buffer ?? 0, price: l.price ?? existing?.price
+            buffer: l.buffer ?? existing?.buffer ?? 0, price: l.price ?? existing?.price, references: existing?.references ?? [:]
         )
     }
 

@@ -74,7 +74,7 @@ public final class Ledger: Sendable {
 
     /// Rebuilds the snapshot from the state tables and marks it ready.
     public func rebuildSnapshot() throws {
-        let loaded = try database.pool.read { db -> [(String, [SKUState], SellerCatalog, Int64, Date?)] in
+        let loaded = try database.pool.read { db -> [(String, [[String: SKUState]], SellerCatalog, Int64, Date?)] in
             try String.fetchAll(db, sql: "SELECT id FROM sellers").map { seller in
                 let states = try StateRows.readStates(db, seller: seller)
                 let catalog = try StateRows.readCatalog(db, seller: seller)
@@ -85,7 +85,7 @@ public final class Ledger: Sendable {
             }
         }
         for (seller, states, catalog, last, at) in loaded {
-            snapshot.ensureSeller(seller).load(states: states, catalog: catalog, lastSequence: last, lastRecordedAt: at)
+            snapshot.ensureSeller(seller).load(shards: states, catalog: catalog, lastSequence: last, lastRecordedAt: at)
         }
         try reloadConnections()
         snapshot.markReady()

@@ -135,9 +135,38 @@ enum StateRows {
         }
     }
 
+    /// Shares equal values read for many SKUs (a product's description, media, tags) so a large catalog holds one copy.
+    struct Interner {
+        var strings: [String: String] = [:]
+        var lists: [String: [String]] = [:]
+        var maps: [String: [String: String]] = [:]
+
+        mutating func string(_ s: String) -> String {
+            if let found = strings[s] { return found }
+            strings[s] = s
+            return s
+        }
+
+        mutating func list(_ packed: String) -> [String] {
+            if let found = lists[packed] { return found }
+            let value = unpack(packed)
+            lists[packed] = value
+            return value
+        }
+
+        mutating func map(_ packed: String) -> [String: String] {
+            if let found = maps[packed] { return found }
+            let value = unpackMap(packed)
+            maps[packed] = value
+            return value
+        }
+    }
+
     /// Reads every SKU of `seller` from the state tables.
-    static func readStates(_ db: Database, seller: String) throws -> [SKUState] {
-        var states: [String: SKUState] = [:]
+    static func readStates(_ db: Database, seller: String) throws -> [[String: SKUState]] {
+        // Read straight into the snapshot's shards, so a large catalog is never held twice.
+        var shards = Array(repeating: [String: SKUState](), count: SellerSnapshot.shardCount)
+        var interner = Interner()
         let rows = try Row.fetchCursor(
             db,
             sql: """
@@ -148,7 +177,7 @@ enum StateRows {
             arguments: [seller]
         )
         while let row = try rows.next() {
-            let currency: String = row[14]
+            let currency: String = interner.string(row[14])
             let saleAmount: Int64? = row[16]
             let sale = saleAmount.map {
                 SalePrice(
@@ -158,13 +187,15 @@ enum StateRows {
                 )
             }
             let item = CatalogItem(
-                sku: row[0], productId: row[1], title: row[2], productTitle: row[3], description: row[4], brand: row[5],
-                options: unpackMap(row[6]), barcode: row[7], mediaURLs: unpack(row[8]), url: row[9], tags: unpack(row[10]),
-                collections: unpack(row[11]), supplier: row[12], price: Money(amount: row[13], currency: currency),
+                sku: row[0], productId: interner.string(row[1]), title: row[2], productTitle: interner.string(row[3]),
+                description: interner.string(row[4]), brand: (row[5] as String?).map { interner.string($0) }, options: interner.map(row[6]),
+                barcode: row[7], mediaURLs: interner.list(row[8]), url: row[9], tags: interner.list(row[10]),
+                collections: interner.list(row[11]), supplier: (row[12] as String?).map { interner.string($0) },
+                price: Money(amount: row[13], currency: currency),
                 compareAtPrice: (row[15] as Int64?).map { Money(amount: $0, currency: currency) }, sale: sale, weightGrams: row[19],
                 active: row[20]
             )
-            states[item.sku] = SKUState(
+            shards[SellerSnapshot.shardIndex(item.sku)][item.sku] = SKUState(
                 item: item, spikeMultiplier: row[21], lastSequence: row[22], updatedAt: Date(timeIntervalSince1970: row[23])
             )
         }
@@ -182,7 +213,7 @@ enum StateRows {
                 onHand: row[2], committed: row[3], reserved: row[4], unavailable: row[5], safetyStock: row[6], incoming: row[7],
                 oversold: row[8]
             )
-            states[sku]?.stock.append(LocationStock(location: row[1], level: level))
+            shards[SellerSnapshot.shardIndex(sku)][sku]?.stock.append(LocationStock(location: interner.string(row[1]), level: level))
         }
         let listings = try Row.fetchCursor(
             db,
@@ -198,8 +229,11 @@ enum StateRows {
             let currency: String? = row[6]
             var price: Money?
             if let amount, let currency { price = Money(amount: amount, currency: currency) }
-            states[sku]?.listings.append(
-                Listing(channel: row[1], externalId: row[2], listed: row[3], buffer: row[4], price: price, references: unpackMap(row[7]))
+            let channel: String = interner.string(row[1])
+            let externalId: String = row[2]
+            shards[SellerSnapshot.shardIndex(sku)][sku]?.listings.append(
+                Listing(channel: channel, externalId: externalId == sku ? sku : externalId, listed: row[3], buffer: row[4], price: price,
+                        references: (row[7] as String).isEmpty ? [:] : unpackMap(row[7]))
             )
         }
         let holds = try Row.fetchCursor(
@@ -209,9 +243,9 @@ enum StateRows {
             let hold = Reservation(
                 id: row[0], sku: row[1], location: row[2], qty: row[3], expiresAt: Date(timeIntervalSince1970: row[4])
             )
-            states[hold.sku]?.holds.append(hold)
+            shards[SellerSnapshot.shardIndex(hold.sku)][hold.sku]?.holds.append(hold)
         }
-        return Array(states.values)
+        return shards
     }
 
     /// Reads the seller's locations and channels.

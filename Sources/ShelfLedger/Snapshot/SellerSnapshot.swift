@@ -6,7 +6,7 @@ import Synchronization
 /// the writer publishes new values after each commit, so a read never waits for the database.
 public final class SellerSnapshot: Sendable {
     public let id: String
-    private static let shardCount = 64
+    static let shardCount = 64
     private let shards: [Shard]
     private let meta: Mutex<Meta>
 
@@ -32,11 +32,14 @@ public final class SellerSnapshot: Sendable {
         func withLock<R>(_ body: (inout [String: SKUState]) -> R) -> R { map.withLock { body(&$0) } }
     }
 
-    private func shard(_ sku: String) -> Shard {
+    /// The shard a SKU lives in (FNV-1a).
+    static func shardIndex(_ sku: String) -> Int {
         var h: UInt32 = 2_166_136_261
         for b in sku.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
-        return shards[Int(h % UInt32(Self.shardCount))]
+        return Int(h % UInt32(shardCount))
     }
+
+    private func shard(_ sku: String) -> Shard { shards[Self.shardIndex(sku)] }
 
     /// The current state of `sku`, or nil when unknown.
     public func sku(_ sku: String) -> SKUState? { shard(sku).withLock { $0[sku] } }
@@ -121,20 +124,18 @@ public final class SellerSnapshot: Sendable {
         }
     }
 
-    /// Loads a rebuilt state at start.
-    func load(states: [SKUState], catalog: SellerCatalog, lastSequence: Int64, lastRecordedAt: Date?) {
-        var buckets = Array(repeating: [String: SKUState](), count: Self.shardCount)
+    /// Loads a rebuilt state at start (already split into shards by `shardIndex`).
+    func load(shards loaded: [[String: SKUState]], catalog: SellerCatalog, lastSequence: Int64, lastRecordedAt: Date?) {
         var ids: [String] = []
-        ids.reserveCapacity(states.count)
+        ids.reserveCapacity(loaded.reduce(0) { $0 + $1.count })
         var holds: [String: String] = [:]
-        for state in states {
-            var h: UInt32 = 2_166_136_261
-            for b in state.sku.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
-            buckets[Int(h % UInt32(Self.shardCount))][state.sku] = state
-            ids.append(state.sku)
-            for hold in state.holds { holds[hold.id] = state.sku }
+        for (i, bucket) in loaded.enumerated() {
+            for (sku, state) in bucket {
+                ids.append(sku)
+                for hold in state.holds { holds[hold.id] = sku }
+            }
+            shards[i].withLock { $0 = bucket }
         }
-        for (i, bucket) in buckets.enumerated() { shards[i].withLock { $0 = bucket } }
         ids.sort()
         meta.withLock { m in
             m = Meta(catalog: catalog, lastSequence: lastSequence, lastRecordedAt: lastRecordedAt, sortedSKUs: ids, holdIndex: holds)

@@ -160,6 +160,7 @@ let package = Package(
             name: "ShelfServerTests",
             dependencies: [
                 "ShelfCore", "ShelfLedger", "ShelfServer", "ShelfChannels", "ShelfConnectors", "ShelfSimulator", "ShelfCurl",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

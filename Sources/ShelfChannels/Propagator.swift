@@ -153,8 +153,12 @@ public final class Propagator: Service, Sendable {
             let seller: String = row[0]
             let sku: String = row[1]
             let sequence: Int64 = row[2]
+            // The row is committed a moment before the snapshot publishes the state it stands for: leave it for the next
+            // pass rather than push (and then delete the row for) a value older than its sequence.
+            let state = ledger.snapshot.seller(seller)?.sku(sku)
+            if let state, state.lastSequence < sequence { continue }
             outbox.append((seller, sku, sequence))
-            guard let state = ledger.snapshot.seller(seller)?.sku(sku) else { continue }
+            guard let state else { continue }
             for link in links[seller] ?? [] {
                 guard let update = link.update(for: state, now: now) else { continue }
                 guard !waiting.contains("\(seller)\u{0}\(link.connection.id)\u{0}\(sku)") else { continue }

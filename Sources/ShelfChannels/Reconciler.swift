@@ -58,7 +58,11 @@ public final class Reconciler: Service, Sendable {
     public func latest(seller: String) -> ReconciliationReport? { reports.withLock { $0[seller] } }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        try await cancelWhenGracefulShutdown { try await self.loop() }
+    }
+
+    func loop() async throws {
+        while !Task.isCancelled {
             let now = ledger.clock.now()
             for seller in (try? ledger.sellerIDs()) ?? [] {
                 let due = ((try? ledger.connections(seller: seller)) ?? []).filter { c in nextPoll.withLock { ($0["\(seller)\u{0}\(c.id)"] ?? .distantPast) <= now } }

@@ -37,3 +37,16 @@ public struct Money: Codable, Hashable, Sendable {
         return "\(sign)\(major).\(String(repeating: "0", count: digits - minor.count))\(minor)"
     }
 }
+
+extension Sequence where Element == UInt8 {
+    /// Lower-case hex of the bytes (no `String(format:)`, which is slow on Linux).
+    public var hexString: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in self {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

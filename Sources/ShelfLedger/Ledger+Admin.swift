@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ShelfCore
+import Synchronization
 
 extension Ledger {
     /// Creates or replaces a channel connection and refreshes the push targets.
@@ -36,8 +37,15 @@ extension Ledger {
         return deleted
     }
 
-    /// The seller's connections, by id.
+    /// The seller's connections, by id (cached; refreshed when this process changes them).
     public func connections(seller: String) throws -> [ConnectionFixture] {
+        if let cached = connectionCache.withLock({ $0[seller] }) { return cached }
+        let loaded = try loadConnections(seller: seller)
+        connectionCache.withLock { $0[seller] = loaded }
+        return loaded
+    }
+
+    func loadConnections(seller: String) throws -> [ConnectionFixture] {
         try database.pool.read { db in
             try Row.fetchAll(
                 db,

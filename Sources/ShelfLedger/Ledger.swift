@@ -16,6 +16,7 @@ public final class Ledger: Sendable {
     private let queue = Mutex(Queue())
     private let connections = Mutex<[String: [PushTarget]]>([:])
     private let counters = Mutex(LedgerStats())
+    let connectionCache = Mutex<[String: [ConnectionFixture]]>([:])
 
     /// Commits and commands so far (average batch size = commands / commits).
     public var stats: LedgerStats { counters.withLock { $0 } }
@@ -99,6 +100,7 @@ public final class Ledger: Sendable {
         var map: [String: [PushTarget]] = [:]
         for row in rows { map[row[0], default: []].append(PushTarget(id: row[1], channel: row[2])) }
         connections.withLock { $0 = map }
+        connectionCache.withLock { $0.removeAll() }
     }
 
     // MARK: Commands

@@ -19,9 +19,11 @@ public struct ReservationSweeper: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelledOrShuttingDown {
-            _ = await sweepOnce()
-            try? await Task.sleep(for: interval)
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                _ = await self.sweepOnce()
+                try? await Task.sleep(for: self.interval)
+            }
         }
     }
 
@@ -47,9 +49,4 @@ public struct ReservationSweeper: Service {
         let results = await env.ledger.submit(commands)
         return results.filter { if case .success(let o) = $0 { o.status == .accepted } else { false } }.count
     }
-}
-
-extension Task where Success == Never, Failure == Never {
-    /// True once the task is cancelled or the service group is shutting down.
-    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 }

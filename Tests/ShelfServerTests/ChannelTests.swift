@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import HummingbirdTesting
 import ShelfChannels
@@ -168,6 +169,23 @@ struct ChannelTests {
             #expect((after[sumKey] ?? 0) - (before[sumKey] ?? 0) >= 0.5)
             #expect(after.keys.contains { $0.hasPrefix("shelf_events_ingested_total{") && $0.contains("order.confirmed") })
             #expect(after.keys.contains { $0.hasPrefix("shelf_http_request_duration_seconds_bucket{") })
+        }
+    }
+
+    @Test("an outbox row newer than the snapshot is left for the next pass, never pushed stale and deleted")
+    func outboxAheadOfSnapshotWaits() async throws {
+        try await ChannelHarness.run(propagate: false) { h in
+            let state = try #require(h.server.env.snapshot.seller("demo")?.sku(Self.sku))
+            // As if the ledger had committed this row and not yet published the state it stands for.
+            try await h.server.env.ledger.database.pool.write { db in
+                try db.execute(sql: "INSERT INTO outbox (seller, sku, sequence) VALUES ('demo', ?, ?)", arguments: [Self.sku, state.lastSequence + 1])
+            }
+            #expect(await h.server.env.propagator.drainOnce() == 0)
+            let left = try await h.server.env.ledger.database.pool.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE sku = ?", arguments: [Self.sku])
+            }
+            #expect(left == 1)
+            #expect(try await h.pushes(sku: Self.sku).isEmpty)
         }
     }
 

@@ -115,3 +115,25 @@ def test_kill_9_loses_no_acknowledged_event():
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def test_sigterm_shuts_down_gracefully_and_the_data_survives():
+    tmp = tempfile.mkdtemp(prefix="shelf-term-")
+    db = os.path.join(tmp, "shelf.sqlite")
+    token = subprocess.check_output([SHELF, "token", "create", "--database", db, "--seller", "demo", "--scopes", "admin"]).decode().strip()
+    port = free_port()
+    proc = start(db, port)
+    status, body = call("POST", f"http://127.0.0.1:{port}/v1/events", token, {"type": "stock.received", "sku": "TEE-RED-M", "qty": 5},
+                        {"Idempotency-Key": "term-1"})
+    assert status == 202, body
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0  # every service stops on graceful shutdown; a hung service would time out here
+    port = free_port()
+    proc = start(db, port, fixtures=False)
+    try:
+        status, again = call("POST", f"http://127.0.0.1:{port}/v1/events", token, {"type": "stock.received", "sku": "TEE-RED-M", "qty": 5},
+                             {"Idempotency-Key": "term-1"})
+        assert status == 202 and again["status"] == "duplicate" and again["sequence"] == body["sequence"]
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)

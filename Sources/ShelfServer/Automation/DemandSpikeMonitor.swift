@@ -44,6 +44,7 @@ public final class DemandSpikeMonitor: Service, Sendable {
 
     public func run() async throws {
         let events = self.events
+        try await cancelWhenGracefulShutdown {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await batch in events {
@@ -62,6 +63,7 @@ public final class DemandSpikeMonitor: Service, Sendable {
             }
             try await group.next()
             group.cancelAll()
+        }
         }
     }
 

@@ -73,9 +73,10 @@ public final class RuleEngine: Service, Sendable {
     public func run() async throws {
         reload()
         let events = self.events
-        await withGracefulShutdownHandler {
-            for await batch in events where !batch.isEmpty { await evaluate(batch) }
-        } onGracefulShutdown: {}
+        // Cancelled on graceful shutdown, which ends the subscription loop.
+        try await cancelWhenGracefulShutdown {
+            for await batch in events where !batch.isEmpty { await self.evaluate(batch) }
+        }
     }
 
     /// Evaluates rules against one committed batch; returns how many rule firings it caused.

@@ -76,7 +76,7 @@ enum JSONResponder {
         var headers = extra
         headers[.contentType] = contentType
         if etag && status == .ok {
-            let tag = "\"" + Insecure.SHA1.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+            let tag = "\"" + Array(Insecure.SHA1.hash(data: data)).prefix(12).hexString + "\""
             headers[.eTag] = tag
             headers[.cacheControl] = "no-cache"
             if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: {
@@ -154,5 +154,5 @@ enum StrictJSON {
 
 extension Data {
     /// Hex SHA-256 of the bytes (request digests for idempotency).
-    var sha256Hex: String { SHA256.hash(data: self).map { String(format: "%02x", $0) }.joined() }
+    var sha256Hex: String { Array(SHA256.hash(data: self)).hexString }
 }

@@ -9,15 +9,35 @@ enum StateRows {
     static let record = "\u{1E}"
 
     static func pack(_ list: [String]) -> String { list.joined(separator: unit) }
-    static func unpack(_ text: String) -> [String] { text.isEmpty ? [] : text.components(separatedBy: unit) }
     static func pack(_ map: [String: String]) -> String {
         map.keys.sorted().map { "\($0)\(record)\(map[$0]!)" }.joined(separator: unit)
     }
+    /// Splits on a one-byte separator by scanning UTF-8 (Foundation's `components(separatedBy:)` is slow on Linux).
+    static func split(_ text: Substring.UTF8View, on separator: UInt8) -> [Substring.UTF8View] {
+        var out: [Substring.UTF8View] = []
+        var start = text.startIndex
+        var i = start
+        while i < text.endIndex {
+            if text[i] == separator {
+                out.append(text[start..<i])
+                start = text.index(after: i)
+            }
+            i = text.index(after: i)
+        }
+        out.append(text[start..<text.endIndex])
+        return out
+    }
+
+    static func unpack(_ text: String) -> [String] {
+        text.isEmpty ? [] : split(Substring(text).utf8, on: 0x1F).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     static func unpackMap(_ text: String) -> [String: String] {
+        guard !text.isEmpty else { return [:] }
         var out: [String: String] = [:]
-        for pair in unpack(text) {
-            let parts = pair.components(separatedBy: record)
-            if parts.count == 2 { out[parts[0]] = parts[1] }
+        for pair in split(Substring(text).utf8, on: 0x1F) {
+            let parts = split(pair, on: 0x1E)
+            if parts.count == 2 { out[String(decoding: parts[0], as: UTF8.self)] = String(decoding: parts[1], as: UTF8.self) }
         }
         return out
     }
@@ -165,7 +185,12 @@ enum StateRows {
     /// Reads every SKU of `seller` from the state tables.
     static func readStates(_ db: Database, seller: String) throws -> [[String: SKUState]] {
         // Read straight into the snapshot's shards, so a large catalog is never held twice.
-        var shards = Array(repeating: [String: SKUState](), count: SellerSnapshot.shardCount)
+        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skus WHERE seller = ?", arguments: [seller]) ?? 0
+        var shards = (0..<SellerSnapshot.shardCount).map { _ -> [String: SKUState] in
+            var shard: [String: SKUState] = [:]
+            shard.reserveCapacity(count / SellerSnapshot.shardCount + 16)
+            return shard
+        }
         var interner = Interner()
         let rows = try Row.fetchCursor(
             db,

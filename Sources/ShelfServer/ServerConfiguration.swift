@@ -100,11 +100,14 @@ public struct ShelfEnvironment: Sendable {
             let velocity = env.velocity
             metrics.ingested(events)
             for e in events {
-                guard let sku = e.event.sku, let channel = e.event.channel else { continue }
+                guard let sku = e.event.sku else { continue }
                 if e.event.type == .orderConfirmed {
-                    velocity.record(seller: e.seller, sku: sku, channel: channel, qty: e.event.qty ?? 0, at: e.recordedAt)
+                    // Orders that name no channel still count toward the SKU's pace (spikes), under "direct".
+                    velocity.record(seller: e.seller, sku: sku, channel: e.event.channel ?? "direct", qty: e.event.qty ?? 0, at: e.recordedAt)
                 }
-                if e.source == "direct" { pulses.heard(seller: e.seller, channel: channel, source: "direct", at: e.recordedAt) }
+                if e.source == "direct", let channel = e.event.channel {
+                    pulses.heard(seller: e.seller, channel: channel, source: "direct", at: e.recordedAt)
+                }
             }
         }
         return env

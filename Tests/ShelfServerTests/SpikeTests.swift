@@ -54,4 +54,28 @@ struct SpikeTests {
             #expect(types.last == "demand.spike_ended")
         }
     }
+
+    @Test("spike thresholds are set per seller and validated")
+    func perSellerThresholds() async throws {
+        let server = try await TestServer.make()
+        try await server.run { client in
+            let body = #"{"productId":"P-SP2","title":"Spike two","price":{"amount":500,"currency":"USD"},"levels":[{"location":"reno","onHand":100}]}"#
+            #expect(try await client.send(.put, "/v1/skus/SPIKE-2", token: server.admin, json: body).status == .ok)
+            let bad = try await client.send(.put, "/v1/settings/spikes", token: server.admin, json: #"{"factor":0.5}"#)
+            #expect(value(try bad.object(), "field") as? String == "factor")
+            let set = try await client.send(.put, "/v1/settings/spikes", token: server.admin, json: #"{"minimumUnits":2,"multiplier":3}"#)
+            #expect(set.status == .ok)
+            #expect(value(try await client.send(.get, "/v1/settings/spikes", token: server.admin).object(), "multiplier") as? Int == 3)
+            // Another seller keeps the defaults.
+            #expect(value(try await client.send(.get, "/v1/settings/spikes", token: server.otherAdmin).object(), "multiplier") as? Int == 2)
+            // Two quick orders are a spike under this seller's minimum of 2 units (the default needs 5).
+            for i in 0..<2 {
+                _ = try await client.send(.post, "/v1/events", token: server.ingest, json: #"{"type":"order.confirmed","sku":"SPIKE-2","qty":1}"#,
+                                          headers: ["Idempotency-Key": "sp2-\(i)"])
+            }
+            #expect(await server.env.spikes.check(seller: "demo", sku: "SPIKE-2") == .demandSpikeStarted)
+            let stock = try await client.send(.get, "/v1/stock/SPIKE-2", token: server.read).object()
+            #expect(stock["spikeMultiplier"] as? Int == 3)
+        }
+    }
 }

@@ -205,6 +205,8 @@ VALID = {
     "getMetrics": lambda sku: ("GET", "/metrics", None, None, None, {}),
     "streamEvents": lambda sku: ("GET", "/v1/stream", READ, None, None, {"max": 1, "lastEventId": 0}),
     "getACPFeed": lambda sku: ("GET", "/v1/feed/acp", READ, None, None, {}),
+    "getSpikePolicy": lambda sku: ("GET", "/v1/settings/spikes", ADMIN, None, None, {}),
+    "putSpikePolicy": lambda sku: ("PUT", "/v1/settings/spikes", ADMIN, {"factor": 6, "minimumUnits": 5}, None, {}),
 }
 
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import ServiceLifecycle
 import ShelfCore
@@ -9,8 +10,8 @@ import Synchronization
 /// stock is multiplied (a `demand.spike_started` event, so every channel gets the tighter quantity and the reconciler polls
 /// twice as often); when it falls back below half that, `demand.spike_ended` lifts it.
 public final class DemandSpikeMonitor: Service, Sendable {
-    /// Thresholds (one policy for every seller in this version).
-    public struct Policy: Sendable {
+    /// Thresholds; each seller may set its own (`PUT /v1/settings/spikes`), the server's default applies otherwise.
+    public struct Policy: Sendable, Codable, Hashable {
         /// Recent window.
         public var window: TimeInterval = 300
         /// Baseline window (ending where the recent one starts).
@@ -25,12 +26,29 @@ public final class DemandSpikeMonitor: Service, Sendable {
         public var baselineFloorPerHour: Double = 1
 
         public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case window, baseline, factor, multiplier, minimumUnits, baselineFloorPerHour
+        }
+
+        /// Fields left out keep their defaults.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Policy()
+            window = try c.decodeIfPresent(TimeInterval.self, forKey: .window) ?? d.window
+            baseline = try c.decodeIfPresent(TimeInterval.self, forKey: .baseline) ?? d.baseline
+            factor = try c.decodeIfPresent(Double.self, forKey: .factor) ?? d.factor
+            multiplier = try c.decodeIfPresent(Int.self, forKey: .multiplier) ?? d.multiplier
+            minimumUnits = try c.decodeIfPresent(Int.self, forKey: .minimumUnits) ?? d.minimumUnits
+            baselineFloorPerHour = try c.decodeIfPresent(Double.self, forKey: .baselineFloorPerHour) ?? d.baselineFloorPerHour
+        }
     }
 
     let ledger: Ledger
     let velocity: SalesVelocity
     let policy: Policy
     let logger: Logger
+    private let sellerPolicies = Mutex<[String: Policy]>([:])
     /// Subscribed at construction, so no order committed before `run()` is missed.
     private let events: AsyncStream<[LedgerEvent]>
 
@@ -67,8 +85,29 @@ public final class DemandSpikeMonitor: Service, Sendable {
         }
     }
 
+    /// The policy in force for a seller.
+    public func policy(for seller: String) -> Policy {
+        if let cached = sellerPolicies.withLock({ $0[seller] }) { return cached }
+        let stored = (try? ledger.database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT body FROM catalog_entities WHERE seller = ? AND kind = 'spike-policy'", arguments: [seller])
+        }).flatMap { $0 }.flatMap { try? ShelfJSON.decode(Policy.self, from: Data($0.utf8)) } ?? policy
+        sellerPolicies.withLock { $0[seller] = stored }
+        return stored
+    }
+
+    /// Stores a seller's own thresholds.
+    public func setPolicy(_ p: Policy, for seller: String) throws {
+        let body = try ShelfJSON.string(p)
+        try ledger.database.pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'spike-policy', ?, ?)",
+                           arguments: [seller, seller, body])
+        }
+        sellerPolicies.withLock { $0[seller] = p }
+    }
+
     /// Recent and baseline rates (units per second) of a SKU at `now`.
     public func rates(seller: String, sku: String, now: Date) -> (recent: Double, baseline: Double, recentUnits: Int) {
+        let policy = policy(for: seller)
         let recentUnits = velocity.units(seller: seller, sku: sku, within: policy.window, now: now)
         let olderUnits = velocity.units(seller: seller, sku: sku, within: policy.baseline + policy.window, now: now) - recentUnits
         let baseline = max(Double(olderUnits) / policy.baseline, policy.baselineFloorPerHour / 3600)
@@ -80,6 +119,7 @@ public final class DemandSpikeMonitor: Service, Sendable {
     public func check(seller: String, sku: String) async -> EventType? {
         guard let state = ledger.snapshot.seller(seller)?.sku(sku) else { return nil }
         let now = ledger.clock.now()
+        let policy = policy(for: seller)
         let r = rates(seller: seller, sku: sku, now: now)
         let spiking = state.spikeMultiplier > 1
         let type: EventType

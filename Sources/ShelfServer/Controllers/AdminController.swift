@@ -24,6 +24,33 @@ struct AdminController: Sendable {
         router.put("/v1/connections/:id", use: putConnection)
         router.delete("/v1/connections/:id", use: deleteConnection)
         router.get("/v1/audit", use: audit)
+        router.get("/v1/settings/spikes", use: getSpikePolicy)
+        router.put("/v1/settings/spikes", use: putSpikePolicy)
+    }
+
+    // MARK: Demand-spike thresholds
+
+    @Sendable func getSpikePolicy(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, _) = try admin(request)
+        return try JSONResponder.respond(env.spikes.policy(for: token.seller), to: request, etag: false)
+    }
+
+    @Sendable func putSpikePolicy(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, _) = try admin(request)
+        let p = try StrictJSON.decode(DemandSpikeMonitor.Policy.self, from: try await request.jsonBody(limit: 4096), shape: .object([
+            "window": .any, "baseline": .any, "factor": .any, "multiplier": .any, "minimumUnits": .any, "baselineFloorPerHour": .any,
+        ]))
+        func check(_ ok: Bool, _ field: String, _ reason: String) throws {
+            if !ok { throw Problem(.validation, detail: "\(field) \(reason)", field: field) }
+        }
+        try check((60...86_400).contains(p.window), "window", "must be from 60 to 86400 seconds")
+        try check(p.baseline > p.window && p.baseline <= 604_800, "baseline", "must be longer than window and at most 604800 seconds")
+        try check(p.factor >= 1.1 && p.factor <= 100, "factor", "must be from 1.1 to 100")
+        try check((1...10).contains(p.multiplier), "multiplier", "must be from 1 to 10")
+        try check((1...1_000_000).contains(p.minimumUnits), "minimumUnits", "must be from 1 to 1000000")
+        try check(p.baselineFloorPerHour >= 0 && p.baselineFloorPerHour <= 1_000_000, "baselineFloorPerHour", "must be from 0 to 1000000")
+        try env.spikes.setPolicy(p, for: token.seller)
+        return try JSONResponder.respond(p, to: request, etag: false)
     }
 
     func admin(_ request: Request) throws -> (TokenInfo, SellerSnapshot) {

@@ -43,11 +43,14 @@ public struct CarrierService: Codable, Hashable, Sendable {
     public var service: String
     /// Zone table: destination key (country code, or `US:<postal prefix>`) → transit business days.
     public var transit: [String: TransitDays]
+    /// What the buyer pays for this service, when the seller publishes it (feeds carry it as the shipping price).
+    public var rate: Money?
 
-    public init(carrier: String, service: String, transit: [String: TransitDays]) {
+    public init(carrier: String, service: String, transit: [String: TransitDays], rate: Money? = nil) {
         self.carrier = carrier
         self.service = service
         self.transit = transit
+        self.rate = rate
     }
 }
 

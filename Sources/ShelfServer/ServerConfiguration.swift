@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     public var notifyURL: String?
     /// Demand-spike thresholds.
     public var spikePolicy: DemandSpikeMonitor.Policy
+    /// `Host` values `/mcp` accepts (`name:*` allows any port), guarding against DNS rebinding; Origins are derived from them.
+    public var mcpAllowedHosts: [String]
     public var clock: any WallClock
 
     public init(
@@ -34,6 +36,7 @@ public struct ServerConfiguration: Sendable {
     ) {
         self.notifyURL = notifyURL
         spikePolicy = DemandSpikeMonitor.Policy()
+        mcpAllowedHosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
         self.pushPolicy = pushPolicy
         self.host = host
         self.port = port

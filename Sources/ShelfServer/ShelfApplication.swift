@@ -21,6 +21,9 @@ public enum ShelfApplication {
         RulesController(env: env).register(on: router)
         StreamController(env: env).register(on: router)
         FeedController(env: env).register(on: router)
+        MCPController(env: env).register(on: router)
+        UCPController(env: env).register(on: router)
+        ProductController(env: env).register(on: router)
         AdminController(env: env).register(on: router)
         return router
     }

@@ -39,18 +39,24 @@ struct Serve: AsyncParsableCommand {
     var notifyURL: String? = ProcessInfo.processInfo.environment["SHELF_NOTIFY_URL"]
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = ProcessInfo.processInfo.environment["SHELF_LOG_LEVEL"] ?? "info"
+    @Option(name: .customLong("mcp-allowed-host"),
+            help: "A Host that /mcp accepts, e.g. shelf.example.com or shelf.internal:* (repeatable; env SHELF_MCP_ALLOWED_HOSTS, comma-separated). Loopback names are always allowed.")
+    var mcpAllowedHosts: [String] = (ProcessInfo.processInfo.environment["SHELF_MCP_ALLOWED_HOSTS"] ?? "")
+        .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 
     func run() async throws {
         var logger = Logger(label: "shelf")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures,
+        var config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures,
                                          notifyURL: notifyURL)
+        config.mcpAllowedHosts += mcpAllowedHosts
         let started = ContinuousClock.now
         let env = try await ShelfEnvironment.open(config)
         let skus = env.snapshot.sellerIDs.reduce(0) { $0 + (env.snapshot.seller($1)?.count ?? 0) }
         logger.info("snapshot ready", metadata: ["skus": "\(skus)", "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))"])
+        let (boundHost, boundPort) = (config.host, config.port)
         let app = ShelfApplication.build(env, services: env.services, logger: logger) { _ in
-            print("Shelf listening on http://\(config.host):\(config.port)")
+            print("Shelf listening on http://\(boundHost):\(boundPort)")
             fflush(nil)
         }
         try await app.runService()

@@ -78,10 +78,13 @@ public struct FixtureGenerator: Sendable {
         groundTable["CA"] = TransitDays(min: 5, max: 8)
         priorityTable["CA"] = TransitDays(min: 3, max: 5)
         var out = [
-            CarrierService(carrier: "usps", service: "priority", transit: priorityTable),
-            CarrierService(carrier: "fedex", service: "2day", transit: expressTable.mapValues { _ in TransitDays(min: 2, max: 2) }),
+            CarrierService(carrier: "usps", service: "priority", transit: priorityTable, rate: Money(amount: 995, currency: "USD")),
+            CarrierService(carrier: "fedex", service: "2day", transit: expressTable.mapValues { _ in TransitDays(min: 2, max: 2) },
+                           rate: Money(amount: 1899, currency: "USD")),
         ]
-        if ground { out.insert(CarrierService(carrier: "ups", service: "ground", transit: groundTable), at: 0) }
+        if ground {
+            out.insert(CarrierService(carrier: "ups", service: "ground", transit: groundTable, rate: Money(amount: 799, currency: "USD")), at: 0)
+        }
         return out
     }
 

@@ -252,7 +252,7 @@ struct AdminController: Sendable {
     static let locationShape: StrictJSON.Shape = .object([
         "id": .any, "name": .any, "aliases": .any, "timeZone": .any, "cutoff": .any, "handlingDays": .any, "holidays": .any,
         "country": .any, "postalCode": .any, "priority": .any,
-        "services": .array(.object(["carrier": .any, "service": .any, "transit": .any])),
+        "services": .array(.object(["carrier": .any, "service": .any, "transit": .any, "rate": .object(["amount": .any, "currency": .any])])),
     ])
 
     @Sendable func upsertLocation(_ request: Request, context: ShelfRequestContext) async throws -> Response {
@@ -273,6 +273,9 @@ struct AdminController: Sendable {
         }
         guard (0...30).contains(location.handlingDays) else { throw Problem(.validation, detail: "handlingDays must be 0–30", field: "handlingDays") }
         for (i, s) in location.services.enumerated() {
+            if let rate = s.rate, rate.amount < 0 || !Money.isCurrencyCode(rate.currency) {
+                throw Problem(.validation, detail: "rate must be a non-negative amount in an ISO 4217 currency", field: "services[\(i)].rate")
+            }
             for (zone, t) in s.transit where t.min < 0 || t.max < t.min || t.max > 60 {
                 throw Problem(.validation, detail: "transit \(zone) needs 0 ≤ min ≤ max ≤ 60", field: "services[\(i)].transit.\(zone)")
             }

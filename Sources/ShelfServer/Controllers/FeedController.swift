@@ -4,15 +4,19 @@ import NIOCore
 import ShelfCore
 import ShelfLedger
 
-/// `GET /v1/feed/acp` (scope `read`): JSON Lines of Agentic Commerce Protocol products (release 2026-04-17), streamed from the
-/// snapshot. Each line is `{"product": <ACP Product>, "shelf": {…}}`: the product object is exactly the closed ACP shape; Shelf's
-/// freshness and confidence sit beside it. `?since=<cursor>` returns only products with a variant changed after that cursor;
-/// the `X-Shelf-Cursor` header carries the cursor to send next time; an unchanged feed answers 304 to its ETag.
+/// Product feeds streamed from the snapshot (scope `read`), never built whole in memory:
+/// - `GET /v1/feed/acp`: JSON Lines of Agentic Commerce Protocol products (release 2026-04-17). Each line is
+///   `{"product": <ACP Product>, "shelf": {…}}`: the product object is exactly the closed ACP shape; Shelf's freshness and
+///   confidence sit beside it.
+/// - `GET /v1/feed/google.tsv`: Google Merchant Center rows (tab-separated, one per SKU, shipping per carrier service).
+/// Both take `?since=<cursor>` (only products with a variant changed after that cursor) and answer the cursor to send next
+/// time in `X-Shelf-Cursor`; an unchanged feed answers 304 to its ETag.
 struct FeedController: Sendable {
     let env: ShelfEnvironment
 
     func register(on router: Router<ShelfRequestContext>) {
         router.get("/v1/feed/acp", use: acp)
+        router.get("/v1/feed/google.tsv", use: google)
     }
 
     struct ACPPrice: Encodable {
@@ -84,6 +88,30 @@ struct FeedController: Sendable {
     }
 
     @Sendable func acp(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let encoder = ShelfJSON.encoder()
+        return try stream(request, name: "acp", contentType: "application/jsonl") { run, builder, seller, buffer in
+            buffer.writeBytes(try encoder.encode(Self.line(run, builder: builder, velocity: env.velocity, seller: seller)))
+            buffer.writeString("\n")
+        }
+    }
+
+    @Sendable func google(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let country = try request.destination().country
+        return try stream(request, name: "google-\(country)", contentType: "text/tab-separated-values; charset=utf-8",
+                          header: GoogleMerchantRow.header) { run, builder, seller, buffer in
+            for state in run {
+                let facts = ProductFacts(state, builder: builder, velocity: env.velocity, seller: seller)
+                buffer.writeString(GoogleMerchantRow(facts, catalog: builder.catalog, country: country, now: builder.now).line)
+            }
+        }
+    }
+
+    /// Streams a feed in SKU order, a page of ids at a time, handing `render` each run of one product's active variants
+    /// (variants of a product sit under adjacent SKUs) that has a change after `?since`.
+    func stream(
+        _ request: Request, name: String, contentType: String, header: String? = nil,
+        render: @escaping @Sendable ([SKUState], OfferBuilder, String, inout ByteBuffer) throws -> Void
+    ) throws -> Response {
         let token = try request.authenticate(env.tokens, scope: .read)
         guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
         var since: Int64 = 0
@@ -92,7 +120,7 @@ struct FeedController: Sendable {
             since = n
         }
         let cursor = seller.lastSequence
-        let etag = "\"acp-\(seller.id)-\(since)-\(cursor)\""
+        let etag = "\"\(name)-\(seller.id)-\(since)-\(cursor)\""
         var headers = HTTPFields()
         headers[.eTag] = etag
         headers[.init("X-Shelf-Cursor")!] = String(cursor)
@@ -100,31 +128,26 @@ struct FeedController: Sendable {
         if request.headers[.ifNoneMatch]?.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) == true {
             return Response(status: .notModified, headers: headers)
         }
-        headers[.contentType] = "application/jsonl"
+        headers[.contentType] = contentType
         let builder = env.offerBuilder(seller)
-        let velocity = env.velocity
-        let after0 = since
+        let changedAfter = since
         let body = ResponseBody { writer in
-            let encoder = ShelfJSON.encoder()
             var after: String?
             var run: [SKUState] = []
             var buffer = ByteBuffer()
-            func flush(_ run: [SKUState], _ buffer: inout ByteBuffer) throws {
-                guard let first = run.first, run.contains(where: { $0.lastSequence > after0 }) else { return }
-                buffer.writeBytes(try encoder.encode(Self.line(run, first: first, builder: builder, velocity: velocity, seller: seller.id)))
-                buffer.writeString("\n")
+            if let header { buffer.writeString(header) }
+            func flush() throws {
+                defer { run.removeAll(keepingCapacity: true) }
+                guard !run.isEmpty, run.contains(where: { $0.lastSequence > changedAfter }) else { return }
+                try render(run, builder, seller.id, &buffer)
             }
-            // Streams in SKU order, a page of ids at a time; variants of one product are adjacent runs.
             while true {
                 let ids = seller.skuIDs(after: after, limit: 1000)
                 guard !ids.isEmpty else { break }
                 after = ids.last
                 for id in ids {
                     guard let state = seller.sku(id), state.item.active else { continue }
-                    if let first = run.first, first.item.productId != state.item.productId {
-                        try flush(run, &buffer)
-                        run.removeAll(keepingCapacity: true)
-                    }
+                    if let first = run.first, first.item.productId != state.item.productId { try flush() }
                     run.append(state)
                 }
                 if buffer.readableBytes > 1 << 16 {
@@ -132,37 +155,37 @@ struct FeedController: Sendable {
                     buffer.clear()
                 }
             }
-            try flush(run, &buffer)
+            try flush()
             if buffer.readableBytes > 0 { try await writer.write(buffer) }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
     }
 
-    static func line(_ run: [SKUState], first: SKUState, builder: OfferBuilder, velocity: SalesVelocity, seller: String) -> Line {
-        let now = builder.now
-        var facts: [ShelfVariantFacts] = []
-        let variants = run.map { s -> ACPVariant in
-            let available = s.available(now: now)
-            let offer = builder.offer(for: s, qty: 1, destination: Destination(), channel: nil, rates: velocity.rates(seller: seller, sku: s.sku, now: now))
-            facts.append(ShelfVariantFacts(sku: s.sku, available: available, confidence: offer.confidence, sequence: s.lastSequence))
-            let status = available == 0 ? (s.totalLevel(now: now).incoming > 0 ? "backorder" : "out_of_stock") : (available < 5 ? "limited_stock" : "in_stock")
-            let price = s.item.effectivePrice(at: now)
-            let list = s.item.compareAtPrice ?? (price != s.item.price ? s.item.price : nil)
+    static func line(_ run: [SKUState], builder: OfferBuilder, velocity: SalesVelocity, seller: String) -> Line {
+        let facts = run.map { ProductFacts($0, builder: builder, velocity: velocity, seller: seller) }
+        let variants = facts.map { f -> ACPVariant in
+            let item = f.state.item
             return ACPVariant(
-                id: s.sku, title: s.item.title, url: s.item.url, barcodes: s.item.barcode.map { [ACPBarcode(type: $0.count == 13 ? "EAN" : "UPC", value: $0)] },
-                price: ACPPrice(amount: price.amount, currency: price.currency), list_price: list.map { ACPPrice(amount: $0.amount, currency: $0.currency) },
-                availability: ACPAvailability(available: available > 0, status: status),
-                variant_options: s.item.options.isEmpty ? nil : s.item.options.keys.sorted().map { ACPOption(name: $0, value: s.item.options[$0]!) },
-                media: s.item.mediaURLs.isEmpty ? nil : s.item.mediaURLs.map { ACPMedia(type: "image", url: $0) }
+                id: item.sku, title: item.title, url: item.url, barcodes: item.barcode.map { [ACPBarcode(type: $0.count == 13 ? "EAN" : "UPC", value: $0)] },
+                price: ACPPrice(amount: f.price.amount, currency: f.price.currency),
+                list_price: f.listPrice.map { ACPPrice(amount: $0.amount, currency: $0.currency) },
+                availability: ACPAvailability(available: f.status.isAvailable, status: f.status.rawValue),
+                variant_options: item.options.isEmpty ? nil : item.options.keys.sorted().map { ACPOption(name: $0, value: item.options[$0]!) },
+                media: item.mediaURLs.isEmpty ? nil : item.mediaURLs.map { ACPMedia(type: "image", url: $0) }
             )
         }
-        let freshness = builder.freshness(for: first, rates: [:]).0
+        let first = run[0].item
         let product = ACPProduct(
-            id: first.item.productId, title: first.item.productTitle, description: first.item.description.isEmpty ? nil : ACPDescription(plain: first.item.description),
-            url: first.item.url.map { $0.split(separator: "?").first.map(String.init) ?? $0 }, media: first.item.mediaURLs.isEmpty ? nil : first.item.mediaURLs.prefix(1).map { ACPMedia(type: "image", url: $0) },
+            id: first.productId, title: first.productTitle, description: first.description.isEmpty ? nil : ACPDescription(plain: first.description),
+            url: first.url.map { $0.split(separator: "?").first.map(String.init) ?? $0 },
+            media: first.mediaURLs.isEmpty ? nil : first.mediaURLs.prefix(1).map { ACPMedia(type: "image", url: $0) },
             variants: variants
         )
-        return Line(product: product, shelf: ShelfFacts(freshness: freshness, variants: facts))
+        let shelf = ShelfFacts(
+            freshness: builder.freshness(for: run[0], rates: [:]).0,
+            variants: facts.map { ShelfVariantFacts(sku: $0.state.sku, available: $0.available, confidence: $0.confidence, sequence: $0.state.lastSequence) }
+        )
+        return Line(product: product, shelf: shelf)
     }
 }

@@ -6,6 +6,7 @@ import ShelfLedger
 /// Agent reads (scope `read`): offers, catalog, stock, prices, delivery — answered from the snapshot only.
 struct ReadController: Sendable {
     let env: ShelfEnvironment
+    var desk: AgentDesk { AgentDesk(env: env) }
 
     func register(on router: Router<ShelfRequestContext>) {
         router.get("/v1/offers/:sku", use: offer)
@@ -20,31 +21,16 @@ struct ReadController: Sendable {
     func lookup(_ request: Request, _ context: ShelfRequestContext) throws -> (SellerSnapshot, SKUState) {
         let token = try request.authenticate(env.tokens, scope: .read)
         let sku = try context.pathParameter("sku")
-        guard env.snapshot.isReady else { throw Problem(.notReady, detail: "the snapshot is still being built") }
-        guard let seller = env.snapshot.seller(token.seller), let state = seller.sku(sku), state.item.active else {
-            throw Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku")
-        }
-        return (seller, state)
+        let seller = try desk.seller(token)
+        return (seller, try desk.activeSKU(sku, in: seller))
     }
 
     @Sendable func offer(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (seller, state) = try lookup(request, context)
-        let qty = try request.intParameter("qty", default: 1, range: 1...1_000_000)
-        let channel = try channelParameter(request, seller: seller)
-        let builder = env.offerBuilder(seller)
-        let offer = builder.offer(
-            for: state, qty: qty, destination: try request.destination(), channel: channel,
-            rates: env.velocity.rates(seller: seller.id, sku: state.sku, now: builder.now)
-        )
+        let qty = try request.intParameter("qty", default: 1, range: AgentDesk.qtyRange)
+        let channel = try desk.channel(request.uri.queryParameters.get("channel"), in: seller)
+        let offer = try desk.offer(seller, sku: state.sku, qty: qty, destination: try request.destination(), channel: channel)
         return try JSONResponder.respond(offer, to: request, etag: true)
-    }
-
-    func channelParameter(_ request: Request, seller: SellerSnapshot) throws -> String? {
-        guard let channel = request.uri.queryParameters.get("channel") else { return nil }
-        guard seller.catalog.channels.contains(where: { $0.id == channel }) else {
-            throw Problem(.validation, detail: "unknown channel \(channel)", field: "channel")
-        }
-        return channel
     }
 
     struct BatchBody: Decodable {
@@ -67,77 +53,21 @@ struct ReadController: Sendable {
         let token = try request.authenticate(env.tokens, scope: .read)
         let body = try StrictJSON.decode(BatchBody.self, from: try await request.jsonBody(limit: env.configuration.maxBodyBytes),
                                          shape: Self.batchShape)
-        guard body.items.count <= env.configuration.maxBatchSKUs else {
-            throw Problem(.payloadTooLarge, detail: "at most \(env.configuration.maxBatchSKUs) items per batch, got \(body.items.count)",
-                          field: "items")
-        }
-        guard !body.items.isEmpty else { throw Problem(.validation, detail: "items must not be empty", field: "items") }
-        for (i, item) in body.items.enumerated() {
-            if let qty = item.qty, !(1...1_000_000).contains(qty) {
-                throw Problem(.validation, detail: "items[\(i)].qty must be from 1 to 1000000", field: "items[\(i)].qty")
-            }
-        }
-        guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
-        if let channel = body.channel, !seller.catalog.channels.contains(where: { $0.id == channel }) {
-            throw Problem(.validation, detail: "unknown channel \(channel)", field: "channel")
-        }
-        let country = body.country ?? "US"
-        guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
-            throw Problem(.validation, detail: "country must be an ISO 3166-1 alpha-2 code", field: "country")
-        }
-        let destination = Destination(country: country, postalCode: body.postalCode)
-        let builder = env.offerBuilder(seller)
-        var offers: [OfferView] = []
-        var missing: [String] = []
-        // Lines that share a SKU are summed before checking (bundles).
-        var order: [String] = []
-        var qtyBySKU: [String: Int] = [:]
-        for item in body.items {
-            if qtyBySKU[item.sku] == nil { order.append(item.sku) }
-            qtyBySKU[item.sku, default: 0] += item.qty ?? 1
-        }
-        for sku in order {
-            guard let state = seller.sku(sku), state.item.active else {
-                missing.append(sku)
-                continue
-            }
-            offers.append(builder.offer(for: state, qty: qtyBySKU[sku]!, destination: destination, channel: body.channel,
-                                        rates: env.velocity.rates(seller: seller.id, sku: sku, now: builder.now)))
-        }
-        return try JSONResponder.respond(OfferBatchView(offers: offers, notFound: missing), to: request, etag: false)
+        let seller = try desk.seller(token)
+        let channel = try desk.channel(body.channel, in: seller)
+        let destination = try AgentDesk.destination(country: body.country, postalCode: body.postalCode)
+        let batch = try desk.offers(seller, lines: body.items.map { ($0.sku, $0.qty ?? 1) }, destination: destination, channel: channel)
+        return try JSONResponder.respond(batch, to: request, etag: false)
     }
 
     @Sendable func catalog(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try request.authenticate(env.tokens, scope: .read)
         let limit = try request.intParameter("limit", default: 50, range: 1...500)
-        let cursor = request.uri.queryParameters.get("cursor")
-        let query = request.uri.queryParameters.get("q").map { $0.lowercased() }
+        let query = request.uri.queryParameters.get("q")
         if let query, query.count > 200 { throw Problem(.validation, detail: "q is at most 200 characters", field: "q") }
-        guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
-        let now = env.clock.now()
-        var items: [CatalogEntryView] = []
-        var after = cursor
-        var exhausted = false
-        while items.count < limit && !exhausted {
-            let ids = seller.skuIDs(after: after, limit: 512)
-            if ids.count < 512 { exhausted = true }
-            for id in ids {
-                after = id
-                guard let state = seller.sku(id), state.item.active else { continue }
-                if let query, !Self.matches(state, query) { continue }
-                items.append(CatalogEntryView(state, now: now))
-                if items.count == limit { break }
-            }
-            if ids.isEmpty { exhausted = true }
-        }
-        let more = items.count == limit && !seller.skuIDs(after: after, limit: 1).isEmpty
-        return try JSONResponder.respond(CatalogPageView(items: items, nextCursor: more ? after : nil), to: request)
-    }
-
-    static func matches(_ state: SKUState, _ query: String) -> Bool {
-        state.sku.lowercased().contains(query) || state.item.title.lowercased().contains(query)
-            || state.item.tags.contains { $0.lowercased() == query } || state.item.collections.contains { $0.lowercased().contains(query) }
-            || state.item.options.values.contains { $0.lowercased() == query }
+        let seller = try desk.seller(token)
+        let page = desk.search(seller, filter: CatalogFilter(query: query), limit: limit, cursor: request.uri.queryParameters.get("cursor"))
+        return try JSONResponder.respond(page, to: request)
     }
 
     @Sendable func stock(_ request: Request, context: ShelfRequestContext) async throws -> Response {
@@ -201,13 +131,7 @@ struct ReadController: Sendable {
 
     @Sendable func delivery(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (seller, state) = try lookup(request, context)
-        let qty = try request.intParameter("qty", default: 1, range: 1...1_000_000)
-        let destination = try request.destination()
-        let options = DeliveryPlanner.options(for: state, qty: qty, destination: destination, catalog: seller.catalog, now: env.clock.now())
-        let view = DeliveryDetailView(
-            sku: state.sku, qty: qty, country: destination.country, postalCode: destination.postalCode,
-            options: options.map(DeliveryOptionView.init)
-        )
-        return try JSONResponder.respond(view, to: request)
+        let qty = try request.intParameter("qty", default: 1, range: AgentDesk.qtyRange)
+        return try JSONResponder.respond(desk.delivery(seller, sku: state.sku, qty: qty, destination: try request.destination()), to: request)
     }
 }

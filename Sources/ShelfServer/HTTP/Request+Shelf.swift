@@ -51,15 +51,7 @@ extension Request {
 
     /// A destination from `country` and `postalCode` query parameters.
     func destination() throws -> Destination {
-        let country = uri.queryParameters.get("country") ?? "US"
-        guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isLetter }) else {
-            throw Problem(.validation, detail: "country must be an ISO 3166-1 alpha-2 code", field: "country")
-        }
-        let postal = uri.queryParameters.get("postalCode")
-        if let postal, postal.isEmpty || postal.count > 12 || !postal.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == " " || $0 == "-") }) {
-            throw Problem(.validation, detail: "postalCode must be 1–12 letters, digits, spaces or hyphens", field: "postalCode")
-        }
-        return Destination(country: country, postalCode: postal)
+        try AgentDesk.destination(country: uri.queryParameters.get("country"), postalCode: uri.queryParameters.get("postalCode"))
     }
 }
 

@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MCP
+import NIOCore
+import ShelfLedger
+
+/// `POST /mcp` (scope `read`): the Model Context Protocol over Streamable HTTP, answered as single JSON responses.
+/// Each request gets its own MCP server and stateless transport, so concurrent clients that reuse JSON-RPC ids never see each
+/// other's answers and every client may `initialize`. Host and Origin are checked against the configured allowed hosts
+/// (Hummingbird moves `Host` into the request's authority; it is passed on for the check).
+struct MCPController: Sendable {
+    let env: ShelfEnvironment
+
+    func register(on router: Router<ShelfRequestContext>) {
+        router.post("/mcp", use: handle)
+        router.get("/mcp", use: notAllowed)
+        router.delete("/mcp", use: notAllowed)
+    }
+
+    /// No server-initiated stream and no sessions: GET and DELETE answer 405 with `Allow: POST`, as the transport spec permits.
+    @Sendable func notAllowed(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        _ = try request.authenticate(env.tokens, scope: .read)
+        var problem = Problem(.methodNotAllowed, detail: "this MCP endpoint is stateless: POST JSON-RPC messages to /mcp")
+        problem.field = "method"
+        return problem.response(extraHeaders: [.allow: "POST"])
+    }
+
+    @Sendable func handle(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try request.authenticate(env.tokens, scope: .read)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: env.configuration.maxBodyBytes)
+        } catch {
+            throw Problem(.payloadTooLarge, detail: "the body exceeds \(env.configuration.maxBodyBytes) bytes")
+        }
+        if let refusal = Self.refusal(of: body) { return Self.response(refusal) }
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
+        }
+        if let authority = request.head.authority { headers["host"] = authority }
+        let hosts = env.configuration.mcpAllowedHosts
+        let transport = StatelessHTTPServerTransport(validationPipeline: StandardValidationPipeline(validators: [
+            OriginValidator(allowedHosts: hosts, allowedOrigins: hosts.flatMap { ["http://\($0)", "https://\($0)"] }),
+            AcceptHeaderValidator(mode: .jsonOnly),
+            ContentTypeValidator(),
+            ProtocolVersionValidator(),
+        ]))
+        let server = await MCPToolbox(desk: AgentDesk(env: env), token: token).makeServer()
+        try await server.start(transport: transport)
+        let message = MCP.HTTPRequest(method: "POST", headers: headers, body: Data(body.readableBytesView), path: request.uri.path)
+        let answer = await withTaskGroup(of: MCP.HTTPResponse?.self) { group in
+            group.addTask { await transport.handleRequest(message) }
+            group.addTask {
+                try? await Task.sleep(for: Self.deadline)
+                return nil
+            }
+            let first = await group.next()!
+            // Stopping the server ends the transport, which answers any request still waiting.
+            await server.stop()
+            var answer = first
+            if answer == nil { answer = await group.next()! }
+            group.cancelAll()
+            return answer!
+        }
+        // The transport answers 500 only when the server stopped before responding (the deadline): a request it could not serve.
+        if answer.statusCode >= 500 {
+            return Self.response(.error(statusCode: 400, .invalidRequest("the request was not answered within \(Self.deadline)")))
+        }
+        return Self.response(answer)
+    }
+
+    /// Longest time one JSON-RPC request may take.
+    static let deadline = Duration.seconds(10)
+
+    /// A 400 JSON-RPC error for bodies the SDK would misroute: not a JSON object, `jsonrpc` other than "2.0", an `id` that is
+    /// neither a string nor an integer, a non-string `method`, or `params` that is not an object or array.
+    static func refusal(of body: ByteBuffer) -> MCP.HTTPResponse? {
+        do {
+            _ = try JSONDecoder().decode(JSONRPCEnvelope.self, from: Data(body.readableBytesView))
+            return nil
+        } catch {
+            return .error(statusCode: 400, .invalidRequest("not a JSON-RPC 2.0 message: \(JSONRPCEnvelope.reason(error))"))
+        }
+    }
+
+    static func response(_ answer: MCP.HTTPResponse) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in answer.headers {
+            if let field = HTTPField.Name(name) { fields[field] = value }
+        }
+        fields[.cacheControl] = "no-store"
+        let status = HTTPResponse.Status(code: answer.statusCode)
+        guard let data = answer.bodyData else { return Response(status: status, headers: fields) }
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The checks `MCPController` makes before handing a body to the SDK.
+struct JSONRPCEnvelope: Decodable {
+    enum Key: String, CodingKey { case jsonrpc, id, method, params }
+
+    struct Invalid: Error { let reason: String }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        guard try c.decode(String.self, forKey: .jsonrpc) == "2.0" else { throw Invalid(reason: "jsonrpc must be \"2.0\"") }
+        if c.contains(.id) {
+            if (try? c.decode(Int64.self, forKey: .id)) == nil && (try? c.decode(String.self, forKey: .id)) == nil {
+                throw Invalid(reason: "id must be a string or an integer")
+            }
+        }
+        if c.contains(.method), (try? c.decode(String.self, forKey: .method)) == nil { throw Invalid(reason: "method must be a string") }
+        if c.contains(.params) {
+            let params = try c.decode(Value.self, forKey: .params)
+            switch params {
+            case .object, .array: break
+            default: throw Invalid(reason: "params must be an object or an array")
+            }
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let invalid as Invalid: invalid.reason
+        case DecodingError.keyNotFound(let key, _): "\(key.stringValue) is required"
+        case DecodingError.typeMismatch, DecodingError.valueNotFound: "a member has the wrong type"
+        default: "the body is not a JSON object"
+        }
+    }
+}

@@ -1,7 +1,7 @@
 # Shelf — two commands for a newcomer: `make run` and `make test`.
 SHELL := /bin/bash
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata
-PY_PACKAGES := jsonschema schemathesis==4.32.5 pytest
+PY_PACKAGES := jsonschema schemathesis==4.32.5 pytest mcp==1.30.0
 DATA_DIR ?= ./data
 DB ?= $(DATA_DIR)/shelf.sqlite
 PORT ?= 8080
@@ -21,7 +21,7 @@ deps:
 
 ## Python tools used by the contract and protocol tests (schemathesis, jsonschema, mcp).
 py-deps:
-	@python3 -c "import jsonschema, schemathesis, pytest; assert schemathesis.__version__ == '4.32.5'" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES)
+	@python3 -c "import jsonschema, schemathesis, pytest, importlib.metadata as m; assert schemathesis.__version__ == '4.32.5' and m.version('mcp') == '1.30.0'" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES)
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)

@@ -2,6 +2,7 @@
 and `since` returns only what changed."""
 import json
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -73,3 +74,153 @@ def test_since_returns_only_what_changed_and_304_when_unchanged():
     for line in changed:
         assert any(v["sequence"] > int(cursor) for v in line["shelf"]["variants"]), line["product"]["id"]
     assert int(r2.headers["X-Shelf-Cursor"]) > int(cursor)
+
+
+# --- UCP, schema.org JSON-LD, Google Merchant ---------------------------------------------------------------------------
+
+def shared_specs() -> Path:
+    return acp_schema_path().parents[1]
+
+
+def ucp_validator(schema_file: str, pointer: str) -> jsonschema.Draft202012Validator:
+    """A validator for `schema_file#pointer` that resolves every https://ucp.dev/schemas/... $ref from the local copy."""
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    root = shared_specs() / "ucp" / "source" / "schemas"
+    resources = []
+    for path in root.rglob("*.json"):
+        doc = json.loads(path.read_text())
+        uri = doc.get("$id") or "https://ucp.dev/schemas/" + path.relative_to(root).as_posix()
+        resources.append((uri, Resource.from_contents(doc, default_specification=DRAFT202012)))
+    registry = Registry().with_resources(resources)
+    target = {"$ref": f"https://ucp.dev/schemas/{schema_file}{pointer}"}
+    return jsonschema.Draft202012Validator(target, registry=registry, format_checker=jsonschema.FormatChecker())
+
+
+def assert_valid(validator: jsonschema.Draft202012Validator, doc, what: str) -> None:
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, f"{what}: {errors[0].message} at {list(errors[0].path)}"
+
+
+def post(path: str, body: dict) -> requests.Response:
+    return requests.post(BASE + path, json=body, headers={"Authorization": f"Bearer {READ}"}, timeout=30)
+
+
+def test_ucp_profile_is_a_valid_business_profile():
+    r = requests.get(f"{BASE}/.well-known/ucp", timeout=10)
+    assert r.status_code == 200
+    assert_valid(ucp_validator("profile.json", "#/$defs/business_schema"), r.json(), "profile")
+    services = r.json()["ucp"]["services"]["dev.ucp.shopping"]
+    assert {s["transport"] for s in services} == {"rest", "mcp"}
+    assert all(s["endpoint"].startswith(BASE) for s in services)
+
+
+def test_ucp_search_pages_through_every_demo_product_validly():
+    validator = ucp_validator("shopping/catalog_search.json", "#/$defs/search_response")
+    seen, cursor, pages = [], None, 0
+    while True:
+        body = {"pagination": {"limit": 25, **({"cursor": cursor} if cursor else {})}}
+        r = post("/ucp/catalog/search", body)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert_valid(validator, page, f"search page {pages}")
+        assert {v["id"] for p in page["products"] for v in p["variants"]} == {f["id"] for f in page["shelf"]["variants"]}
+        seen += [p["id"] for p in page["products"]]
+        pages += 1
+        if not page["pagination"]["has_next_page"]:
+            break
+        cursor = page["pagination"]["cursor"]
+        assert pages < 100
+    demo = demo_products()
+    assert len(set(seen)) == len(seen), "a product appeared on two pages"
+    assert len(demo & set(seen)) >= len(demo) // 2
+
+
+def test_ucp_search_filters_and_query():
+    r = post("/ucp/catalog/search", {"query": "mug", "filters": {"price": {"max": 100000}}})
+    assert r.status_code == 200, r.text
+    products = r.json()["products"]
+    assert products and all("mug" in p["title"].lower() or any("mug" in v["title"].lower() for v in p["variants"]) for p in products)
+    none = post("/ucp/catalog/search", {"query": "mug", "filters": {"price": {"max": 0}}})
+    assert none.status_code == 200 and none.json()["products"] == []
+    bad = post("/ucp/catalog/search", {"filters": {"price": {"min": -1}}})
+    assert bad.status_code == 422 and bad.json()["field"] == "filters.price.min"
+
+
+def test_ucp_lookup_and_product_detail_are_valid():
+    lookup = post("/ucp/catalog/lookup", {"ids": ["TEE-RED-M", "P-MUG-RED", "NOPE-NOPE"]})
+    assert lookup.status_code == 200, lookup.text
+    doc = lookup.json()
+    assert_valid(ucp_validator("shopping/catalog_lookup.json", "#/$defs/lookup_response"), doc, "lookup")
+    by_id = {p["id"]: p for p in doc["products"]}
+    assert set(by_id) == {"P-TEE-RED", "P-MUG-RED"}
+    tee = by_id["P-TEE-RED"]
+    assert tee["variants"][0]["id"] == "TEE-RED-M"
+    assert {"id": "TEE-RED-M", "match": "exact"} in tee["variants"][0]["inputs"]
+    assert all(i["match"] == "featured" for v in by_id["P-MUG-RED"]["variants"] for i in v["inputs"])
+    detail = requests.get(f"{BASE}/ucp/catalog/product/TEE-RED-L", headers={"Authorization": f"Bearer {READ}"}, timeout=10)
+    assert detail.status_code == 200, detail.text
+    assert_valid(ucp_validator("shopping/catalog_lookup.json", "#/$defs/get_product_response"), detail.json(), "product")
+    product = detail.json()["product"]
+    assert product["variants"][0]["id"] == "TEE-RED-L" and {"name": "size", "label": "L"} in product["selected"]
+    missing = requests.get(f"{BASE}/ucp/catalog/product/NOPE-NOPE", headers={"Authorization": f"Bearer {READ}"}, timeout=10)
+    assert missing.status_code == 404
+
+
+def test_schema_org_json_ld_offer():
+    r = requests.get(f"{BASE}/v1/products/TEE-RED-M", params={"country": "US", "postalCode": "10001"},
+                     headers={"Authorization": f"Bearer {READ}", "Accept": "application/ld+json"}, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/ld+json")
+    doc = r.json()
+    stock = requests.get(f"{BASE}/v1/stock/TEE-RED-M", headers={"Authorization": f"Bearer {READ}"}, timeout=10).json()
+    offer = doc["offers"]
+    assert doc["@type"] == "Product" and doc["sku"] == "TEE-RED-M" and offer["@type"] == "Offer"
+    assert offer["availability"].startswith("https://schema.org/")
+    assert offer["inventoryLevel"]["value"] == stock["total"]["available"]
+    assert offer["priceCurrency"] == "USD" and offer["price"].replace(".", "").isdigit()
+    assert len(offer["priceValidUntil"]) == 10
+    assert offer["shippingDetails"], offer
+    for details in offer["shippingDetails"]:
+        assert details["@type"] == "OfferShippingDetails"
+        time = details["deliveryTime"]
+        assert time["@type"] == "ShippingDeliveryTime"
+        assert time["handlingTime"]["unitCode"] == "DAY" and time["transitTime"]["minValue"] <= time["transitTime"]["maxValue"]
+        assert len(time["cutoffTime"]) == 14 and time["cutoffTime"][8] in "+-"
+    assert 0 <= doc["shelf:confidence"] <= 1
+    refused = requests.get(f"{BASE}/v1/products/TEE-RED-M", headers={"Authorization": f"Bearer {READ}", "Accept": "text/html"}, timeout=10)
+    assert refused.status_code == 406
+
+
+def google_rows(**params):
+    r = requests.get(f"{BASE}/v1/feed/google.tsv", headers={"Authorization": f"Bearer {READ}"}, params=params, timeout=30)
+    assert r.status_code == 200, r.text[:300]
+    lines = r.text.split("\n")
+    assert lines[-1] == ""
+    header = lines[0].split("\t")
+    return r, [dict(zip(header, line.split("\t"))) for line in lines[1:-1]], header
+
+
+def test_google_merchant_feed_rows():
+    r, rows, header = google_rows()
+    assert header[:3] == ["id", "item_group_id", "title"]
+    assert all(len(row) == len(header) for row in rows)
+    assert rows and all(row["availability"] in ("in_stock", "out_of_stock", "backorder") for row in rows)
+    money = re.compile(r"^[0-9]+\.[0-9]{2} [A-Z]{3}$")
+    shipping = re.compile(r"^US::[a-z0-9 ]+:[0-9]+\.[0-9]{2} USD:[0-9]+:[0-9]+:[0-9]+:[0-9]+$")
+    for row in rows:
+        assert money.match(row["price"]), row
+        if row["sale_price"]:
+            assert money.match(row["sale_price"]) and "/" in row["sale_price_effective_date"]
+        if row["availability"] == "in_stock":
+            entries = row[header[17]].split(",")
+            assert entries and all(shipping.match(e) for e in entries), row[header[17]]
+            for e in entries:
+                lo_h, hi_h, lo_t, hi_t = map(int, e.split(":")[-4:])
+                assert lo_h <= hi_h and lo_t <= hi_t
+    cursor = r.headers["X-Shelf-Cursor"]
+    posted = requests.post(f"{BASE}/v1/events", headers={"Authorization": f"Bearer {INGEST}", "Idempotency-Key": str(uuid.uuid4())},
+                           json={"type": "stock.received", "sku": "CAP-RED-OS", "qty": 1}, timeout=10)
+    assert posted.status_code == 202, posted.text
+    _, changed, _ = google_rows(since=cursor)
+    assert "CAP-RED-OS" in [row["id"] for row in changed] and len(changed) < len(rows)

@@ -205,6 +205,16 @@ VALID = {
     "getMetrics": lambda sku: ("GET", "/metrics", None, None, None, {}),
     "streamEvents": lambda sku: ("GET", "/v1/stream", READ, None, None, {"max": 1, "lastEventId": 0}),
     "getACPFeed": lambda sku: ("GET", "/v1/feed/acp", READ, None, None, {}),
+    "getGoogleFeed": lambda sku: ("GET", "/v1/feed/google.tsv", READ, None, None, {"country": "US"}),
+    "getProductJSONLD": lambda sku: ("GET", f"/v1/products/{sku}", READ, None, {"Accept": "application/ld+json"}, {"country": "US"}),
+    "getUCPProfile": lambda sku: ("GET", "/.well-known/ucp", None, None, None, {}),
+    "searchUCPCatalog": lambda sku: ("POST", "/ucp/catalog/search", READ, {"query": "tee", "pagination": {"limit": 2}}, None, {}),
+    "lookupUCPCatalog": lambda sku: ("POST", "/ucp/catalog/lookup", READ, {"ids": [sku]}, None, {}),
+    "getUCPProduct": lambda sku: ("GET", f"/ucp/catalog/product/{sku}", READ, None, None, {}),
+    "postMCP": lambda sku: ("POST", "/mcp", READ, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                            {"Accept": "application/json, text/event-stream"}, {}),
+    "getMCP": lambda sku: ("GET", "/mcp", READ, None, {"Accept": "text/event-stream"}, {}),
+    "deleteMCP": lambda sku: ("DELETE", "/mcp", READ, None, None, {}),
     "getSpikePolicy": lambda sku: ("GET", "/v1/settings/spikes", ADMIN, None, None, {}),
     "putSpikePolicy": lambda sku: ("PUT", "/v1/settings/spikes", ADMIN, {"factor": 6, "minimumUnits": 5}, None, {}),
 }
@@ -237,6 +247,10 @@ def test_every_documented_route_is_served(op, method, path, sku):
     if op == "replayDeadLetter" and req_path == "/v1/dlq/0/replay":
         # The queue is empty, so no valid id exists: the route must still answer a not-found problem for the id.
         assert r.status_code == 404 and r.json().get("field") == "id", r.text
+        return
+    if op in ("getMCP", "deleteMCP"):
+        # The MCP endpoint is stateless and sends no server-initiated stream: only POST is offered.
+        assert r.status_code == 405 and r.headers["Allow"] == "POST", r.text
         return
     assert r.status_code != 404, f"{method} {req_path} answered 404: {r.text[:300]}"
     assert r.status_code < 500, f"{method} {req_path} answered {r.status_code}: {r.text[:300]}"

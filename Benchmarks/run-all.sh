@@ -12,6 +12,8 @@ echo "## Snapshot rebuild (1M SKUs; loading takes a few minutes)"
 db=$(mktemp -d)/shelf-1m.sqlite
 .build/release/shelf-bench-ledger load --skus "${BENCH_SKUS:-1000000}" --database "$db"
 .build/release/shelf-bench-ledger rebuild --database "$db"
+echo "## Feed streaming (same 1M SKUs)"
+DATABASE="$db" bash Benchmarks/feed/run.sh
 rm -rf "$(dirname "$db")"
 echo "## Rule parsing"
 .build/release/rules-parse-bench

@@ -286,7 +286,8 @@ class Stack:
             return conn.execute(query, args).fetchall()
 
     def fingerprint(self):
-        """Everything a request could change: the ledger head, state tables, holds, idempotency keys, tokens, DLQ."""
+        """Everything a request could change: the ledger head, state tables, holds, idempotency keys, the demo seller's
+        tokens, connections, DLQ."""
         return {
             "sequence": self.sql("SELECT COALESCE(MAX(sequence), 0), COUNT(*) FROM events")[0],
             "stock": self.sql("SELECT sku, location, onHand, committed, reserved, unavailable, safetyStock, incoming, oversold, version "
@@ -295,7 +296,7 @@ class Stack:
             "listings": self.sql("SELECT sku, channel, listed, buffer, priceAmount FROM listings ORDER BY seller, sku, channel"),
             "holds": self.sql("SELECT id, sku, qty FROM holds ORDER BY id"),
             "idempotency": self.sql("SELECT COUNT(*) FROM idempotency"),
-            "tokens": self.sql("SELECT id, revokedAt FROM tokens ORDER BY id"),
+            "tokens": self.sql("SELECT id, revokedAt FROM tokens WHERE seller = ? ORDER BY id", (SELLER,)),
             "connections": self.sql("SELECT id, baseURL, webhookSecret, pushEnabled FROM connections ORDER BY seller, id"),
             "dlq": self.sql("SELECT COUNT(*) FROM dlq"),
         }

@@ -56,6 +56,10 @@ def send(stack, token, method, path, body, n):
     return stack.shelf.call(method, path, token, body, headers)
 
 
+def shelf_status(stack, token, path):
+    return stack.shelf.call("GET", path, token).status
+
+
 def demo_hold(stack):
     reply = stack.shelf.call("POST", "/v1/reservations", stack.admin, {"sku": SKU, "qty": 1, "ttlSeconds": 3600},
                              {"Idempotency-Key": f"victim-hold-{time.monotonic_ns()}"})
@@ -111,8 +115,16 @@ def test_another_tenants_tokens_see_and_change_nothing_of_this_seller(stack):
     for n, (method, path, body) in enumerate(attempts(stack, hold, token_id(victim), "rival")):
         reply = send(stack, rival, method, path, body, f"rival-{n}")
         if 200 <= reply.status < 300:
-            # Only the listings of the rival's own (empty) account may answer, with nothing of this seller in them.
-            assert method == "GET" and any(path.startswith(p.split("?")[0]) for p in LISTS), (method, path, reply)
+            # Only requests about the rival's own (empty) account may succeed — its listings, minting its own token,
+            # replaying its (empty) dead-letter queue, reconciling its (no) connections — with nothing of this seller.
+            own = (method == "GET" and any(path.startswith(p.split("?")[0]) for p in LISTS)) or path in (
+                "/v1/tokens", "/v1/dlq:replay-all", "/v1/reconciliation:run")
+            assert own, (method, path, reply)
+            if path == "/v1/dlq:replay-all":
+                assert reply.json == {"replayed": 0}, reply
+            if path == "/v1/tokens" and method == "POST":
+                minted = reply.json["token"]
+                assert shelf_status(stack, minted, f"/v1/stock/{SKU}") in (403, 404), "a token minted by the rival reads this seller"
             text = reply.raw.decode()
             assert SKU not in text and not any(i in text for i in demo_ids), (path, text[:500])
         else:

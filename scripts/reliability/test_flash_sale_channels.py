@@ -223,7 +223,8 @@ def test_flash_sale_on_the_channels_shelf_versus_15_minute_polling():
         report(f"  Shelf:    oversold {sum(shelf_oversold.values())} units {shelf_oversold}; sold {sum(shelf_sold.values())}; "
                f"sale->storefront push latency p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {worst * 1000:.0f} ms "
                f"({len(latencies)} sale x storefront pairs); bound {sum(bound.values())} {bound}")
-        report(f"  push latency p99 per storefront (ms): {per_connection}")
+        throttled = {c: s["rateLimited"] for c, s in sim.control("GET", "stats").json["connections"].items() if s["rateLimited"]}
+        report(f"  push latency p99 per storefront (ms): {per_connection}; pushes answered 429 by the channel: {throttled}")
         report(f"  baseline (poll every {POLL_INTERVAL_SECONDS / 60:.0f} min): oversold {sum(baseline_oversold.values())} units "
                f"{baseline_oversold}; sold {sum(baseline_sold.values())}")
 

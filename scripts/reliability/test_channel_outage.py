@@ -37,7 +37,8 @@ def test_outage_retries_then_dead_letters_and_a_replay_delivers():
         before_outage = {sku: shows(DOWN, sku) for sku in SKUS}
 
         # The outage: two pushes hang until the connection is reset, then every push gets a 503.
-        assert sim.control("POST", "faults", {"connection": DOWN, "mode": "timeout", "durationMs": 400, "count": 2, "operation": "push"}).status == 201
+        hang = {"connection": DOWN, "mode": "timeout", "durationMs": 400, "count": 2, "operation": "push"}
+        assert sim.control("POST", "faults", hang).status == 201
         assert sim.control("POST", "faults", {"connection": DOWN, "mode": "status", "status": 503, "operation": "push"}).status == 201
         began = time.monotonic()
         for i, sku in enumerate(SKUS):

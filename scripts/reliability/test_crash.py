@@ -1,65 +1,30 @@
 """Crash test: kill -9 the real server while it acknowledges events at a steady rate; after a restart every acknowledged
 event is present (replaying its Idempotency-Key answers `duplicate` with the same sequence), the snapshot equals a replay of
 the ledger for every touched SKU, and pending pushes are still in the outbox."""
-import json
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHELF = os.environ.get("SHELF_BIN", os.path.join(ROOT, ".build", "debug", "shelf"))
+from shelfproc import Shelf, call, create_token, free_port, make_fixtures
+
 SKUS = ["TEE-RED-M", "TEE-RED-L", "MUG-RED-11OZ", "CAP-RED-OS", "HOOD-RED-M"]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(method, url, token, body=None, headers=None, timeout=5):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Authorization", f"Bearer {token}")
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
-
-
 def start(db, port, fixtures=True):
-    args = [SHELF, "serve", "--port", str(port), "--database", db]
+    """`shelf serve` on `db`; with the demo fixtures, its channels point at a port nobody listens on, so pushes stay owed."""
+    directory = None
     if fixtures:
-        args += ["--fixtures", os.path.join(ROOT, "fixtures", "demo")]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return proc
-        except Exception:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("server did not become ready")
+        directory, _ = make_fixtures(tempfile.mkdtemp(dir=os.path.dirname(db)), port, free_port())
+    return Shelf(os.path.dirname(db), db, port, directory).proc
 
 
 def test_kill_9_loses_no_acknowledged_event():
     tmp = tempfile.mkdtemp(prefix="shelf-crash-")
     db = os.path.join(tmp, "shelf.sqlite")
-    token = subprocess.check_output([SHELF, "token", "create", "--database", db, "--seller", "demo", "--scopes", "admin"]).decode().strip()
+    token = create_token(db, "admin")
     port = free_port()
     proc = start(db, port)
     base = f"http://127.0.0.1:{port}"
@@ -120,7 +85,7 @@ def test_kill_9_loses_no_acknowledged_event():
 def test_sigterm_shuts_down_gracefully_and_the_data_survives():
     tmp = tempfile.mkdtemp(prefix="shelf-term-")
     db = os.path.join(tmp, "shelf.sqlite")
-    token = subprocess.check_output([SHELF, "token", "create", "--database", db, "--seller", "demo", "--scopes", "admin"]).decode().strip()
+    token = create_token(db, "admin")
     port = free_port()
     proc = start(db, port)
     status, body = call("POST", f"http://127.0.0.1:{port}/v1/events", token, {"type": "stock.received", "sku": "TEE-RED-M", "qty": 5},

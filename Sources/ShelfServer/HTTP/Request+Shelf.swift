@@ -113,8 +113,35 @@ enum StrictJSON {
             throw Problem(.validation, detail: "\(path) must not be null", field: path)
         } catch let DecodingError.dataCorrupted(context) {
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            // Foundation's decoder reports a number that does not fit an integer field (1.5, 1e300, 2^70) as "not valid
+            // JSON" with no path; name the number instead.
+            if path.isEmpty, let number = misfitNumber(in: raw, path: "") {
+                throw Problem(.validation, detail: "\(number) must be an integer from -2^63 to 2^63-1", field: number)
+            }
             throw Problem(.validation, detail: "\(path.isEmpty ? "body" : path): \(context.debugDescription)", field: path.isEmpty ? nil : path)
         }
+    }
+
+    /// The path of the first number that no integer field can hold: out of the Int64 range first, else fractional.
+    static func misfitNumber(in value: Any, path: String) -> String? {
+        var fractional: String?
+        func walk(_ value: Any, _ path: String) -> String? {
+            if let dict = value as? [String: Any] {
+                for key in dict.keys.sorted() {
+                    if let found = walk(dict[key]!, path.isEmpty ? key : "\(path).\(key)") { return found }
+                }
+            } else if let list = value as? [Any] {
+                for (i, item) in list.enumerated() {
+                    if let found = walk(item, "\(path)[\(i)]") { return found }
+                }
+            } else if let number = value as? NSNumber, !(value is Bool) {
+                let d = number.doubleValue
+                if !d.isFinite || d >= 9.223_372_036_854_775_807e18 || d < -9.223_372_036_854_775_808e18 { return path }
+                if d.rounded() != d, fractional == nil { fractional = path }
+            }
+            return nil
+        }
+        return walk(value, path) ?? fractional
     }
 
     static func check(_ value: Any, shape: Shape, path: String) throws {

@@ -122,7 +122,13 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
         try c.encode(description)
     }
 
-    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    public var description: String {
+        func pad(_ n: Int, _ width: Int) -> String {
+            let text = String(n)
+            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        }
+        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+    }
 
     /// Days since 1970-01-01.
     public var dayNumber: Int64 { CivilDate.toDays(year, month, day) }

@@ -30,7 +30,7 @@ struct ReadController: Sendable {
         let qty = try request.intParameter("qty", default: 1, range: AgentDesk.qtyRange)
         let channel = try desk.channel(request.uri.queryParameters.get("channel"), in: seller)
         let offer = try desk.offer(seller, sku: state.sku, qty: qty, destination: try request.destination(), channel: channel)
-        return try JSONResponder.respond(offer, to: request, etag: true)
+        return JSONResponder.bytes(OfferJSON.encode(offer), contentType: "application/json", to: request)
     }
 
     struct BatchBody: Decodable {

@@ -63,7 +63,7 @@ enum JSONResponder {
         return bytes(data, contentType: "application/json", to: request, status: status, etag: etag, headers: extra)
     }
 
-    static func bytes(_ data: Data, contentType: String, to request: Request, status: HTTPResponse.Status = .ok, etag: Bool = true,
+    static func bytes<Bytes: DataProtocol>(_ data: Bytes, contentType: String, to request: Request, status: HTTPResponse.Status = .ok, etag: Bool = true,
                       headers extra: HTTPFields = [:]) -> Response {
         var headers = extra
         headers[.contentType] = contentType

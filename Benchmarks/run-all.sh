@@ -1,23 +1,35 @@
 #!/usr/bin/env bash
-# Every benchmark in release mode; figures are printed, never asserted.
+# Every benchmark in release mode; figures are printed, never asserted. Each benchmark's output is kept under
+# bench-results/<timestamp>/ and summarized into one markdown table, bench-results/latest.md (the README shows it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product shelf-bench-ledger
 swift build -c release --product rules-parse-bench
 swift build -c release --product shelf-sim
 swift build -c release --product shelf
-echo "## Ledger ingest"
-.build/release/shelf-bench-ledger ingest --events 40000 --producers 256
-echo "## Snapshot rebuild (1M SKUs; loading takes a few minutes)"
+out="bench-results/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+run() {  # run NAME COMMAND... — shows the output and keeps it as $out/NAME.log
+    local name=$1
+    shift
+    echo "## $name"
+    "$@" 2>&1 | tee "$out/$name.log"
+}
+run ingest .build/release/shelf-bench-ledger ingest --events 40000 --producers 256
 db=$(mktemp -d)/shelf-1m.sqlite
-.build/release/shelf-bench-ledger load --skus "${BENCH_SKUS:-1000000}" --database "$db"
-.build/release/shelf-bench-ledger rebuild --database "$db"
-echo "## Feed streaming (same 1M SKUs)"
-DATABASE="$db" bash Benchmarks/feed/run.sh
+echo "(loading ${BENCH_SKUS:-1000000} SKUs takes a few minutes)"
+run rebuild bash -c ".build/release/shelf-bench-ledger load --skus '${BENCH_SKUS:-1000000}' --database '$db' &&
+                     .build/release/shelf-bench-ledger rebuild --database '$db'"
+run feed env DATABASE="$db" bash Benchmarks/feed/run.sh
 rm -rf "$(dirname "$db")"
-echo "## Rule parsing"
-.build/release/rules-parse-bench
-echo "## Offer reads vs nginx"
-bash Benchmarks/read/run.sh
-echo "## Propagation"
-bash Benchmarks/propagation/run.sh
+run rules .build/release/rules-parse-bench
+run read bash Benchmarks/read/run.sh
+run propagation bash Benchmarks/propagation/run.sh
+{
+    echo "Benchmarks of $(git rev-parse --short HEAD) on $(nproc) cores, $(date -u +%Y-%m-%d), release builds:"
+    echo
+    python3 Benchmarks/summarize.py "$out"
+} >"$out/table.md"
+cp "$out/table.md" bench-results/latest.md
+echo
+cat bench-results/latest.md

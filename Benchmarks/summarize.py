@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Turns the logs `Benchmarks/run-all.sh` keeps into one markdown table of figures, references measured in the same run,
+ratios and goals. Usage: summarize.py LOG_DIR > table.md. A figure whose log line is missing shows as "not measured"."""
+import re
+import sys
+from pathlib import Path
+
+logs = Path(sys.argv[1])
+
+
+def text(name: str) -> str:
+    p = logs / f"{name}.log"
+    return p.read_text(errors="replace") if p.exists() else ""
+
+
+rows = []
+
+
+def row(measure, figure, reference="", ratio="", goal="", verdict=""):
+    rows.append(f"| {measure} | {figure} | {reference} | {ratio} | {goal} | {verdict} |")
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+ingest = re.search(r"single-producer=(\d+) events/s concurrent\((\d+) producers\)=(\d+) events/s", text("ingest"))
+if ingest:
+    single, producers, concurrent = int(ingest[1]), ingest[2], int(ingest[3])
+    row("ingest, durable events/s (FULL fsync)", f"{concurrent:,} ({producers} producers); {single:,} (1 producer)",
+        goal="≥ 20,000", verdict=met(concurrent >= 20000))
+else:
+    row("ingest, durable events/s", "not measured")
+
+load = re.search(r"load skus=(\d+) seconds=([\d.]+) skus/s=(\d+)", text("rebuild"))
+rebuild = re.search(r"rebuild skus=(\d+) seconds=([\d.]+) peakRSS=(\d+)MiB", text("rebuild"))
+if load:
+    row(f"load {int(load[1]):,} SKUs through the ledger", f"{float(load[2]):.0f} s ({int(load[3]):,} SKUs/s)")
+if rebuild:
+    secs, rss = float(rebuild[2]), int(rebuild[3])
+    row(f"cold start: snapshot rebuild of {int(rebuild[1]):,} SKUs", f"{secs:.1f} s", goal="≤ 10 s", verdict=met(secs <= 10))
+    row("cold start: peak resident memory", f"{rss:,} MiB", goal="≤ 1.5 GB", verdict=met(rss * 1.048576 <= 1500))
+else:
+    row("cold start: snapshot rebuild", "not measured")
+
+for feed in re.finditer(r"feed (\w+): (\d+) SKUs in ([\d.]+) s = ([\d,]+) SKUs/s, (\d+) MiB; RSS before (\d+) MiB, peak while streaming "
+                        r"(\d+) MiB \(\+(-?\d+) MiB\)", text("feed")):
+    row(f"feed {feed[1]}: streaming rate ({int(feed[2]):,} SKUs)", f"{feed[4]} SKUs/s", goal="memory flat",
+        verdict=f"+{feed[8]} MiB over {feed[6]} MiB while streaming")
+
+parse = re.search(r"wall clock per sentence: median ([\d.]+) µs, p99 ([\d.]+) µs", text("rules"))
+if parse:
+    row("rule parse time per sentence", f"median {parse[1]} µs, p99 {parse[2]} µs", goal="median ≤ 50 µs",
+        verdict=met(float(parse[1]) <= 50))
+else:
+    row("rule parse time", "not measured")
+
+read = text("read")
+shelf = re.search(r"\| Shelf GET [^|]+\| ([\d,]+) \| ([\d.]+) ms \| ([\d.]+) ms \|", read)
+nginx = re.search(r"\| nginx static [^|]+\| ([\d,]+) \| ([\d.]+) ms \| ([\d.]+) ms \|", read)
+if shelf and nginx:
+    s, n = int(shelf[1].replace(",", "")), int(nginx[1].replace(",", ""))
+    row("offer reads, req/s (wrk, auth on)", f"{s:,}", f"nginx static file {n:,}", f"{s / n:.2f}×", "≥ 0.65×", met(s / n >= 0.65))
+    row("offer reads, p99 latency", f"{shelf[3]} ms", f"nginx {nginx[3]} ms", "", "≤ 2 ms", met(float(shelf[3]) <= 2))
+else:
+    row("offer reads", "not measured")
+
+prop = text("propagation")
+target = re.search(r"target (\d+) events/s", prop)
+sent = re.search(r"sent ([\d,]+) events", prop)
+for label, pattern, goal, limit in (
+    ("webhook → visible (GET shows it)", r"\| visible: probe[^|]*\| [\d,]+ \| ([\d.]+) \| ([\d.]+) \|", "p99 ≤ 5 ms", 5),
+    ("webhook → pushed to a channel (final value)", r"\| push: final value[^|]*\| [\d,]+ \| ([\d.]+) \| ([\d.]+) \|", "p99 ≤ 50 ms", 50),
+):
+    m = re.search(pattern, prop)
+    at = f" at {target[1]} events/s target" if target else ""
+    if m:
+        row(label + at, f"p50 {m[1]} ms, p99 {m[2]} ms", goal=goal, verdict=met(float(m[2]) <= limit))
+    else:
+        row(label, "not measured")
+achieved = re.search(r"\*\*([\d,.]+) events/s achieved\*\*", prop)
+if achieved:
+    row("propagation load achieved", f"{achieved[1]} events/s", goal=f"{target[1]} events/s" if target else "")
+
+print("| measure | figure | reference (same run) | ratio | goal | |")
+print("|---|---|---|---|---|---|")
+print("\n".join(rows))

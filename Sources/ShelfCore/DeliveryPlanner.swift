@@ -74,8 +74,6 @@ public enum DeliveryPlanner {
     /// Every service of one location to `destination`, ordered at `now`.
     public static func options(from location: Location, destination: Destination, now: Date) -> [DeliveryOption] {
         guard let zone = TimeZone(identifier: location.timeZone) else { return [] }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
         let holidays = Set(location.holidays)
         func isBusinessDay(_ d: CivilDate) -> Bool { !d.isWeekend && !holidays.contains(d) }
         func addBusinessDays(_ d: CivilDate, _ n: Int) -> CivilDate {
@@ -87,18 +85,23 @@ public enum DeliveryPlanner {
             }
             return day
         }
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: now)
-        let today = CivilDate(year: parts.year!, month: parts.month!, day: parts.day!)
+        // Local wall time from the zone's offset at `now` (no Calendar on this per-request path).
+        let epoch = Int64(now.timeIntervalSince1970.rounded(.down))
+        let local = epoch + Int64(zone.secondsFromGMT(for: now))
+        let localDay = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let (ty, tm, td) = CivilDate.fromDays(localDay)
+        let today = CivilDate(year: ty, month: tm, day: td)
+        let secondsToday = Int(local - localDay * 86_400)
         let cutoff = location.cutoff.split(separator: ":").compactMap { Int($0) }
         let (cutHour, cutMinute) = cutoff.count == 2 ? (cutoff[0], cutoff[1]) : (14, 0)
-        let secondsToday = parts.hour! * 3600 + parts.minute! * 60 + parts.second!
         var processing = today
         if !isBusinessDay(today) || secondsToday >= cutHour * 3600 + cutMinute * 60 {
             processing = addBusinessDays(today, 1)
         }
-        let orderBy = calendar.date(
-            from: DateComponents(year: processing.year, month: processing.month, day: processing.day, hour: cutHour, minute: cutMinute)
-        ) ?? now
+        // The cut-off instant on the processing day, with that day's own UTC offset (DST may differ from today's).
+        let localCutoff = processing.dayNumber * 86_400 + Int64(cutHour * 3600 + cutMinute * 60)
+        let guess = Date(timeIntervalSince1970: TimeInterval(localCutoff - Int64(zone.secondsFromGMT(for: now))))
+        let orderBy = Date(timeIntervalSince1970: TimeInterval(localCutoff - Int64(zone.secondsFromGMT(for: guess))))
         // Handling 0 or 1: handed to the carrier on the processing day; n > 1: n − 1 business days later.
         let shipDate = addBusinessDays(processing, max(0, location.handlingDays - 1))
         var out: [DeliveryOption] = []

@@ -54,11 +54,15 @@ struct AgentDesk: Sendable {
 
     /// The offer for `qty` units of one SKU.
     func offer(_ seller: SellerSnapshot, sku: String, qty: Int, destination: Destination, channel: String?) throws -> OfferView {
+        try offer(seller, state: try activeSKU(sku, in: seller), qty: qty, destination: destination, channel: channel)
+    }
+
+    /// The offer for a SKU state already looked up.
+    func offer(_ seller: SellerSnapshot, state: SKUState, qty: Int, destination: Destination, channel: String?) throws -> OfferView {
         try Self.checkQty(qty)
-        let state = try activeSKU(sku, in: seller)
         let builder = env.offerBuilder(seller)
         return builder.offer(for: state, qty: qty, destination: destination, channel: channel,
-                             rates: env.velocity.rates(seller: seller.id, sku: sku, now: builder.now))
+                             rates: env.velocity.rates(seller: seller.id, sku: state.sku, now: builder.now))
     }
 
     /// Offers for many lines at once; lines naming the same SKU are summed (bundles); unknown SKUs are listed, not fatal.

@@ -29,7 +29,7 @@ struct ReadController: Sendable {
         let (seller, state) = try lookup(request, context)
         let qty = try request.intParameter("qty", default: 1, range: AgentDesk.qtyRange)
         let channel = try desk.channel(request.uri.queryParameters.get("channel"), in: seller)
-        let offer = try desk.offer(seller, sku: state.sku, qty: qty, destination: try request.destination(), channel: channel)
+        let offer = try desk.offer(seller, state: state, qty: qty, destination: try request.destination(), channel: channel)
         return JSONResponder.bytes(OfferJSON.encode(offer), contentType: "application/json", to: request)
     }
 

@@ -52,7 +52,8 @@ struct RuleActionTests {
     func rerouteAndTag() async throws {
         let server = try await TestServer.make()
         try await server.run { client in
-            let body = #"{"productId":"P-RR","title":"RR","price":{"amount":500,"currency":"USD"},"levels":[{"location":"reno","onHand":10},{"location":"dallas-3pl","onHand":10}],"listings":[{"channel":"amazon"}]}"#
+            let body = #"{"productId":"P-RR","title":"RR","price":{"amount":500,"currency":"USD"},"#
+                + #""levels":[{"location":"reno","onHand":10},{"location":"dallas-3pl","onHand":10}],"listings":[{"channel":"amazon"}]}"#
             #expect(try await client.send(.put, "/v1/skus/RR-1", token: server.admin, json: body).status == .ok)
             let reroute = try await server.createRule(client, "When an order for RR-1 comes in, reroute it to Dallas unless it's from Amazon.")
             let tag = try await server.createRule(client, "When an order for RR-1 is placed on Amazon, tag the order amazon-priority.")
@@ -81,7 +82,8 @@ struct RuleActionTests {
     func multiplierDoesNotCompound() async throws {
         let server = try await TestServer.make()
         try await server.run { client in
-            let body = #"{"productId":"P-MUL","title":"MUL","price":{"amount":500,"currency":"USD"},"levels":[{"location":"reno","onHand":100,"safetyStock":3}],"listings":[{"channel":"amazon"}]}"#
+            let body = #"{"productId":"P-MUL","title":"MUL","price":{"amount":500,"currency":"USD"},"#
+                + #""levels":[{"location":"reno","onHand":100,"safetyStock":3}],"listings":[{"channel":"amazon"}]}"#
             #expect(try await client.send(.put, "/v1/skus/MUL-1", token: server.admin, json: body).status == .ok)
             let id = try await server.createRule(client, "Whenever an order for MUL-1 comes in, set a safety stock multiplier of 2.5.")
             var seen = server.lastSequence

@@ -21,7 +21,8 @@ extension TestServer {
                    tags: [String] = []) async throws {
         let listings = channels.map { #"{"channel":"\#($0)"}"# }.joined(separator: ",")
         let tagList = tags.map { "\"\($0)\"" }.joined(separator: ",")
-        let body = #"{"productId":"P-\#(sku)","title":"\#(sku)","price":{"amount":\#(price),"currency":"USD"},"tags":[\#(tagList)],"levels":[{"location":"reno","onHand":\#(onHand)}],"listings":[\#(listings)]}"#
+        let body = #"{"productId":"P-\#(sku)","title":"\#(sku)","price":{"amount":\#(price),"currency":"USD"},"tags":[\#(tagList)],"#
+            + #""levels":[{"location":"reno","onHand":\#(onHand)}],"listings":[\#(listings)]}"#
         let response = try await client.send(.put, "/v1/skus/\(sku)", token: admin, json: body)
         #expect(response.status == .ok, "\(response.text)")
     }

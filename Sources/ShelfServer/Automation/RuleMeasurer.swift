@@ -80,9 +80,7 @@ struct RuleMeasurer: Sendable {
         case .unitsSold, .orderCount, .cancelCount, .returnCount:
             return count(c, scope: scope, subject: subject)
         case .velocityRatio:
-            guard let sku = subject.sku, let spikes else { return nil }
-            let r = spikes.rates(seller: subject.seller, sku: sku.sku, now: subject.at)
-            return r.baseline > 0 ? r.recent / r.baseline : nil
+            return velocityRatio(c, subject)
         case .syncLag:
             if case .lag(_, _, let seconds) = subject.firing { return seconds }
             return syncLag(seller: subject.seller, channels: scope.channels, now: subject.at)
@@ -152,6 +150,23 @@ struct RuleMeasurer: Sendable {
                 && (scope.locations.map { list in e.event.location.map { list.contains($0) } ?? false } ?? true)
         }
         return c.metric == .unitsSold ? Double(matching.reduce(0) { $0 + ($1.event.qty ?? 0) }) : Double(matching.count)
+    }
+
+    /// Units sold per second in the condition's window (the seller's spike window when it names none) over the rate in the
+    /// baseline period before it, from the ledger's orders, with the seller's spike policy's baseline length and floor.
+    func velocityRatio(_ c: RuleCondition, _ subject: Subject) -> Double? {
+        guard let sku = subject.sku else { return nil }
+        let policy = spikes?.policy(for: subject.seller) ?? DemandSpikeMonitor.Policy()
+        let window = c.window.flatMap(RuleDurationFormat.seconds) ?? policy.window
+        guard window > 0,
+              let orders = try? ledger.events(seller: subject.seller, sku: sku.sku, types: [.orderConfirmed],
+                                              recordedAfter: subject.at.addingTimeInterval(-window - policy.baseline), through: subject.at)
+        else { return nil }
+        let start = subject.at.addingTimeInterval(-window)
+        let recent = orders.filter { $0.recordedAt > start }.reduce(0) { $0 + ($1.event.qty ?? 0) }
+        let older = orders.filter { $0.recordedAt <= start }.reduce(0) { $0 + ($1.event.qty ?? 0) }
+        let baseline = max(Double(older) / policy.baseline, policy.baselineFloorPerHour / 3600)
+        return Double(recent) / window / baseline
     }
 
     /// The largest lag among the seller's connections on `channels` (all when nil); 0 when all are caught up.

@@ -36,6 +36,10 @@ public final class Propagator: Service, Sendable {
     private let wake = Mutex<AsyncStream<Void>.Continuation?>(nil)
     private let blockedUntil = Mutex<[String: Date]>([:])
     private let counters = Mutex(PropagatorStats())
+    /// Per seller and connection: when the oldest change it has not acknowledged was recorded (absent when caught up).
+    private let behindSince = Mutex<[String: Date]>([:])
+    /// Per seller and SKU: pushed ahead of everything else until this instant (a rule's `prioritize_sync`).
+    private let priorities = Mutex<[String: Date]>([:])
     /// Called for each delivered push with the connection and the sync lag (event recorded → channel acknowledged).
     let onDelivered: @Sendable (_ connection: String, _ lag: TimeInterval) -> Void
 
@@ -84,6 +88,30 @@ public final class Propagator: Service, Sendable {
 
     /// Asks the loop to look at the outbox now.
     public func poke() { _ = wake.withLock { $0?.yield() } }
+
+    /// How far behind each of the seller's connections is at `now`: the age of the oldest change it has not acknowledged
+    /// (retrying, rate limited or dead-lettered since its last clean pass). Connections that are caught up are absent.
+    public func syncLag(seller: String, now: Date) -> [String: TimeInterval] {
+        let prefix = "\(seller)\u{0}"
+        return behindSince.withLock { map in
+            var out: [String: TimeInterval] = [:]
+            for (key, since) in map where key.hasPrefix(prefix) { out[String(key.dropFirst(prefix.count))] = max(0, now.timeIntervalSince(since)) }
+            return out
+        }
+    }
+
+    /// Pushes these SKUs ahead of every other job (spikes included) until `until`.
+    public func prioritize(seller: String, skus: [String], until: Date) {
+        priorities.withLock { map in
+            for sku in skus { map["\(seller)\u{0}\(sku)"] = max(until, map["\(seller)\u{0}\(sku)"] ?? until) }
+        }
+        poke()
+    }
+
+    /// True while a rule has put the SKU first in line.
+    public func isPrioritized(seller: String, sku: String, now: Date) -> Bool {
+        priorities.withLock { ($0["\(seller)\u{0}\(sku)"] ?? .distantPast) > now }
+    }
 
     /// One pass: every outbox row and every due retry is pushed once. Returns the number of pushes attempted.
     @discardableResult
@@ -176,8 +204,15 @@ public final class Propagator: Service, Sendable {
             let attempts: Int = row[4]
             jobs[key] = Job(link: link, sku: sku, sequence: max(row[3], jobs[key]?.sequence ?? 0), attempts: attempts, update: update)
         }
-        // SKUs in a demand spike go first: their quantities matter most.
+        // SKUs a rule prioritised go first, then SKUs in a demand spike: their quantities matter most.
+        let urgent = priorities.withLock { map in
+            map = map.filter { $0.value > now }
+            return Set(map.keys)
+        }
         let ordered = jobs.values.sorted { a, b in
+            let pa = urgent.contains("\(a.link.seller)\u{0}\(a.sku)")
+            let pb = urgent.contains("\(b.link.seller)\u{0}\(b.sku)")
+            if pa != pb { return pa }
             let sa = ledger.snapshot.seller(a.link.seller)?.sku(a.sku)?.spikeMultiplier ?? 1
             let sb = ledger.snapshot.seller(b.link.seller)?.sku(b.sku)?.spikeMultiplier ?? 1
             return sa != sb ? sa > sb : a.sequence < b.sequence
@@ -233,6 +268,7 @@ public final class Propagator: Service, Sendable {
                 var retried = 0
                 var dead = 0
                 var pushedConnections: [(String, String)] = []
+                var failures: [DeadLetterNotice] = []
                 for r in results {
                     let j = r.job
                     let key: [any DatabaseValueConvertible] = [j.link.seller, j.link.connection.id, j.sku]
@@ -248,6 +284,7 @@ public final class Propagator: Service, Sendable {
                     case .retryable(let reason):
                         if j.attempts + 1 >= policy.maxAttempts {
                             try Self.deadLetter(db, job: j, attempts: j.attempts + 1, error: reason, now: now)
+                            failures.append(DeadLetterNotice(job: j, attempts: j.attempts + 1, error: reason))
                             dead += 1
                         } else {
                             let ceiling = min(policy.maxDelay, policy.baseDelay * pow(2, Double(j.attempts)))
@@ -256,6 +293,7 @@ public final class Propagator: Service, Sendable {
                         }
                     case .rejected(let reason, _):
                         try Self.deadLetter(db, job: j, attempts: j.attempts + 1, error: reason, now: now)
+                        failures.append(DeadLetterNotice(job: j, attempts: j.attempts + 1, error: reason))
                         dead += 1
                     }
                 }
@@ -263,12 +301,17 @@ public final class Propagator: Service, Sendable {
                 for (seller, sku, sequence) in outbox {
                     try db.execute(sql: "DELETE FROM outbox WHERE seller = ? AND sku = ? AND sequence = ?", arguments: [seller, sku, sequence])
                 }
-                return Tally(delivered: delivered, retried: retried, dead: dead, pushed: pushedConnections)
+                let waiting = try Row.fetchAll(db, sql: "SELECT DISTINCT seller, connection FROM deliveries")
+                    .map { "\($0[0] as String)\u{0}\($0[1] as String)" }
+                return Tally(delivered: delivered, retried: retried, dead: dead, pushed: pushedConnections, failures: failures,
+                             waiting: Set(waiting))
             }
         } catch {
             logger.error("propagator could not record outcomes", metadata: ["error": "\(error)"])
             return
         }
+        trackLag(results, waiting: tally.waiting, now: now)
+        await recordFailures(tally.failures, now: now)
         let finished = clock.now()
         for r in results {
             guard case .accepted = r.outcome, let state = ledger.snapshot.seller(r.job.link.seller)?.sku(r.job.sku) else { continue }
@@ -282,6 +325,39 @@ public final class Propagator: Service, Sendable {
             $0.delivered += tally.delivered
             $0.retried += tally.retried
             $0.deadLettered += tally.dead
+        }
+    }
+
+    /// A connection falls behind at its first unacknowledged change and catches up after a pass in which every push to it
+    /// was acknowledged and nothing is left waiting for a retry.
+    private func trackLag(_ results: [JobResult], waiting: Set<String>, now: Date) {
+        var failed: [String: Date] = [:]
+        var succeeded: Set<String> = []
+        for r in results {
+            let key = "\(r.job.link.seller)\u{0}\(r.job.link.connection.id)"
+            if case .accepted = r.outcome {
+                succeeded.insert(key)
+            } else {
+                let changedAt = ledger.snapshot.seller(r.job.link.seller)?.sku(r.job.sku)?.updatedAt ?? now
+                failed[key] = min(failed[key] ?? changedAt, changedAt)
+            }
+        }
+        behindSince.withLock { map in
+            for (key, since) in failed { map[key] = min(map[key] ?? since, since) }
+            for key in succeeded where failed[key] == nil && !waiting.contains(key) { map.removeValue(forKey: key) }
+        }
+    }
+
+    /// Each dead-lettered push becomes a `sync.failed` fact in the ledger (the audit trail, and what `sync.failed` rules run on).
+    private func recordFailures(_ failures: [DeadLetterNotice], now: Date) async {
+        guard !failures.isEmpty else { return }
+        let commands = failures.map { f in
+            Command(seller: f.job.link.seller, source: "push:\(f.job.link.connection.id)", draft: ShelfEvent(
+                type: .syncFailed, sku: f.job.sku, channel: f.job.link.connection.channel,
+                note: "push to \(f.job.link.connection.id) dead-lettered after \(f.attempts) attempt(s): \(f.error)", occurredAt: now))
+        }
+        for result in await ledger.submit(commands) {
+            if case .failure(let error) = result { logger.warning("sync.failed not recorded", metadata: ["error": "\(error)"]) }
         }
     }
 
@@ -312,6 +388,16 @@ struct Tally: Sendable {
     var retried: Int
     var dead: Int
     var pushed: [(String, String)]
+    var failures: [DeadLetterNotice]
+    /// `seller\0connection` of every connection with a push still waiting for a retry.
+    var waiting: Set<String>
+}
+
+/// A push that was just dead-lettered.
+struct DeadLetterNotice: Sendable {
+    var job: Propagator.Job
+    var attempts: Int
+    var error: String
 }
 
 /// Counters of the propagator.

@@ -81,6 +81,9 @@ public enum Inventory {
             var event = draft
             event.sku = item.sku
             return .success(Decision(events: [event]))
+        case .ruleActed where draft.sku == nil, .syncFailed where draft.sku == nil:
+            // Seller-level facts (a rule that reconciled every channel, a push that named no SKU) belong to no SKU.
+            return .success(Decision(events: [draft]))
         default:
             break
         }
@@ -148,11 +151,27 @@ public enum Inventory {
             event.location = hold.location
             event.qty = hold.qty
             return .success(Decision(events: [event], reservation: hold))
-        case .demandSpikeStarted, .demandSpikeEnded, .skuDeleted, .inventoryOversold, .inventoryVarianceDetected, .ruleActed:
+        case .demandSpikeStarted, .demandSpikeEnded, .skuDeleted, .inventoryOversold, .inventoryVarianceDetected, .ruleActed, .syncFailed:
             return .success(Decision(events: [event]))
+        case .orderRerouted:
+            return decideReroute(draft, state: state, now: now)
         case .locationUpserted, .channelUpserted, .skuUpserted:
             return .success(Decision(events: [event]))
         }
+    }
+
+    /// Moving an order's units is a promise at the destination: refused unless it has them available.
+    static func decideReroute(_ draft: ShelfEvent, state: SKUState, now: Date) -> Result<Decision, InventoryRefusal> {
+        guard let qty = draft.qty, qty > 0 else { return .failure(.invalid(field: "qty", reason: "must be at least 1")) }
+        guard let from = draft.fromLocation else { return .failure(.invalid(field: "fromLocation", reason: "required")) }
+        guard let to = draft.location else { return .failure(.invalid(field: "location", reason: "required")) }
+        guard from != to else { return .failure(.invalid(field: "location", reason: "the order is already at \(to)")) }
+        guard state.level(at: from, now: now).committed >= qty else {
+            return .failure(.invalid(field: "qty", reason: "\(from) has fewer than \(qty) committed units"))
+        }
+        let available = state.available(at: to, now: now)
+        guard available >= qty else { return .failure(.insufficientStock(sku: state.sku, available: available, requested: qty)) }
+        return .success(Decision(events: [draft]))
     }
 
     static func decideHold(
@@ -232,6 +251,9 @@ public enum Inventory {
             s.withLevel(location) { $0.committed += qty }
         case .inventoryOversold:
             s.withLevel(location) { $0.oversold += qty }
+        case .orderRerouted:
+            s.withLevel(event.fromLocation ?? "") { $0.committed = max(0, $0.committed - qty) }
+            s.withLevel(location) { $0.committed += qty }
         case .orderCancelled:
             s.withLevel(location) {
                 $0.committed = max(0, $0.committed - qty)
@@ -293,6 +315,9 @@ public enum Inventory {
             s.spikeMultiplier = max(1, event.spikeMultiplier ?? 2)
         case .demandSpikeEnded:
             s.spikeMultiplier = 1
+        case .syncFailed:
+            // A fact about a channel push: the SKU itself (and how fresh Shelf's own record of it is) did not change.
+            return
         case .skuUpserted, .locationUpserted, .channelUpserted, .inventoryVarianceDetected, .ruleActed:
             break
         }

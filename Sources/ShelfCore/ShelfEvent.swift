@@ -26,6 +26,10 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case demandSpikeStarted = "demand.spike_started"
     case demandSpikeEnded = "demand.spike_ended"
     case inventoryVarianceDetected = "inventory.variance_detected"
+    /// A push to a channel connection was dead-lettered (retries exhausted or refused); `channel`, `note` say where and why.
+    case syncFailed = "sync.failed"
+    /// An order's committed units moved from `fromLocation` to `location` (a rule's `reroute_orders`).
+    case orderRerouted = "order.rerouted"
     /// A rule acted without changing stock (a notification sent, a reorder requested); `note` says what.
     case ruleActed = "rule.acted"
 
@@ -40,7 +44,7 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     /// True for events that change what a channel should display (quantity, price or listing state).
     public var affectsChannels: Bool {
         switch self {
-        case .locationUpserted, .channelUpserted, .inventoryVarianceDetected, .ruleActed: return false
+        case .locationUpserted, .channelUpserted, .inventoryVarianceDetected, .ruleActed, .syncFailed: return false
         default: return true
         }
     }
@@ -51,6 +55,8 @@ public struct ShelfEvent: Codable, Hashable, Sendable {
     public var type: EventType
     public var sku: String?
     public var location: String?
+    /// For `order.rerouted`: the location the order's units were committed at before.
+    public var fromLocation: String?
     public var channel: String?
     public var qty: Int?
     public var price: Money?
@@ -75,8 +81,9 @@ public struct ShelfEvent: Codable, Hashable, Sendable {
         type: EventType, sku: String? = nil, location: String? = nil, channel: String? = nil, qty: Int? = nil, price: Money? = nil,
         item: CatalogItem? = nil, locationInfo: Location? = nil, channelInfo: Channel? = nil, listing: Listing? = nil,
         reservation: Reservation? = nil, orderId: String? = nil, ruleId: String? = nil, spikeMultiplier: Int? = nil, levels: [LocationStock]? = nil, listings: [Listing]? = nil,
-        note: String? = nil, occurredAt: Date
+        note: String? = nil, fromLocation: String? = nil, occurredAt: Date
     ) {
+        self.fromLocation = fromLocation
         self.type = type
         self.sku = sku
         self.location = location

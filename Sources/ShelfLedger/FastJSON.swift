@@ -17,6 +17,7 @@ enum FastJSON {
             out += "\"\(name)\":"
         }
         if let v = e.channel { key("channel"); string(v, into: &out) }
+        if let v = e.fromLocation { key("fromLocation"); string(v, into: &out) }
         if let v = e.location { key("location"); string(v, into: &out) }
         if let v = e.note { key("note"); string(v, into: &out) }
         key("occurredAt"); out += "\"\(Timestamp.format(e.occurredAt))\""

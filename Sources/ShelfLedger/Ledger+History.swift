@@ -94,3 +94,37 @@ extension Ledger {
         }
     }
 }
+
+extension Ledger {
+    /// Events of `types` recorded in `(from, through]`, newest first, for one SKU or the whole seller (rules' windowed counts).
+    public func events(
+        seller: String, sku: String?, types: Set<EventType>, recordedAfter from: Date, through to: Date, limit: Int = 100_000
+    ) throws -> [LedgerEvent] {
+        let start = try sequence(seller: seller, before: from)
+        return try newest(seller: seller, sku: sku, types: types, extra: "sequence > ? AND recordedAt > ? AND recordedAt <= ?",
+                          arguments: [start, from.timeIntervalSince1970, to.timeIntervalSince1970], limit: limit)
+    }
+
+    /// Events of `types` of one SKU before `sequence`, newest first (what a price or a safety stock was before a change).
+    public func events(seller: String, sku: String, types: Set<EventType>, before sequence: Int64, limit: Int) throws -> [LedgerEvent] {
+        try newest(seller: seller, sku: sku, types: types, extra: "sequence < ?", arguments: [sequence], limit: limit)
+    }
+
+    private func newest(
+        seller: String, sku: String?, types: Set<EventType>, extra: String, arguments: [any DatabaseValueConvertible], limit: Int
+    ) throws -> [LedgerEvent] {
+        guard !types.isEmpty else { return [] }
+        let typeList = types.map(\.rawValue).sorted()
+        var sql = "SELECT sequence, source, externalId, recordedAt, body FROM events WHERE seller = ?"
+        var args: [any DatabaseValueConvertible] = [seller]
+        if let sku {
+            sql += " AND sku = ?"
+            args.append(sku)
+        }
+        sql += " AND type IN (\(typeList.map { _ in "?" }.joined(separator: ","))) AND \(extra) ORDER BY sequence DESC LIMIT ?"
+        args += typeList.map { $0 as any DatabaseValueConvertible }
+        args += arguments
+        args.append(limit)
+        return try database.pool.read { db in try Self.decodeEvents(db, seller: seller, sql: sql, arguments: StatementArguments(args)) }
+    }
+}

@@ -62,7 +62,23 @@ public struct RuleStore: Sendable {
     public func delete(id: String, seller: String) throws -> Bool {
         try database.pool.write { db in
             try db.execute(sql: "DELETE FROM rules WHERE seller = ? AND id = ?", arguments: [seller, id])
-            return db.changesCount > 0
+            let deleted = db.changesCount > 0
+            try db.execute(sql: "DELETE FROM catalog_entities WHERE seller = ? AND kind = 'rule-schedule' AND id = ?", arguments: [seller, id])
+            return deleted
+        }
+    }
+
+    /// Claims a schedule occurrence for a rule: true (and recorded) when it is later than the one last claimed, false when it
+    /// was already handled, here or by another process on the same database. Claimed before acting, so it fires at most once.
+    public func claimOccurrence(_ occurrence: Date, id: String, seller: String) throws -> Bool {
+        try database.pool.write { db in
+            let last = try String.fetchOne(
+                db, sql: "SELECT body FROM catalog_entities WHERE seller = ? AND kind = 'rule-schedule' AND id = ?", arguments: [seller, id]
+            ).flatMap { Double($0) }
+            if let last, occurrence.timeIntervalSince1970 <= last { return false }
+            try db.execute(sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'rule-schedule', ?, ?)",
+                           arguments: [seller, id, String(occurrence.timeIntervalSince1970)])
+            return true
         }
     }
 

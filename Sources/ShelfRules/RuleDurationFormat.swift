@@ -1,5 +1,5 @@
 /// ISO-8601 durations with D/H/M parts only, filled greedily with D = 24 h (§2): 90 min → PT1H30M, 24 h → P1D.
-enum RuleDurationFormat {
+public enum RuleDurationFormat {
     /// The ISO form of a whole number of minutes, or nil when `seconds` is not a positive whole number of minutes.
     static func iso(seconds: Double) -> String? {
         guard seconds > 0, seconds < 1e12, seconds.rounded() == seconds, Int(seconds) % 60 == 0 else { return nil }
@@ -19,7 +19,7 @@ enum RuleDurationFormat {
     }
 
     /// Seconds of an ISO duration produced by `iso(seconds:)`.
-    static func seconds(_ iso: String) -> Double? {
+    public static func seconds(_ iso: String) -> Double? {
         var total = 0.0
         var number = ""
         var inTime = false

@@ -99,6 +99,7 @@ public struct ShelfEnvironment: Sendable {
             spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics
         )
         try env.registerConnections()
+        env.ruleEngine.connect(propagator: env.propagator, reconciler: env.reconciler, spikes: env.spikes)
         ledger.snapshot.observe { events in
             let velocity = env.velocity
             metrics.ingested(events)

@@ -1,16 +1,18 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import ShelfChannels
 import ShelfCore
 import ShelfCurl
 import ShelfLedger
 import ShelfRules
 import Synchronization
 
-/// Runs sellers' rules on the committed event stream. Conditions are checked against the snapshot right after the events;
-/// thresholds marked `edge` fire when they become true, not while they stay true. Every action goes through the ledger as an
-/// event carrying the rule id (provenance); a rule's own events never trigger it again, and each rule fires at most
-/// `maxFiringsPerMinute` times a minute.
+/// Runs sellers' rules: on the committed event stream (sync failures arrive there as `sync.failed` events), on their schedules
+/// (the injected clock, in the store's time zone) and on connections' sync lag. Conditions are checked right after the event,
+/// or at the tick; thresholds marked `edge` fire when they become true, not while they stay true. Every action goes through the
+/// ledger as an event carrying the rule id (provenance); a rule's own events never trigger it again, and each rule fires at
+/// most `maxFiringsPerMinute` times a minute.
 public final class RuleEngine: Service, Sendable {
     let ledger: Ledger
     let store: RuleStore
@@ -18,7 +20,16 @@ public final class RuleEngine: Service, Sendable {
     let notifyURL: String?
     let logger: Logger
     public let maxFiringsPerMinute = 30
-    private let state = Mutex(EngineState())
+    /// A schedule occurrence missed by more than this (the server was down) is skipped rather than fired late.
+    public let scheduleGrace: TimeInterval = 3600
+    /// Most SKUs one scheduled firing acts on (Flow's loops stop at 100; a seller's sweep may be larger, but bounded).
+    public let maxSKUsPerFiring = 1000
+    /// How long `prioritize_sync` keeps a SKU first in the propagator's line.
+    public let priorityWindow: TimeInterval = 900
+    /// A `sync.failed` rule fires once per channel outage (per item when it names items): again only after this long.
+    public let syncFailureQuiet: TimeInterval = 300
+    let state = Mutex(EngineState())
+    let parts = Mutex(Parts())
     /// Subscribed at construction, so no event committed between start-up and `run()` is missed.
     private let events: AsyncStream<[LedgerEvent]>
 
@@ -26,13 +37,26 @@ public final class RuleEngine: Service, Sendable {
         var seller: String
         var id: String
         var rule: Rule
+        var createdAt: Date
     }
 
     struct EngineState {
         var rules: [String: [Compiled]] = [:]
-        /// Last truth of an edge condition per rule and SKU.
+        /// Last truth of a rule's conditions per rule and SKU (or connection, for sync lag), for edge thresholds.
         var truth: [String: Bool] = [:]
         var firings: [String: [Date]] = [:]
+        /// Last schedule occurrence handled per rule (mirrors the store).
+        var occurrences: [String: Date] = [:]
+        var timeZones: [String: TimeZone] = [:]
+        /// Per rule and channel: a channel-wide `sync.failed` rule stays quiet until then.
+        var quietUntil: [String: Date] = [:]
+    }
+
+    /// The services rules act through; absent ones make their actions record that they could not run.
+    struct Parts: Sendable {
+        var propagator: Propagator?
+        var reconciler: Reconciler?
+        var spikes: DemandSpikeMonitor?
     }
 
     public init(ledger: Ledger, store: RuleStore, curl: CurlClient, notifyURL: String?, logger: Logger = Logger(label: "shelf.rules")) {
@@ -44,38 +68,66 @@ public final class RuleEngine: Service, Sendable {
         events = ledger.snapshot.bus.subscribe(buffer: 4096)
     }
 
+    /// Lets rules read sync lag and velocity, prioritise pushes and reconcile channels.
+    public func connect(propagator: Propagator, reconciler: Reconciler, spikes: DemandSpikeMonitor) {
+        parts.withLock { $0 = Parts(propagator: propagator, reconciler: reconciler, spikes: spikes) }
+    }
+
+    var measurer: RuleMeasurer {
+        let p = parts.withLock { $0 }
+        return RuleMeasurer(ledger: ledger, propagator: p.propagator, spikes: p.spikes)
+    }
+
     /// Re-reads the enabled rules and primes edge conditions with the current state (so "drops below" means a crossing).
     public func reload() {
         let rows = (try? store.enabled()) ?? []
         var rules: [String: [Compiled]] = [:]
         for (seller, stored) in rows {
             guard let rule = try? JSONDecoder().decode(Rule.self, from: Data(stored.rule.utf8)) else { continue }
-            rules[seller, default: []].append(Compiled(seller: seller, id: stored.id, rule: rule))
+            rules[seller, default: []].append(Compiled(seller: seller, id: stored.id, rule: rule, createdAt: stored.createdAt))
         }
         let now = ledger.clock.now()
-        state.withLock { s in
-            let known = s.truth
-            s.rules = rules
-            s.truth = [:]
-            for (seller, compiled) in rules {
-                guard let snapshot = ledger.snapshot.seller(seller) else { continue }
-                for c in compiled where c.rule.trigger.event == .stockChanged {
-                    for sku in c.rule.trigger.scope.skus ?? snapshot.allSKUIDs() {
-                        guard let sku = snapshot.sku(sku) else { continue }
-                        let key = "\(c.id)\u{0}\(sku.sku)"
-                        s.truth[key] = known[key] ?? Self.holds(c.rule.conditions, state: sku, event: nil, now: now)
-                    }
+        let known = state.withLock { $0.truth }
+        let measurer = self.measurer
+        var primed: [String: Bool] = [:]
+        for (seller, compiled) in rules {
+            guard let snapshot = ledger.snapshot.seller(seller) else { continue }
+            for c in compiled where c.rule.trigger.event == .stockChanged {
+                for sku in c.rule.trigger.scope.skus ?? snapshot.allSKUIDs() {
+                    guard let sku = snapshot.sku(sku) else { continue }
+                    let key = "\(c.id)\u{0}\(sku.sku)"
+                    primed[key] = known[key] ?? measurer.holds(c.rule.conditions, .init(
+                        seller: seller, trigger: c.rule.trigger, sku: sku, firing: .schedule(now), at: now))
                 }
             }
+            for c in compiled where c.rule.trigger.event == .syncLagging {
+                for (key, value) in known where key.hasPrefix("\(c.id)\u{0}") { primed[key] = value }
+            }
+        }
+        state.withLock { s in
+            s.rules = rules
+            s.truth = primed
         }
     }
 
     public func run() async throws {
         reload()
         let events = self.events
-        // Cancelled on graceful shutdown, which ends the subscription loop.
+        // Cancelled on graceful shutdown, which ends the subscription loop and the ticker.
         try await cancelWhenGracefulShutdown {
-            for await batch in events where !batch.isEmpty { await self.evaluate(batch) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await batch in events where !batch.isEmpty { await self.evaluate(batch) }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .seconds(1))
+                        await self.tick()
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         }
     }
 
@@ -83,46 +135,68 @@ public final class RuleEngine: Service, Sendable {
     @discardableResult
     public func evaluate(_ batch: [LedgerEvent]) async -> Int {
         let now = ledger.clock.now()
+        let rules = state.withLock { $0.rules }
+        let measurer = self.measurer
+        var candidates: [(Compiled, SKUState, LedgerEvent, Bool)] = []
+        for event in batch {
+            guard let compiled = rules[event.seller], let sku = event.event.sku,
+                  let current = ledger.snapshot.seller(event.seller)?.sku(sku) else { continue }
+            for c in compiled where event.event.ruleId != c.id && Self.matches(c.rule.trigger, event: event.event, state: current) {
+                let truth = measurer.holds(c.rule.conditions, .init(
+                    seller: c.seller, trigger: c.rule.trigger, sku: current, firing: .event(event), at: event.recordedAt))
+                candidates.append((c, current, event, truth))
+            }
+        }
         var fire: [(Compiled, SKUState, LedgerEvent)] = []
         state.withLock { s in
-            for event in batch {
-                guard let rules = s.rules[event.seller], let sku = event.event.sku,
-                      let current = ledger.snapshot.seller(event.seller)?.sku(sku) else { continue }
-                for c in rules where event.event.ruleId != c.id && Self.matches(c.rule.trigger, event: event.event, state: current) {
-                    let truth = Self.holds(c.rule.conditions, state: current, event: event.event, now: now)
-                    let key = "\(c.id)\u{0}\(sku)"
-                    let edge = c.rule.conditions.contains { $0.edge == true }
-                    let was = s.truth[key] ?? false
-                    s.truth[key] = truth
-                    guard truth, !edge || !was else { continue }
-                    var recent = (s.firings[c.id] ?? []).filter { now.timeIntervalSince($0) < 60 }
-                    guard recent.count < maxFiringsPerMinute else { continue }
-                    recent.append(now)
-                    s.firings[c.id] = recent
-                    fire.append((c, current, event))
+            for (c, sku, event, truth) in candidates {
+                if c.rule.trigger.event == .syncFailed {
+                    // "When Amazon sync fails" is about the channel: one firing per outage, not one per dead-lettered SKU; a rule
+                    // that names items fires once per item. Quiet for a while after, so a rule whose action pushes again
+                    // (prioritize, reconcile) cannot loop on a channel that keeps failing.
+                    let item = RuleMeasurer.hasItems(c.rule.trigger.scope) ? sku.sku : ""
+                    let key = "\(c.id)\u{0}failed\u{0}\(event.event.channel ?? "")\u{0}\(item)"
+                    guard truth, (s.quietUntil[key] ?? .distantPast) <= now else { continue }
+                    guard admit(c, key: key, truth: true, now: now, state: &s) else { continue }
+                    s.truth[key] = false
+                    s.quietUntil[key] = now.addingTimeInterval(syncFailureQuiet)
+                    fire.append((c, sku, event))
+                } else if admit(c, key: "\(c.id)\u{0}\(sku.sku)", truth: truth, now: now, state: &s) {
+                    fire.append((c, sku, event))
                 }
             }
         }
-        for (c, sku, event) in fire { await act(c, sku: sku, cause: event, now: now) }
+        for (c, sku, event) in fire { await act(c, skus: [sku], firing: .event(event), now: now) }
         return fire.count
     }
 
+    /// Records the truth of a rule for one key and decides whether it fires now (edge crossing or level truth, within the rate).
+    func admit(_ c: Compiled, key: String, truth: Bool, now: Date, state s: inout EngineState) -> Bool {
+        let edge = c.rule.conditions.contains { $0.edge == true }
+        let was = s.truth[key] ?? false
+        s.truth[key] = truth
+        guard truth, !edge || !was else { return false }
+        var recent = (s.firings[c.id] ?? []).filter { now.timeIntervalSince($0) < 60 }
+        guard recent.count < maxFiringsPerMinute else { return false }
+        recent.append(now)
+        s.firings[c.id] = recent
+        return true
+    }
+
+    /// Whether an event is one the trigger watches, for an item in its scope.
     static func matches(_ trigger: RuleTrigger, event: ShelfEvent, state: SKUState) -> Bool {
+        guard inScope(trigger.scope, state: state) else { return false }
         let scope = trigger.scope
-        if let skus = scope.skus, !skus.contains(state.sku) { return false }
-        if let excluded = scope.excludeSkus, excluded.contains(state.sku) { return false }
-        if let prefix = scope.skuPrefix, !state.sku.hasPrefix(prefix) { return false }
-        if let tags = scope.tags, !tags.contains(where: { t in state.item.tags.contains { $0.caseInsensitiveCompare(t) == .orderedSame } }) {
-            return false
-        }
-        if let collection = scope.collection, !state.item.collections.contains(collection) { return false }
         if let channels = scope.channels, let channel = event.channel, !channels.contains(channel) { return false }
+        if let excluded = scope.excludeChannels, let channel = event.channel, excluded.contains(channel) { return false }
         if let locations = scope.locations, let location = event.location, !locations.contains(location) { return false }
+        if let excluded = scope.excludeLocations, let location = event.location, excluded.contains(location) { return false }
         switch trigger.event {
         case .stockChanged:
-            return [.orderConfirmed, .orderCancelled, .orderFulfilled, .returnReceived, .stockReceived, .stockAdjusted, .stockSet,
-                    .safetyStockSet, .reservationCreated, .reservationReleased, .reservationExpired, .reservationCommitted,
-                    .demandSpikeStarted, .demandSpikeEnded, .skuUpserted].contains(event.type)
+            return [.orderConfirmed, .orderCancelled, .orderFulfilled, .orderRerouted, .returnReceived, .stockReceived, .stockAdjusted,
+                    .stockSet, .safetyStockSet, .reservationCreated, .reservationReleased, .reservationExpired, .reservationCommitted,
+                    .demandSpikeStarted, .demandSpikeEnded, .skuUpserted, .listingPaused, .listingResumed, .listingUpserted]
+                .contains(event.type)
         case .orderConfirmed: return event.type == .orderConfirmed
         case .orderCancelled: return event.type == .orderCancelled
         case .returnReceived: return event.type == .returnReceived
@@ -132,106 +206,43 @@ public final class RuleEngine: Service, Sendable {
         case .reservationExpired: return event.type == .reservationExpired
         case .demandSpike: return event.type == .demandSpikeStarted
         case .varianceDetected: return event.type == .inventoryVarianceDetected
-        case .syncFailed, .syncLagging, .schedule: return false
+        case .syncFailed: return event.type == .syncFailed
+        case .syncLagging, .schedule: return false
         }
     }
 
-    /// True when every condition holds. Conditions on metrics the engine cannot measure from one event never hold.
-    static func holds(_ conditions: [RuleCondition], state: SKUState, event: ShelfEvent?, now: Date) -> Bool {
-        conditions.allSatisfy { c in
-            let measured: Double?
-            switch c.metric {
-            case .stock: measured = Double(state.available(now: now))
-            case .price: measured = Double(state.item.effectivePrice(at: now).amount) / 100
-            case .orderQty, .unitsSold: measured = event?.type == .orderConfirmed ? event?.qty.map(Double.init) : nil
-            case .receivedQty: measured = event?.type == .stockReceived ? event?.qty.map(Double.init) : nil
-            case .reservationQty: measured = event?.type == .reservationCreated ? event?.qty.map(Double.init) : nil
-            case .varianceUnits: measured = event?.type == .inventoryVarianceDetected ? event?.qty.map(Double.init) : nil
-            default: measured = nil
-            }
-            guard let x = measured else { return false }
-            let result: Bool
-            switch c.op {
-            case .lt: result = x < number(c.value)
-            case .lte: result = x <= number(c.value)
-            case .gt: result = x > number(c.value)
-            case .gte: result = x >= number(c.value)
-            case .eq: result = x == number(c.value)
-            case .neq: result = x != number(c.value)
-            case .between: result = x >= number(c.min) && x <= number(c.max)
-            }
-            return c.negate == true ? !result : result
-        }
+    /// Whether a SKU belongs to a scope's item keys (SKUs, prefix, pattern, tags, collection, supplier) and exclusions.
+    static func inScope(_ scope: RuleScope, state: SKUState) -> Bool {
+        let sku = state.sku
+        if let skus = scope.skus, !skus.contains(sku) { return false }
+        if let excluded = scope.excludeSkus, excluded.contains(sku) { return false }
+        if let prefix = scope.skuPrefix, !sku.hasPrefix(prefix) { return false }
+        if let pattern = scope.skuPattern, !glob(pattern, matches: sku) { return false }
+        let tags = Set(state.item.tags.map { $0.lowercased() })
+        if let wanted = scope.tags, !wanted.contains(where: { tags.contains($0.lowercased()) }) { return false }
+        if let excluded = scope.excludeTags, excluded.contains(where: { tags.contains($0.lowercased()) }) { return false }
+        if let collection = scope.collection,
+           !state.item.collections.contains(where: { $0.caseInsensitiveCompare(collection) == .orderedSame }) { return false }
+        if let suppliers = scope.suppliers, !suppliers.contains(state.item.supplier ?? "") { return false }
+        return true
     }
 
-    static func number(_ value: RuleValue?) -> Double {
-        guard let value, let data = try? JSONEncoder().encode(value), let text = String(data: data, encoding: .utf8) else { return .nan }
-        if let d = Double(text) { return d }
-        // Money encodes as an object {"amount": "...", ...}: read its amount.
-        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            if let a = object["amount"] as? Double { return a }
-            if let a = object["amount"] as? String, let d = Double(a) { return d }
-        }
-        return .nan
-    }
-
-    /// Carries out a rule's actions through the ledger, each an event with the rule's id.
-    func act(_ c: Compiled, sku: SKUState, cause: LedgerEvent, now: Date) async {
-        var commands: [Command] = []
-        var notifications: [(String, String)] = []
-        let source = "rule:\(c.id)"
-        func event(_ type: EventType, channel: String? = nil, location: String? = nil, qty: Int? = nil, listing: Listing? = nil,
-                   note: String? = nil) -> Command {
-            Command(seller: c.seller, source: source, draft: ShelfEvent(
-                type: type, sku: sku.sku, location: location, channel: channel, qty: qty, listing: listing, ruleId: c.id, note: note,
-                occurredAt: now))
-        }
-        for action in c.rule.actions {
-            let channels = (action.channels ?? sku.listings.map(\.channel)).filter { !(action.excludeChannels ?? []).contains($0) }
-            switch action.type {
-            case .pauseListing:
-                commands += channels.filter { sku.listing(on: $0)?.listed == true }.map { event(.listingPaused, channel: $0) }
-            case .resumeListing:
-                commands += channels.filter { sku.listing(on: $0)?.listed == false }.map { event(.listingResumed, channel: $0) }
-            case .setSafetyStock:
-                let locations = action.locations ?? sku.stock.map(\.location)
-                commands += locations.map { event(.safetyStockSet, location: $0, qty: action.units ?? 0) }
-            case .setChannelBuffer:
-                for channel in channels {
-                    guard var listing = sku.listing(on: channel) else { continue }
-                    listing.buffer = action.units ?? 0
-                    commands.append(event(.listingUpserted, channel: channel, listing: listing))
-                }
-            case .notify:
-                let to = action.to ?? "me"
-                let message = action.message ?? "Rule \(c.id) fired for \(sku.sku) after \(cause.event.type.rawValue): \(sku.available(now: now)) available"
-                notifications.append((to, message))
-                commands.append(event(.ruleActed, note: "notify \(action.via?.rawValue ?? "default") \(to): \(message)"))
-            case .reorder:
-                let note = "reorder \(action.units ?? 0) units of \(sku.sku) from \(action.supplier ?? sku.item.supplier ?? "the usual supplier")"
-                notifications.append((action.supplier ?? "purchasing", note))
-                commands.append(event(.ruleActed, note: note))
-            default:
-                commands.append(event(.ruleActed, note: "\(action.type.rawValue) recorded for an operator (not automated in this version)"))
+    /// `*` matches any run of characters (SKU patterns like `CAP-*-RED`); everything else literally, ignoring case.
+    static func glob(_ pattern: String, matches text: String) -> Bool {
+        let parts = pattern.uppercased().split(separator: "*", omittingEmptySubsequences: false).map(String.init)
+        var rest = Substring(text.uppercased())
+        for (i, part) in parts.enumerated() {
+            if i == 0 {
+                guard rest.hasPrefix(part) else { return false }
+                rest = rest.dropFirst(part.count)
+            } else if i == parts.count - 1 {
+                return part.isEmpty || (rest.hasSuffix(part) && rest.count >= part.count)
+            } else if let range = rest.range(of: part) {
+                rest = rest[range.upperBound...]
+            } else {
+                return false
             }
         }
-        for result in await ledger.submit(commands) {
-            if case .failure(let error) = result { logger.warning("rule action refused", metadata: ["rule": "\(c.id)", "error": "\(error)"]) }
-        }
-        for (to, message) in notifications { await notify(rule: c, sku: sku.sku, to: to, message: message) }
-    }
-
-    /// POSTs a notification to the configured URL (retried up to three times).
-    func notify(rule: Compiled, sku: String, to: String, message: String) async {
-        guard let notifyURL else { return }
-        let body = (try? ShelfJSON.encode(["rule": rule.id, "seller": rule.seller, "sku": sku, "to": to, "message": message])) ?? Data()
-        for attempt in 0..<3 {
-            if let response = try? await curl.execute(CurlRequest(method: "POST", url: notifyURL,
-                                                                  headers: [(name: "Content-Type", value: "application/json")],
-                                                                  body: Array(body), timeout: .seconds(5))),
-               (200..<300).contains(response.status) { return }
-            try? await Task.sleep(for: .milliseconds(200 << attempt))
-        }
-        logger.warning("notification not delivered", metadata: ["rule": "\(rule.id)", "to": "\(to)"])
+        return rest.isEmpty
     }
 }

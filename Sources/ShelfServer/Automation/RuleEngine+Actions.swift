@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+import ShelfChannels
+import ShelfCore
+import ShelfCurl
+import ShelfLedger
+import ShelfRules
+import Synchronization
+
+extension RuleEngine {
+    /// Carries out a rule's actions in text order, through the same ledger commands the HTTP API submits, each event carrying
+    /// the rule id and `source = rule:<id>`. Item actions apply to `skus` (the firing SKU, or the SKUs a schedule matched), or to
+    /// the action's own scope when it names one; the other actions run once per firing.
+    func act(_ c: Compiled, skus: [SKUState], firing: RuleFiring, now: Date) async {
+        var run = RuleActionRun(engine: self, rule: c, firing: firing, now: now)
+        for action in c.rule.actions {
+            let targets = self.targets(of: action, rule: c, default: skus)
+            switch action.type {
+            case .pauseListing:
+                for sku in targets {
+                    run.add(channels(action, sku).filter { sku.listing(on: $0)?.listed == true }
+                        .map { ShelfEvent(type: .listingPaused, sku: sku.sku, channel: $0, occurredAt: now) })
+                }
+            case .resumeListing:
+                for sku in targets {
+                    run.add(channels(action, sku).filter { sku.listing(on: $0)?.listed == false }
+                        .map { ShelfEvent(type: .listingResumed, sku: sku.sku, channel: $0, occurredAt: now) })
+                }
+            case .setSafetyStock:
+                for sku in targets {
+                    run.add((action.locations ?? sku.stock.map(\.location)).map {
+                        ShelfEvent(type: .safetyStockSet, sku: sku.sku, location: $0, qty: action.units ?? 0, occurredAt: now)
+                    })
+                }
+            case .setSafetyStockMultiplier:
+                for sku in targets { run.add(multipliedSafetyStock(sku, factor: action.factor?.value ?? 1, seller: c.seller, now: now)) }
+            case .setChannelBuffer:
+                for sku in targets {
+                    for channel in channels(action, sku) {
+                        guard var listing = sku.listing(on: channel), listing.buffer != action.units ?? 0 else { continue }
+                        listing.buffer = action.units ?? 0
+                        run.add([ShelfEvent(type: .listingUpserted, sku: sku.sku, channel: channel, listing: listing, occurredAt: now)])
+                    }
+                }
+            case .setPrice, .adjustPrice:
+                for sku in targets { run.add(priceEvents(action, sku: sku, now: now), orNote: "\(action.type.rawValue) for \(sku.sku)") }
+            case .reorder:
+                for sku in targets {
+                    let supplier = action.supplier ?? sku.item.supplier ?? "the usual supplier"
+                    let note = "reorder \(action.units ?? 0) units of \(sku.sku) from \(supplier)" + (action.location.map { " into \($0)" } ?? "")
+                    run.note(note, sku: sku.sku)
+                    run.notifications.append((action.supplier ?? "purchasing", "email", sku.sku, note))
+                }
+            case .notify:
+                let message = action.message ?? defaultMessage(c, skus: skus, firing: firing, now: now)
+                let to = action.to ?? "me"
+                let via = action.via?.rawValue ?? "default"
+                run.note("notify \(via) \(to): \(message)", sku: skus.count == 1 ? skus[0].sku : nil)
+                run.notifications.append((to, via, skus.count == 1 ? skus[0].sku : nil, message))
+            case .rerouteOrders:
+                run.add(reroute(action, firing: firing, now: now), orNote: "reroute_orders")
+            case .tagOrder:
+                if let e = firing.event?.event, [.orderConfirmed, .orderCancelled, .returnReceived].contains(e.type), let tag = action.tag {
+                    run.add([ShelfEvent(type: .ruleActed, sku: e.sku, channel: e.channel, orderId: e.orderId ?? firing.event?.externalId,
+                                        note: "tag_order \(tag)", occurredAt: now)])
+                } else {
+                    run.note("tag_order skipped: the firing carries no order", sku: nil)
+                }
+            case .reconcileChannels:
+                await run.flush()
+                run.note(await reconcile(action, seller: c.seller), sku: nil)
+            case .prioritizeSync:
+                await run.flush()
+                run.note(await prioritize(action, skus: targets, seller: c.seller, now: now), sku: targets.count == 1 ? targets[0].sku : nil)
+            }
+        }
+        await run.flush()
+        for n in run.notifications { await notify(rule: c, sku: n.sku, to: n.to, via: n.via, message: n.message) }
+    }
+
+    /// The SKUs an action applies to: its own scope's (from the snapshot), else the firing's.
+    func targets(of action: RuleAction, rule c: Compiled, default skus: [SKUState]) -> [SKUState] {
+        guard let scope = action.scope, RuleMeasurer.hasItems(scope) else { return skus }
+        let states = ledger.snapshot.seller(c.seller)?.allStates() ?? []
+        return Array(states.filter { $0.item.active && Self.inScope(scope, state: $0) }.prefix(maxSKUsPerFiring))
+    }
+
+    /// The listed channels an action names (`all` or none = every listing), less its exclusions.
+    func channels(_ action: RuleAction, _ sku: SKUState) -> [String] {
+        let listed = sku.listings.map(\.channel)
+        let chosen = action.channels.flatMap { $0.contains("all") ? nil : $0 } ?? listed
+        return chosen.filter { listed.contains($0) && !(action.excludeChannels ?? []).contains($0) }
+    }
+
+    /// What a rule's notification says when the seller wrote no message.
+    func defaultMessage(_ c: Compiled, skus: [SKUState], firing: RuleFiring, now: Date) -> String {
+        let listed = skus.prefix(20).map { "\($0.sku) (\($0.available(now: now)) available)" }.joined(separator: ", ")
+        switch (firing, skus.count) {
+        case (.event(let e), 1):
+            return "Rule \(c.id) fired for \(skus[0].sku) after \(e.event.type.rawValue): \(skus[0].available(now: now)) available"
+        case (_, 0): return "Rule \(c.id) fired on \(firing.summary)"
+        default: return "Rule \(c.id) fired on \(firing.summary) for \(skus.count) SKU(s): \(listed)\(skus.count > 20 ? ", …" : "")"
+        }
+    }
+
+    /// `set_price` / `adjust_price` as `price.changed` events: the base price when the action names no channel, else each
+    /// listed channel's price. Percentages are applied in integer minor units and rounded to the nearest unit, halves away
+    /// from zero; a result below zero becomes zero. Nil when the action's currency is not the SKU's.
+    func priceEvents(_ action: RuleAction, sku: SKUState, now: Date) -> [ShelfEvent]? {
+        let currency = sku.item.price.currency
+        let targets: [String?] = action.channels == nil ? [nil] : channels(action, sku).map(Optional.some)
+        var events: [ShelfEvent] = []
+        for channel in targets {
+            let current = channel.flatMap { sku.listing(on: $0)?.price?.amount } ?? sku.item.price.amount
+            let amount: Int64
+            if action.type == .setPrice {
+                guard let price = action.price, price.currency == currency else { return nil }
+                amount = Int64(price.amount)
+            } else if let delta = action.delta {
+                guard delta.currency == currency else { return nil }
+                amount = current + Int64(delta.amount)
+            } else if let percent = action.percent {
+                amount = Self.adjusted(current, percent: percent.value)
+            } else {
+                return nil
+            }
+            let next = max(0, amount)
+            guard next != current else { continue }
+            events.append(ShelfEvent(type: .priceChanged, sku: sku.sku, channel: channel, price: Money(amount: next, currency: currency),
+                                     occurredAt: now))
+        }
+        return events
+    }
+
+    /// `amount` changed by `percent` (to 1/100 of a percent), rounded to the nearest minor unit, halves away from zero.
+    public static func adjusted(_ amount: Int64, percent: Double) -> Int64 {
+        let basisPoints = Int64((percent * 100).rounded())
+        let scaled = amount * (10_000 + basisPoints)
+        let (quotient, remainder) = scaled.quotientAndRemainder(dividingBy: 10_000)
+        guard remainder.magnitude * 2 >= 10_000 else { return quotient }
+        return quotient + (scaled < 0 ? -1 : 1)
+    }
+
+    /// Safety stock at each location set to `factor` × the configured base (the last level not set by a rule), rounded up.
+    func multipliedSafetyStock(_ sku: SKUState, factor: Double, seller: String, now: Date) -> [ShelfEvent] {
+        let history = (try? ledger.events(seller: seller, sku: sku.sku, types: [.safetyStockSet, .skuUpserted], before: .max, limit: 500)) ?? []
+        return sku.stock.compactMap { stock in
+            var base = stock.level.safetyStock
+            for e in history {
+                if e.event.type == .safetyStockSet, e.event.ruleId == nil, e.event.location == stock.location, let qty = e.event.qty {
+                    base = qty
+                    break
+                }
+                if e.event.type == .skuUpserted, let level = e.event.levels?.first(where: { $0.location == stock.location }) {
+                    base = level.level.safetyStock
+                    break
+                }
+            }
+            let target = Int((Double(base) * factor).rounded(.up))
+            guard target != stock.level.safetyStock else { return nil }
+            return ShelfEvent(type: .safetyStockSet, sku: sku.sku, location: stock.location, qty: target, occurredAt: now)
+        }
+    }
+
+    /// Moves the firing order's units to the action's location (`order.rerouted`); nil when the firing is not an order.
+    func reroute(_ action: RuleAction, firing: RuleFiring, now: Date) -> [ShelfEvent]? {
+        guard let fired = firing.event, fired.event.type == .orderConfirmed, let to = action.to, let from = fired.event.location,
+              let qty = fired.event.qty
+        else { return nil }
+        if let channels = action.channels, !channels.contains("all"), !channels.contains(fired.event.channel ?? "") { return [] }
+        guard from != to else { return [] }
+        return [ShelfEvent(type: .orderRerouted, sku: fired.event.sku, location: to, channel: fired.event.channel, qty: qty,
+                           orderId: fired.event.orderId ?? fired.externalId, fromLocation: from, occurredAt: now)]
+    }
+
+    /// Reconciles the named channels' connections now (all when none are named) and says what it found.
+    func reconcile(_ action: RuleAction, seller: String) async -> String {
+        guard let reconciler = parts.withLock({ $0.reconciler }) else { return "reconcile_channels skipped: the reconciler is not running" }
+        let named = action.channels.flatMap { $0.contains("all") ? nil : Set($0) }
+        let connections = ((try? ledger.connections(seller: seller)) ?? []).filter { named?.contains($0.channel) ?? true }
+        guard !connections.isEmpty else { return "reconcile_channels: no connection on \(named?.sorted().joined(separator: ", ") ?? "any channel")" }
+        let report = await reconciler.reconcile(seller: seller, connections: connections)
+        let errors = report.errors.isEmpty ? "" : "; errors: " + report.errors.keys.sorted().joined(separator: ", ")
+        return "reconcile_channels \(connections.map(\.id).joined(separator: ", ")): \(report.skusChecked) checked, "
+            + "\(report.variancesFound) variance(s), \(report.healed) healed\(errors)"
+    }
+
+    /// Puts the SKUs first in the propagator's line for `priorityWindow` and queues a push of their current values.
+    func prioritize(_ action: RuleAction, skus: [SKUState], seller: String, now: Date) async -> String {
+        guard let propagator = parts.withLock({ $0.propagator }) else { return "prioritize_sync skipped: the propagator is not running" }
+        guard !skus.isEmpty else { return "prioritize_sync: no SKU to prioritise" }
+        let until = now.addingTimeInterval(priorityWindow)
+        propagator.prioritize(seller: seller, skus: skus.map(\.sku), until: until)
+        do {
+            try await ledger.requestPush(seller: seller, skus: skus.map(\.sku))
+        } catch {
+            logger.warning("prioritised push not queued", metadata: ["error": "\(error)"])
+        }
+        let channels = action.channels.flatMap { $0.contains("all") ? nil : $0.joined(separator: ", ") } ?? "every channel"
+        return "prioritize_sync \(skus.prefix(20).map(\.sku).joined(separator: ", ")) on \(channels) until \(Timestamp.format(until))"
+    }
+
+    /// POSTs a notification to the configured URL (retried up to three times).
+    func notify(rule: Compiled, sku: String?, to: String, via: String, message: String) async {
+        guard let notifyURL else { return }
+        var payload = ["rule": rule.id, "seller": rule.seller, "to": to, "via": via, "message": message]
+        if let sku { payload["sku"] = sku }
+        let body = (try? ShelfJSON.encode(payload)) ?? Data()
+        for attempt in 0..<3 {
+            if let response = try? await curl.execute(CurlRequest(method: "POST", url: notifyURL,
+                                                                  headers: [(name: "Content-Type", value: "application/json")],
+                                                                  body: Array(body), timeout: .seconds(5))),
+               (200..<300).contains(response.status) { return }
+            try? await Task.sleep(for: .milliseconds(200 << attempt))
+        }
+        logger.warning("notification not delivered", metadata: ["rule": "\(rule.id)", "to": "\(to)"])
+    }
+}

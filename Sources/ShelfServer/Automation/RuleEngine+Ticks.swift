@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import ShelfChannels
+import ShelfCore
+import ShelfLedger
+import ShelfRules
+import Synchronization
+
+extension RuleEngine {
+    /// Runs what time makes due at the injected clock's `now`: scheduled rules whose next occurrence has come, and sync-lag rules
+    /// whose connection crossed its threshold. The service calls it every second; tests call it after moving a manual clock.
+    /// Returns how many rule firings it caused.
+    @discardableResult
+    public func tick() async -> Int {
+        let now = ledger.clock.now()
+        let rules = state.withLock { $0.rules }.values.flatMap { $0 }.sorted { ($0.seller, $0.id) < ($1.seller, $1.id) }
+        var fired = 0
+        for c in rules {
+            switch c.rule.trigger.event {
+            case .schedule: fired += await runSchedule(c, now: now) ? 1 : 0
+            case .syncLagging: fired += await runLag(c, now: now)
+            default: continue
+            }
+        }
+        return fired
+    }
+
+    /// The store's time zone (a seller setting; UTC when unknown or invalid).
+    func timeZone(seller: String) -> TimeZone {
+        if let cached = state.withLock({ $0.timeZones[seller] }) { return cached }
+        let zone = ((try? ledger.sellerSettings(seller)).flatMap { $0 }).flatMap { TimeZone(identifier: $0.timeZone) }
+            ?? TimeZone(identifier: "UTC")!
+        state.withLock { $0.timeZones[seller] = zone }
+        return zone
+    }
+
+    /// Fires a scheduled rule once for its latest due occurrence. The occurrence is stored before acting, so a restart never
+    /// fires it twice; occurrences before the rule existed, or missed by more than `scheduleGrace`, are not fired.
+    func runSchedule(_ c: Compiled, now: Date) async -> Bool {
+        guard let schedule = c.rule.trigger.schedule,
+              let due = RuleScheduleCalendar(schedule: schedule, timeZone: timeZone(seller: c.seller)).latest(atOrBefore: now)
+        else { return false }
+        let key = "\(c.seller)\u{0}\(c.id)"
+        if let handled = state.withLock({ $0.occurrences[key] }), due <= handled { return false }
+        guard due >= c.createdAt else { return false }
+        let claimed: Bool
+        do {
+            claimed = try store.claimOccurrence(due, id: c.id, seller: c.seller)
+        } catch {
+            logger.error("schedule occurrence not claimed; not firing", metadata: ["rule": "\(c.id)", "error": "\(error)"])
+            return false
+        }
+        state.withLock { $0.occurrences[key] = max($0.occurrences[key] ?? due, due) }
+        guard claimed else { return false }
+        guard now.timeIntervalSince(due) <= scheduleGrace else {
+            logger.warning("missed schedule occurrence skipped", metadata: ["rule": "\(c.id)", "occurrence": "\(Timestamp.format(due))"])
+            return false
+        }
+        let measurer = self.measurer
+        let firing = RuleFiring.schedule(due)
+        var matched: [SKUState] = []
+        if Self.needsItems(c.rule) {
+            let states = ledger.snapshot.seller(c.seller)?.allStates() ?? []
+            for sku in states where sku.item.active && Self.inScope(c.rule.trigger.scope, state: sku) {
+                guard measurer.holds(c.rule.conditions, .init(seller: c.seller, trigger: c.rule.trigger, sku: sku, firing: firing, at: now))
+                else { continue }
+                matched.append(sku)
+                if matched.count >= maxSKUsPerFiring { break }
+            }
+            guard !matched.isEmpty else { return false }
+        } else {
+            guard measurer.holds(c.rule.conditions, .init(seller: c.seller, trigger: c.rule.trigger, sku: nil, firing: firing, at: now))
+            else { return false }
+        }
+        // Each occurrence stands alone (schedule conditions are levels): only the rate limit applies.
+        let admitted = state.withLock { s in
+            s.truth["\(c.id)\u{0}schedule"] = false
+            return admit(c, key: "\(c.id)\u{0}schedule", truth: true, now: now, state: &s)
+        }
+        guard admitted else { return false }
+        await act(c, skus: matched, firing: firing, now: now)
+        return true
+    }
+
+    /// A scheduled rule iterates the SKUs in its scope when it names items, compares item metrics, or acts on items.
+    static func needsItems(_ rule: Rule) -> Bool {
+        if RuleMeasurer.hasItems(rule.trigger.scope) { return true }
+        let itemMetrics: Set<RuleMetric> = [.stock, .price, .velocityRatio]
+        if rule.conditions.contains(where: { itemMetrics.contains($0.metric) || RuleMeasurer.hasItems($0.scope) }) { return true }
+        return rule.actions.contains { itemActions.contains($0.type) && $0.scope == nil }
+    }
+
+    /// Actions that act on SKUs.
+    static let itemActions: Set<RuleActionType> = [
+        .pauseListing, .resumeListing, .setSafetyStock, .setSafetyStockMultiplier, .setChannelBuffer, .setPrice, .adjustPrice, .reorder,
+        .prioritizeSync,
+    ]
+
+    /// Fires a sync-lag rule for each of its connections whose lag crosses the threshold (30 s when the rule names none).
+    func runLag(_ c: Compiled, now: Date) async -> Int {
+        guard let propagator = parts.withLock({ $0.propagator }) else { return 0 }
+        let lags = propagator.syncLag(seller: c.seller, now: now)
+        let scope = c.rule.trigger.scope
+        let connections = ((try? ledger.connections(seller: c.seller)) ?? []).filter { connection in
+            (scope.channels.map { $0.contains(connection.channel) } ?? true)
+                && !(scope.excludeChannels ?? []).contains(connection.channel)
+        }
+        var conditions = c.rule.conditions
+        if !conditions.contains(where: { $0.metric == .syncLag }) {
+            conditions.insert(RuleCondition(metric: .syncLag, op: .gt, value: .number(30), edge: true), at: 0)
+        }
+        let measurer = self.measurer
+        var fired = 0
+        for connection in connections {
+            let seconds = lags[connection.id] ?? 0
+            let firing = RuleFiring.lag(connection: connection.id, channel: connection.channel, seconds: seconds)
+            let truth = measurer.holds(conditions, .init(seller: c.seller, trigger: c.rule.trigger, sku: nil, firing: firing, at: now))
+            let admitted = state.withLock { s in admit(c, key: "\(c.id)\u{0}\(connection.id)", truth: truth, now: now, state: &s) }
+            guard admitted else { continue }
+            await act(c, skus: [], firing: firing, now: now)
+            fired += 1
+        }
+        return fired
+    }
+}

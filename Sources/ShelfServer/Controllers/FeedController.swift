@@ -97,11 +97,13 @@ struct FeedController: Sendable {
 
     @Sendable func google(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let country = try request.destination().country
+        let token = try request.authenticate(env.tokens, scope: .read)
+        let reach = GoogleMerchantRow.reach(env.snapshot.seller(token.seller)?.catalog ?? SellerCatalog(), country: country)
         return try stream(request, name: "google-\(country)", contentType: "text/tab-separated-values; charset=utf-8",
                           header: GoogleMerchantRow.header) { run, builder, seller, buffer in
             for state in run {
                 let facts = ProductFacts(state, builder: builder, velocity: env.velocity, seller: seller)
-                buffer.writeString(GoogleMerchantRow(facts, catalog: builder.catalog, country: country, now: builder.now).line)
+                buffer.writeString(GoogleMerchantRow(facts, reach: reach, country: country, now: builder.now).line)
             }
         }
     }

@@ -15,7 +15,7 @@ struct GoogleMerchantRow {
 
     var fields: [String]
 
-    init(_ facts: ProductFacts, catalog: SellerCatalog, country: String, now: Date) {
+    init(_ facts: ProductFacts, reach: [String: [ServiceReach]], country: String, now: Date) {
         let item = facts.state.item
         let sale = facts.sale
         // With a sale in force, `price` is the regular price and `sale_price` what the buyer pays.
@@ -25,7 +25,7 @@ struct GoogleMerchantRow {
             saleWindow = (sale.startsAt.map(Timestamp.format) ?? Timestamp.format(now)) + "/"
                 + (sale.endsAt.map(Timestamp.format) ?? Timestamp.format(now.addingTimeInterval(SchemaOrgProduct.priceHorizon)))
         }
-        let shipping = Self.shipping(facts, catalog: catalog, country: country, now: now)
+        let shipping = Self.shipping(facts, reach: reach, country: country, now: now)
         let options = Dictionary(item.options.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
         fields = [
             item.sku, item.productId, item.title, item.description, item.url ?? "", item.mediaURLs.first ?? "",
@@ -38,35 +38,54 @@ struct GoogleMerchantRow {
 
     /// The row, tabs and line breaks inside values replaced by spaces.
     var line: String {
-        fields.map { $0.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ") }
-            .joined(separator: "\t") + "\n"
+        fields.map(Self.cell).joined(separator: "\t") + "\n"
+    }
+
+    /// A value with tabs and line breaks replaced by spaces (copied only when it has any).
+    static func cell(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return value }
+        return String(decoding: value.utf8.map { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }, as: UTF8.self)
     }
 
     /// `19.99 USD`.
     static func money(_ m: Money) -> String { ProductFacts.decimal(m) + " " + m.currency }
 
+    /// One carrier service of one location, as it reaches the feed's country.
+    struct ServiceReach: Sendable {
+        var key: String
+        var rate: Money?
+        var handling: Int
+        var transit: ClosedRange<Int>
+    }
+
+    /// Every location's services that reach `country`, transit days spanning the country's zones (computed once per feed).
+    static func reach(_ catalog: SellerCatalog, country: String) -> [String: [ServiceReach]] {
+        var table: [String: [ServiceReach]] = [:]
+        for location in catalog.locations {
+            table[location.id] = location.services.compactMap { service in
+                let zones = service.transit.filter { $0.key == country || $0.key.hasPrefix(country + ":") }.values
+                guard let lo = zones.map(\.min).min(), let hi = zones.map(\.max).max() else { return nil }
+                return ServiceReach(key: "\(service.carrier) \(service.service)", rate: service.rate, handling: location.handlingDays,
+                                    transit: lo...hi)
+            }
+        }
+        return table
+    }
+
     /// Per carrier service over the locations that hold stock: the widest handling and transit windows to `country`.
-    static func shipping(_ facts: ProductFacts, catalog: SellerCatalog, country: String, now: Date)
+    static func shipping(_ facts: ProductFacts, reach: [String: [ServiceReach]], country: String, now: Date)
         -> (lines: [String], minHandling: Int?, maxHandling: Int?) {
-        struct Window { var rate: Money?; var handling: ClosedRange<Int>; var transit: ClosedRange<Int> }
-        var windows: [String: Window] = [:]
+        var windows: [String: (rate: Money?, handling: ClosedRange<Int>, transit: ClosedRange<Int>)] = [:]
         var order: [String] = []
         let state = facts.state
         for stock in state.stock where state.available(at: stock.location, now: now) > 0 {
-            guard let location = catalog.location(stock.location) else { continue }
-            for service in location.services {
-                let zones = service.transit.filter { $0.key == country || $0.key.hasPrefix(country + ":") }.values
-                guard let lo = zones.map(\.min).min(), let hi = zones.map(\.max).max() else { continue }
-                let key = "\(service.carrier) \(service.service)"
-                let handling = location.handlingDays...location.handlingDays
-                if var w = windows[key] {
-                    w.handling = min(w.handling.lowerBound, handling.lowerBound)...max(w.handling.upperBound, handling.upperBound)
-                    w.transit = min(w.transit.lowerBound, lo)...max(w.transit.upperBound, hi)
-                    w.rate = w.rate ?? service.rate
-                    windows[key] = w
+            for r in reach[stock.location] ?? [] {
+                if let w = windows[r.key] {
+                    windows[r.key] = (w.rate ?? r.rate, min(w.handling.lowerBound, r.handling)...max(w.handling.upperBound, r.handling),
+                                      min(w.transit.lowerBound, r.transit.lowerBound)...max(w.transit.upperBound, r.transit.upperBound))
                 } else {
-                    order.append(key)
-                    windows[key] = Window(rate: service.rate, handling: handling, transit: lo...hi)
+                    order.append(r.key)
+                    windows[r.key] = (r.rate, r.handling...r.handling, r.transit)
                 }
             }
         }

@@ -130,7 +130,9 @@ public struct OfferBuilder: Sendable {
     }
 
     /// The full offer for `qty` units to `destination`; `channel` selects that channel's price and published quantity.
-    public func offer(for state: SKUState, qty: Int, destination: Destination, channel: String?, rates: [String: Double]) -> OfferView {
+    /// `delivery: false` leaves the delivery options out (feeds that render shipping their own way).
+    public func offer(for state: SKUState, qty: Int, destination: Destination, channel: String?, rates: [String: Double],
+                      delivery: Bool = true) -> OfferView {
         let total = state.totalLevel(now: now)
         var available = state.available(now: now)
         var price = state.item.effectivePrice(at: now)
@@ -154,7 +156,7 @@ public struct OfferBuilder: Sendable {
         let totalRate = rates.values.reduce(0, +)
         if state.spikeMultiplier > 1 || (totalRate * 900 >= Double(max(1, available)) && totalRate > 0) { reasons.append("high_velocity") }
         if state.stock.contains(where: { $0.level.oversold > 0 }) { reasons.append("oversold") }
-        let options = purchasable
+        let options = purchasable && delivery
             ? DeliveryPlanner.options(for: state, qty: qty, destination: destination, catalog: catalog, now: now).map(DeliveryOptionView.init)
             : []
         return OfferView(

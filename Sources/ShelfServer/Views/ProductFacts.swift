@@ -60,7 +60,7 @@ struct ProductFacts: Sendable {
         let now = builder.now
         self.state = state
         let offer = builder.offer(for: state, qty: 1, destination: Destination(), channel: nil,
-                                  rates: velocity.rates(seller: seller, sku: state.sku, now: now))
+                                  rates: velocity.rates(seller: seller, sku: state.sku, now: now), delivery: false)
         available = offer.stock.available
         status = AvailabilityStatus(available: available, incoming: offer.stock.incoming, active: state.item.active)
         price = state.item.effectivePrice(at: now)

@@ -103,6 +103,28 @@ def assert_valid(validator: jsonschema.Draft202012Validator, doc, what: str) -> 
     assert not errors, f"{what}: {errors[0].message} at {list(errors[0].path)}"
 
 
+RUN = uuid.uuid4().hex[:8]
+ADMIN = os.environ.get("SHELF_ADMIN_TOKEN", "")
+
+
+def put_sku(sku: str, product: str, size: str, on_hand: int = 30, price: int = 1500) -> None:
+    body = {"productId": product, "title": f"Feed tee {size}", "productTitle": "Feed tee", "price": {"amount": price, "currency": "USD"},
+            "options": {"size": size}, "tags": ["feed-test", RUN], "levels": [{"location": "reno", "onHand": on_hand}],
+            "listings": [{"channel": "amazon"}]}
+    r = requests.put(f"{BASE}/v1/skus/{sku}", json=body, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=10)
+    assert r.status_code == 200, r.text
+
+
+def interleaved_products() -> tuple[str, str, list[str]]:
+    """Two products whose variants interleave in SKU order: A-1 (PA), A-2 (PB), A-3 (PA)."""
+    pa, pb = f"P-FEED-A-{RUN}", f"P-FEED-B-{RUN}"
+    skus = [f"FEED-{RUN}-1", f"FEED-{RUN}-2", f"FEED-{RUN}-3"]
+    put_sku(skus[0], pa, "S")
+    put_sku(skus[1], pb, "M", price=1700)
+    put_sku(skus[2], pa, "L", on_hand=0)
+    return pa, pb, skus
+
+
 def post(path: str, body: dict) -> requests.Response:
     return requests.post(BASE + path, json=body, headers={"Authorization": f"Bearer {READ}"}, timeout=30)
 
@@ -116,7 +138,8 @@ def test_ucp_profile_is_a_valid_business_profile():
     assert all(s["endpoint"].startswith(BASE) for s in services)
 
 
-def test_ucp_search_pages_through_every_demo_product_validly():
+def test_ucp_search_pages_through_every_product_once_validly():
+    interleaved_products()
     validator = ucp_validator("shopping/catalog_search.json", "#/$defs/search_response")
     seen, cursor, pages = [], None, 0
     while True:
@@ -137,6 +160,19 @@ def test_ucp_search_pages_through_every_demo_product_validly():
     assert len(demo & set(seen)) >= len(demo) // 2
 
 
+def test_variants_that_do_not_sort_together_form_one_product_everywhere():
+    pa, pb, skus = interleaved_products()
+    found = post("/ucp/catalog/search", {"query": RUN}).json()["products"]
+    assert sorted((p["id"], sorted(v["id"] for v in p["variants"])) for p in found) == [(pa, [skus[0], skus[2]]), (pb, [skus[1]])]
+    lines = [line for line in feed()[1] if line["product"]["id"] in (pa, pb)]
+    assert sorted((line["product"]["id"], sorted(v["id"] for v in line["product"]["variants"])) for line in lines) == [
+        (pa, [skus[0], skus[2]]), (pb, [skus[1]])]
+    # Moving a variant to the other product moves it in every answer.
+    put_sku(skus[2], pb, "L")
+    lookup = post("/ucp/catalog/lookup", {"ids": [pa, pb]}).json()["products"]
+    assert sorted((p["id"], sorted(v["id"] for v in p["variants"])) for p in lookup) == [(pa, [skus[0]]), (pb, [skus[1], skus[2]])]
+
+
 def test_ucp_search_filters_and_query():
     r = post("/ucp/catalog/search", {"query": "mug", "filters": {"price": {"max": 100000}}})
     assert r.status_code == 200, r.text
@@ -149,22 +185,27 @@ def test_ucp_search_filters_and_query():
 
 
 def test_ucp_lookup_and_product_detail_are_valid():
-    lookup = post("/ucp/catalog/lookup", {"ids": ["TEE-RED-M", "P-MUG-RED", "NOPE-NOPE"]})
+    pa, pb, skus = interleaved_products()
+    lookup = post("/ucp/catalog/lookup", {"ids": [skus[2], pb, f"NOPE-{RUN}"]})
     assert lookup.status_code == 200, lookup.text
     doc = lookup.json()
     assert_valid(ucp_validator("shopping/catalog_lookup.json", "#/$defs/lookup_response"), doc, "lookup")
     by_id = {p["id"]: p for p in doc["products"]}
-    assert set(by_id) == {"P-TEE-RED", "P-MUG-RED"}
-    tee = by_id["P-TEE-RED"]
-    assert tee["variants"][0]["id"] == "TEE-RED-M"
-    assert {"id": "TEE-RED-M", "match": "exact"} in tee["variants"][0]["inputs"]
-    assert all(i["match"] == "featured" for v in by_id["P-MUG-RED"]["variants"] for i in v["inputs"])
-    detail = requests.get(f"{BASE}/ucp/catalog/product/TEE-RED-L", headers={"Authorization": f"Bearer {READ}"}, timeout=10)
+    assert set(by_id) == {pa, pb}
+    first = by_id[pa]["variants"][0]
+    assert first["id"] == skus[2] and {"id": skus[2], "match": "exact"} in first["inputs"]
+    assert first["availability"] == {"available": False, "status": "out_of_stock"}
+    assert all(i["match"] == "featured" for v in by_id[pb]["variants"] for i in v["inputs"])
+    detail = requests.get(f"{BASE}/ucp/catalog/product/{skus[2]}", headers={"Authorization": f"Bearer {READ}"}, timeout=10)
     assert detail.status_code == 200, detail.text
     assert_valid(ucp_validator("shopping/catalog_lookup.json", "#/$defs/get_product_response"), detail.json(), "product")
     product = detail.json()["product"]
-    assert product["variants"][0]["id"] == "TEE-RED-L" and {"name": "size", "label": "L"} in product["selected"]
-    missing = requests.get(f"{BASE}/ucp/catalog/product/NOPE-NOPE", headers={"Authorization": f"Bearer {READ}"}, timeout=10)
+    assert product["variants"][0]["id"] == skus[2] and product["selected"] == [{"name": "size", "label": "L"}]
+    sizes = {v["label"]: v for v in product["options"][0]["values"]}
+    assert sizes["S"]["available"] is True and sizes["L"]["available"] is False and sizes["L"]["exists"] is True
+    by_product = requests.get(f"{BASE}/ucp/catalog/product/{pa}", headers={"Authorization": f"Bearer {READ}"}, timeout=10).json()
+    assert by_product["product"]["variants"][0]["id"] == skus[0], "without a variant named, the first purchasable one is featured"
+    missing = requests.get(f"{BASE}/ucp/catalog/product/NOPE-{RUN}", headers={"Authorization": f"Bearer {READ}"}, timeout=10)
     assert missing.status_code == 404
 
 
@@ -202,7 +243,15 @@ def google_rows(**params):
 
 
 def test_google_merchant_feed_rows():
+    _, _, skus = interleaved_products()
     r, rows, header = google_rows()
+    mine = {row["id"]: row for row in rows if row["id"] in skus}
+    assert set(mine) == set(skus)
+    assert mine[skus[0]]["availability"] == "in_stock" and mine[skus[2]]["availability"] == "out_of_stock"
+    assert mine[skus[0]]["price"] == "15.00 USD" and mine[skus[1]]["price"] == "17.00 USD"
+    # Stocked at reno (ground, priority, 2-day with rates): three services, handling 1 day.
+    assert len(mine[skus[0]][header[17]].split(",")) == 3 and mine[skus[0]]["min_handling_time"] == "1"
+    assert mine[skus[2]][header[17]] == "", "no location holds the out-of-stock SKU"
     assert header[:3] == ["id", "item_group_id", "title"]
     assert all(len(row) == len(header) for row in rows)
     assert rows and all(row["availability"] in ("in_stock", "out_of_stock", "backorder") for row in rows)
@@ -212,9 +261,9 @@ def test_google_merchant_feed_rows():
         assert money.match(row["price"]), row
         if row["sale_price"]:
             assert money.match(row["sale_price"]) and "/" in row["sale_price_effective_date"]
-        if row["availability"] == "in_stock":
+        if row[header[17]]:
             entries = row[header[17]].split(",")
-            assert entries and all(shipping.match(e) for e in entries), row[header[17]]
+            assert all(shipping.match(e) for e in entries), row[header[17]]
             for e in entries:
                 lo_h, hi_h, lo_t, hi_t = map(int, e.split(":")[-4:])
                 assert lo_h <= hi_h and lo_t <= hi_t

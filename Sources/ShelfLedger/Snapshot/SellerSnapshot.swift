@@ -17,6 +17,8 @@ public final class SellerSnapshot: Sendable {
         var sortedSKUs: [String] = []
         var unsortedAdditions: [String] = []
         var holdIndex: [String: String] = [:]
+        /// Product id → its SKUs in ascending order (variants need not sort next to each other).
+        var products: [String: [String]] = [:]
         var count = 0
     }
 
@@ -55,6 +57,9 @@ public final class SellerSnapshot: Sendable {
 
     /// Number of SKUs (active or not).
     public var count: Int { meta.withLock { $0.count } }
+
+    /// The SKUs of a product (active or not), in ascending order; empty for an unknown product.
+    public func skus(ofProduct id: String) -> [String] { meta.withLock { $0.products[id] ?? [] } }
 
     /// The SKU a hold belongs to.
     public func skuForReservation(_ id: String) -> String? { meta.withLock { $0.holdIndex[id] } }
@@ -95,15 +100,28 @@ public final class SellerSnapshot: Sendable {
     /// Publishes committed state: new SKU values, the catalog if it changed, and the sequence reached. Called by the ledger only.
     func publish(states: [SKUState], catalog: SellerCatalog?, events: [LedgerEvent]) {
         var added: [String] = []
+        var moved: [(sku: String, from: String?, to: String)] = []
         for state in states {
-            let isNew = shard(state.sku).withLock { dict in
-                let isNew = dict[state.sku] == nil
+            // The product the SKU belonged to before (nil: a new SKU).
+            let previous: String? = shard(state.sku).withLock { dict in
+                let previous = dict[state.sku]?.item.productId
                 dict[state.sku] = state
-                return isNew
+                return previous
             }
-            if isNew { added.append(state.sku) }
+            if previous == nil { added.append(state.sku) }
+            if previous != state.item.productId { moved.append((state.sku, previous, state.item.productId)) }
         }
         meta.withLock { m in
+            for (sku, from, to) in moved {
+                if let from {
+                    m.products[from]?.removeAll { $0 == sku }
+                    if m.products[from]?.isEmpty == true { m.products[from] = nil }
+                }
+                var members = m.products[to] ?? []
+                let at = members.firstIndex { $0 > sku } ?? members.count
+                members.insert(sku, at: at)
+                m.products[to] = members
+            }
             if let catalog { m.catalog = catalog }
             if let last = events.last {
                 m.lastSequence = max(m.lastSequence, last.sequence)
@@ -129,16 +147,20 @@ public final class SellerSnapshot: Sendable {
         var ids: [String] = []
         ids.reserveCapacity(loaded.reduce(0) { $0 + $1.count })
         var holds: [String: String] = [:]
+        var products: [String: [String]] = [:]
         for (i, bucket) in loaded.enumerated() {
             for (sku, state) in bucket {
                 ids.append(sku)
+                products[state.item.productId, default: []].append(sku)
                 for hold in state.holds { holds[hold.id] = sku }
             }
             shards[i].withLock { $0 = bucket }
         }
         ids.sort()
+        for key in products.keys { products[key]!.sort() }
         meta.withLock { m in
-            m = Meta(catalog: catalog, lastSequence: lastSequence, lastRecordedAt: lastRecordedAt, sortedSKUs: ids, holdIndex: holds)
+            m = Meta(catalog: catalog, lastSequence: lastSequence, lastRecordedAt: lastRecordedAt, sortedSKUs: ids, holdIndex: holds,
+                     products: products)
             m.count = ids.count
         }
     }

@@ -108,8 +108,8 @@ struct FeedController: Sendable {
         }
     }
 
-    /// Streams a feed in SKU order, a page of ids at a time, handing `render` each run of one product's active variants
-    /// (variants of a product sit under adjacent SKUs) that has a change after `?since`.
+    /// Streams a feed in SKU order, a page of ids at a time, handing `render` each product's active variants once (at the
+    /// product's first SKU, wherever its other variants sort) when one of them changed after `?since`.
     func stream(
         _ request: Request, name: String, contentType: String, header: String? = nil,
         render: @escaping @Sendable ([SKUState], OfferBuilder, String, inout ByteBuffer) throws -> Void
@@ -135,33 +135,34 @@ struct FeedController: Sendable {
         let changedAfter = since
         let body = ResponseBody { writer in
             var after: String?
-            var run: [SKUState] = []
             var buffer = ByteBuffer()
             if let header { buffer.writeString(header) }
-            func flush() throws {
-                defer { run.removeAll(keepingCapacity: true) }
-                guard !run.isEmpty, run.contains(where: { $0.lastSequence > changedAfter }) else { return }
-                try render(run, builder, seller.id, &buffer)
-            }
             while true {
                 let ids = seller.skuIDs(after: after, limit: 1000)
                 guard !ids.isEmpty else { break }
                 after = ids.last
                 for id in ids {
-                    guard let state = seller.sku(id), state.item.active else { continue }
-                    if let first = run.first, first.item.productId != state.item.productId { try flush() }
-                    run.append(state)
+                    guard let run = Self.product(at: id, in: seller), run.contains(where: { $0.lastSequence > changedAfter }) else { continue }
+                    try render(run, builder, seller.id, &buffer)
                 }
                 if buffer.readableBytes > 1 << 16 {
                     try await writer.write(buffer)
                     buffer.clear()
                 }
             }
-            try flush()
             if buffer.readableBytes > 0 { try await writer.write(buffer) }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// The active variants of the product whose first SKU is `id`; nil when `id` is not a product's first SKU or none is active.
+    static func product(at id: String, in seller: SellerSnapshot) -> [SKUState]? {
+        guard let state = seller.sku(id) else { return nil }
+        let members = seller.skus(ofProduct: state.item.productId)
+        guard members.first == id else { return nil }
+        let run = members.compactMap { seller.sku($0) }.filter(\.item.active)
+        return run.isEmpty ? nil : run
     }
 
     static func line(_ run: [SKUState], builder: OfferBuilder, velocity: SalesVelocity, seller: String) -> Line {

@@ -5,8 +5,8 @@ import ShelfLedger
 
 /// Universal Commerce Protocol catalog (scope `read`): the business profile at `/.well-known/ucp` (public), search, lookup by
 /// product or variant id (SKU), and one product's detail — all from the snapshot, with Shelf's facts beside the UCP objects.
-/// Products are assembled from their variants; variants of one product are expected under adjacent SKUs for search (the order
-/// the catalog is paged in), while lookup and product detail find every variant of a product id wherever it sorts.
+/// Products are assembled from all their active variants (the snapshot indexes SKUs by product), paged in the order of each
+/// product's first SKU.
 struct UCPController: Sendable {
     let env: ShelfEnvironment
     var desk: AgentDesk { AgentDesk(env: env) }
@@ -90,40 +90,29 @@ struct UCPController: Sendable {
         let now = builder.now
         var products: [UCPViews.Product] = []
         var facts: [ProductFacts] = []
-        var run: [SKUState] = []
         var after = body.pagination?.cursor
-        var lastOfPage: String?
-        var exhausted = false
-        // Walk SKUs in order, gathering runs of one product; a run is kept when any variant passes the filter.
-        func close() {
-            guard !run.isEmpty else { return }
-            defer { run.removeAll() }
-            guard run.contains(where: { filter.admits($0, now: now) }) else { return }
-            let f = run.map { ProductFacts($0, builder: builder, velocity: env.velocity, seller: seller.id) }
-            products.append(UCPViews.product(f))
-            facts += f
-            lastOfPage = run.last!.sku
-        }
-        scan: while products.count < limit {
+        var more = false
+        // Products in the order of their first SKU; each is considered once, at that SKU, with all its active variants.
+        scan: while true {
             let ids = seller.skuIDs(after: after, limit: 512)
-            if ids.isEmpty { exhausted = true; break }
             for id in ids {
-                after = id
-                guard let state = seller.sku(id), state.item.active else { continue }
-                if let first = run.first, first.item.productId != state.item.productId {
-                    close()
-                    if products.count == limit { break scan }
+                guard let run = FeedController.product(at: id, in: seller), run.contains(where: { filter.admits($0, now: now) }) else {
+                    after = id
+                    continue
                 }
-                run.append(state)
+                if products.count == limit {
+                    more = true
+                    break scan
+                }
+                after = id
+                let f = run.map { ProductFacts($0, builder: builder, velocity: env.velocity, seller: seller.id) }
+                products.append(UCPViews.product(f))
+                facts += f
             }
+            if ids.count < 512 { break }
         }
-        if products.count < limit {
-            close()
-            exhausted = true
-        }
-        let more = !exhausted && lastOfPage.map { !seller.skuIDs(after: $0, limit: 1).isEmpty } == true
         let response = UCPViews.SearchResponse(
-            products: products, pagination: UCPViews.Pagination(has_next_page: more, cursor: more ? lastOfPage : nil),
+            products: products, pagination: UCPViews.Pagination(has_next_page: more, cursor: more ? after : nil),
             shelf: UCPViews.shelfFacts(facts)
         )
         return try JSONResponder.respond(response, to: request, etag: false)
@@ -224,19 +213,9 @@ struct UCPController: Sendable {
         return (productVariants(id, in: seller), nil)
     }
 
-    /// Every active variant of a product, in SKU order (a scan of the seller's catalog: O(SKUs) per product looked up).
+    /// Every active variant of a product, in SKU order.
     func productVariants(_ productId: String, in seller: SellerSnapshot) -> [SKUState] {
-        var found: [SKUState] = []
-        var after: String?
-        while true {
-            let ids = seller.skuIDs(after: after, limit: 4096)
-            for id in ids {
-                if let s = seller.sku(id), s.item.active, s.item.productId == productId { found.append(s) }
-            }
-            guard ids.count == 4096 else { break }
-            after = ids.last
-        }
-        return found
+        seller.skus(ofProduct: productId).compactMap { seller.sku($0) }.filter(\.item.active)
     }
 
     // MARK: Product

@@ -352,9 +352,12 @@ public final class Propagator: Service, Sendable {
     private func recordFailures(_ failures: [DeadLetterNotice], now: Date) async {
         guard !failures.isEmpty else { return }
         let commands = failures.map { f in
-            Command(seller: f.job.link.seller, source: "push:\(f.job.link.connection.id)", draft: ShelfEvent(
-                type: .syncFailed, sku: f.job.sku, channel: f.job.link.connection.channel,
-                note: "push to \(f.job.link.connection.id) dead-lettered after \(f.attempts) attempt(s): \(f.error)", occurredAt: now))
+            // A SKU deleted since its push was queued can no longer carry events: the failure is then the seller's, naming it.
+            let active = ledger.snapshot.seller(f.job.link.seller)?.sku(f.job.sku)?.item.active == true
+            return Command(seller: f.job.link.seller, source: "push:\(f.job.link.connection.id)", draft: ShelfEvent(
+                type: .syncFailed, sku: active ? f.job.sku : nil, channel: f.job.link.connection.channel,
+                note: "push\(active ? "" : " of \(f.job.sku)") to \(f.job.link.connection.id) dead-lettered after \(f.attempts) attempt(s): \(f.error)",
+                occurredAt: now))
         }
         for result in await ledger.submit(commands) {
             if case .failure(let error) = result { logger.warning("sync.failed not recorded", metadata: ["error": "\(error)"]) }

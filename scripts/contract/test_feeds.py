@@ -64,12 +64,15 @@ def test_since_returns_only_what_changed_and_304_when_unchanged():
     cursor = r.headers["X-Shelf-Cursor"]
     again = requests.get(f"{BASE}/v1/feed/acp", headers={"Authorization": f"Bearer {READ}", "If-None-Match": r.headers["ETag"]}, timeout=30)
     assert again.status_code in (200, 304)  # 304 unless something else changed meanwhile
+    pa, _, skus = interleaved_products()
+    r, _ = feed()
+    cursor = r.headers["X-Shelf-Cursor"]
     posted = requests.post(f"{BASE}/v1/events", headers={"Authorization": f"Bearer {INGEST}", "Idempotency-Key": str(uuid.uuid4())},
-                           json={"type": "stock.received", "sku": "MUG-RED-11OZ", "qty": 1}, timeout=10)
+                           json={"type": "stock.received", "sku": skus[0], "qty": 1, "location": "reno"}, timeout=10)
     assert posted.status_code == 202, posted.text
     r2, changed = feed(since=cursor)
     ids = [line["product"]["id"] for line in changed]
-    assert "P-MUG-RED" in ids
+    assert pa in ids
     assert len(changed) < len(demo_products())
     for line in changed:
         assert any(v["sequence"] > int(cursor) for v in line["shelf"]["variants"]), line["product"]["id"]
@@ -210,13 +213,16 @@ def test_ucp_lookup_and_product_detail_are_valid():
 
 
 def test_schema_org_json_ld_offer():
-    r = requests.get(f"{BASE}/v1/products/TEE-RED-M", params={"country": "US", "postalCode": "10001"},
+    _, _, skus = interleaved_products()
+    sku = skus[0]
+    r = requests.get(f"{BASE}/v1/products/{sku}", params={"country": "US", "postalCode": "10001"},
                      headers={"Authorization": f"Bearer {READ}", "Accept": "application/ld+json"}, timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/ld+json")
     doc = r.json()
-    stock = requests.get(f"{BASE}/v1/stock/TEE-RED-M", headers={"Authorization": f"Bearer {READ}"}, timeout=10).json()
+    stock = requests.get(f"{BASE}/v1/stock/{sku}", headers={"Authorization": f"Bearer {READ}"}, timeout=10).json()
     offer = doc["offers"]
-    assert doc["@type"] == "Product" and doc["sku"] == "TEE-RED-M" and offer["@type"] == "Offer"
+    assert doc["@type"] == "Product" and doc["sku"] == sku and offer["@type"] == "Offer"
+    assert offer["price"] == "15.00" and doc["inProductGroupWithID"].startswith("P-FEED-A-")
     assert offer["availability"].startswith("https://schema.org/")
     assert offer["inventoryLevel"]["value"] == stock["total"]["available"]
     assert offer["priceCurrency"] == "USD" and offer["price"].replace(".", "").isdigit()
@@ -229,7 +235,7 @@ def test_schema_org_json_ld_offer():
         assert time["handlingTime"]["unitCode"] == "DAY" and time["transitTime"]["minValue"] <= time["transitTime"]["maxValue"]
         assert len(time["cutoffTime"]) == 14 and time["cutoffTime"][8] in "+-"
     assert 0 <= doc["shelf:confidence"] <= 1
-    refused = requests.get(f"{BASE}/v1/products/TEE-RED-M", headers={"Authorization": f"Bearer {READ}", "Accept": "text/html"}, timeout=10)
+    refused = requests.get(f"{BASE}/v1/products/{sku}", headers={"Authorization": f"Bearer {READ}", "Accept": "text/html"}, timeout=10)
     assert refused.status_code == 406
 
 
@@ -269,7 +275,7 @@ def test_google_merchant_feed_rows():
                 assert lo_h <= hi_h and lo_t <= hi_t
     cursor = r.headers["X-Shelf-Cursor"]
     posted = requests.post(f"{BASE}/v1/events", headers={"Authorization": f"Bearer {INGEST}", "Idempotency-Key": str(uuid.uuid4())},
-                           json={"type": "stock.received", "sku": "CAP-RED-OS", "qty": 1}, timeout=10)
+                           json={"type": "stock.received", "sku": skus[1], "qty": 1, "location": "reno"}, timeout=10)
     assert posted.status_code == 202, posted.text
     _, changed, _ = google_rows(since=cursor)
-    assert "CAP-RED-OS" in [row["id"] for row in changed] and len(changed) < len(rows)
+    assert skus[1] in [row["id"] for row in changed] and len(changed) < len(rows)

@@ -19,53 +19,29 @@ struct FeedController: Sendable {
         router.get("/v1/feed/google.tsv", use: google)
     }
 
-    struct ACPPrice: Encodable {
-        var amount: Int64
-        var currency: String
-    }
-
-    struct ACPAvailability: Encodable {
-        var available: Bool
-        var status: String
-    }
-
-    struct ACPMedia: Encodable {
-        var type: String
-        var url: String
-    }
-
-    struct ACPBarcode: Encodable {
-        var type: String
-        var value: String
-    }
-
     struct ACPOption: Encodable {
         var name: String
         var value: String
-    }
-
-    struct ACPDescription: Encodable {
-        var plain: String
     }
 
     struct ACPVariant: Encodable {
         var id: String
         var title: String
         var url: String?
-        var barcodes: [ACPBarcode]?
-        var price: ACPPrice
-        var list_price: ACPPrice?
-        var availability: ACPAvailability
+        var barcodes: [FeedParts.Barcode]?
+        var price: Money
+        var list_price: Money?
+        var availability: FeedParts.Availability
         var variant_options: [ACPOption]?
-        var media: [ACPMedia]?
+        var media: [FeedParts.Media]?
     }
 
     struct ACPProduct: Encodable {
         var id: String
         var title: String
-        var description: ACPDescription?
+        var description: FeedParts.Description?
         var url: String?
-        var media: [ACPMedia]?
+        var media: [FeedParts.Media]?
         var variants: [ACPVariant]
     }
 
@@ -170,19 +146,19 @@ struct FeedController: Sendable {
         let variants = facts.map { f -> ACPVariant in
             let item = f.state.item
             return ACPVariant(
-                id: item.sku, title: item.title, url: item.url, barcodes: item.barcode.map { [ACPBarcode(type: $0.count == 13 ? "EAN" : "UPC", value: $0)] },
-                price: ACPPrice(amount: f.price.amount, currency: f.price.currency),
-                list_price: f.listPrice.map { ACPPrice(amount: $0.amount, currency: $0.currency) },
-                availability: ACPAvailability(available: f.status.isAvailable, status: f.status.rawValue),
+                id: item.sku, title: item.title, url: item.url, barcodes: item.barcode.map { [FeedParts.Barcode($0)] },
+                price: Money(amount: f.price.amount, currency: f.price.currency),
+                list_price: f.listPrice,
+                availability: FeedParts.Availability(available: f.status.isAvailable, status: f.status.rawValue),
                 variant_options: item.options.isEmpty ? nil : item.options.keys.sorted().map { ACPOption(name: $0, value: item.options[$0]!) },
-                media: item.mediaURLs.isEmpty ? nil : item.mediaURLs.map { ACPMedia(type: "image", url: $0) }
+                media: item.mediaURLs.isEmpty ? nil : item.mediaURLs.map { FeedParts.Media(url: $0) }
             )
         }
         let first = run[0].item
         let product = ACPProduct(
-            id: first.productId, title: first.productTitle, description: first.description.isEmpty ? nil : ACPDescription(plain: first.description),
+            id: first.productId, title: first.productTitle, description: first.description.isEmpty ? nil : FeedParts.Description(plain: first.description),
             url: first.url.map { $0.split(separator: "?").first.map(String.init) ?? $0 },
-            media: first.mediaURLs.isEmpty ? nil : first.mediaURLs.prefix(1).map { ACPMedia(type: "image", url: $0) },
+            media: first.mediaURLs.isEmpty ? nil : first.mediaURLs.prefix(1).map { FeedParts.Media(url: $0) },
             variants: variants
         )
         let shelf = ShelfFacts(

@@ -5,27 +5,9 @@ import ShelfCore
 enum UCPViews {
     static let version = "2026-04-08"
 
-    struct Price: Encodable {
-        var amount: Int64
-        var currency: String
-        init(_ m: Money) { amount = m.amount; currency = m.currency }
-    }
-
     struct PriceRange: Encodable {
-        var min: Price
-        var max: Price
-    }
-
-    struct Description: Encodable { var plain: String }
-
-    struct Media: Encodable {
-        var type = "image"
-        var url: String
-    }
-
-    struct Availability: Encodable {
-        var available: Bool
-        var status: String
+        var min: Money
+        var max: Money
     }
 
     struct SelectedOption: Encodable {
@@ -44,11 +26,6 @@ enum UCPViews {
         var values: [OptionValue]
     }
 
-    struct Barcode: Encodable {
-        var type: String
-        var value: String
-    }
-
     struct InputCorrelation: Encodable {
         var id: String
         var match: String
@@ -58,14 +35,14 @@ enum UCPViews {
         var id: String
         var sku: String
         var title: String
-        var description: Description
+        var description: FeedParts.Description
         var url: String?
-        var price: Price
-        var list_price: Price?
-        var availability: Availability
+        var price: Money
+        var list_price: Money?
+        var availability: FeedParts.Availability
         var options: [SelectedOption]?
-        var media: [Media]?
-        var barcodes: [Barcode]?
+        var media: [FeedParts.Media]?
+        var barcodes: [FeedParts.Barcode]?
         var tags: [String]?
         var inputs: [InputCorrelation]?
     }
@@ -73,11 +50,11 @@ enum UCPViews {
     struct Product: Encodable {
         var id: String
         var title: String
-        var description: Description
+        var description: FeedParts.Description
         var url: String?
         var price_range: PriceRange
         var list_price_range: PriceRange?
-        var media: [Media]?
+        var media: [FeedParts.Media]?
         var options: [ProductOption]?
         var variants: [Variant]
         var tags: [String]?
@@ -137,12 +114,12 @@ enum UCPViews {
         let item = f.state.item
         return Variant(
             id: item.sku, sku: item.sku, title: item.title,
-            description: Description(plain: item.description.isEmpty ? item.title : item.description), url: item.url,
-            price: Price(f.price), list_price: f.listPrice.map(Price.init),
-            availability: Availability(available: f.status.isAvailable, status: status(f.status)),
+            description: FeedParts.Description(plain: item.description.isEmpty ? item.title : item.description), url: item.url,
+            price: f.price, list_price: f.listPrice,
+            availability: FeedParts.Availability(available: f.status.isAvailable, status: status(f.status)),
             options: item.options.isEmpty ? nil : item.options.keys.sorted().map { SelectedOption(name: $0, label: item.options[$0]!) },
-            media: item.mediaURLs.isEmpty ? nil : item.mediaURLs.map { Media(url: $0) },
-            barcodes: item.barcode.map { [Barcode(type: $0.count == 13 ? "EAN" : "UPC", value: $0)] },
+            media: item.mediaURLs.isEmpty ? nil : item.mediaURLs.map { FeedParts.Media(url: $0) },
+            barcodes: item.barcode.map { [FeedParts.Barcode($0)] },
             tags: item.tags.isEmpty ? nil : item.tags, inputs: inputs
         )
     }
@@ -170,10 +147,10 @@ enum UCPViews {
         }
         return Product(
             id: first.productId, title: first.productTitle.isEmpty ? first.title : first.productTitle,
-            description: Description(plain: first.description.isEmpty ? first.productTitle : first.description),
+            description: FeedParts.Description(plain: first.description.isEmpty ? first.productTitle : first.description),
             url: first.url.map { $0.split(separator: "?").first.map(String.init) ?? $0 },
             price_range: range(prices), list_price_range: lists.isEmpty ? nil : range(lists),
-            media: first.mediaURLs.first.map { [Media(url: $0)] }, options: options.isEmpty ? nil : options,
+            media: first.mediaURLs.first.map { [FeedParts.Media(url: $0)] }, options: options.isEmpty ? nil : options,
             variants: ordered.map { variant($0, inputs: inputs[$0.state.sku]) },
             tags: first.tags.isEmpty ? nil : first.tags, selected: selected
         )
@@ -181,7 +158,7 @@ enum UCPViews {
 
     static func range(_ prices: [Money]) -> PriceRange {
         let sorted = prices.sorted { $0.amount < $1.amount }
-        return PriceRange(min: Price(sorted.first!), max: Price(sorted.last!))
+        return PriceRange(min: sorted.first!, max: sorted.last!)
     }
 
     static func shelfFacts(_ facts: [ProductFacts]) -> ShelfFacts {

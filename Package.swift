@@ -79,6 +79,7 @@ let package = Package(
             name: "ShelfSimulator",
             dependencies: [
                 "ShelfConnectors",
+                "ShelfCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -155,7 +156,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ShelfRulesTests", dependencies: ["ShelfRules"], swiftSettings: swiftSettings),
+        .testTarget(name: "ShelfRulesTests", dependencies: ["ShelfCore", "ShelfRules"], swiftSettings: swiftSettings),
         .testTarget(name: "ShelfCoreTests", dependencies: ["ShelfCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ShelfLedgerTests", dependencies: ["ShelfCore", "ShelfLedger"], swiftSettings: swiftSettings),
         .testTarget(

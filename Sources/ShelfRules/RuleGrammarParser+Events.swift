@@ -192,16 +192,19 @@ extension RuleGrammarParser {
         return subject
     }
 
+    /// "its" or "<item>'s": the item a possessive subject names.
+    private func possessiveItem() -> RuleSyntax.Item? {
+        let start = pos
+        if word("its") { return RuleSyntax.Item(ref: .pronoun, span: span(from: start)) }
+        guard let item = itemPhrase(allowPronoun: false), case .possessive = token.kind else { return nil }
+        pos += 1
+        return item
+    }
+
     private func possessiveStockSubject() -> StockSubject? {
         var subject = StockSubject()
-        let start = pos
-        if word("its") {
-            subject.item = RuleSyntax.Item(ref: .pronoun, span: span(from: start))
-        } else {
-            guard let item = itemPhrase(allowPronoun: false), case .possessive = token.kind else { return nil }
-            pos += 1
-            subject.item = item
-        }
+        guard let item = possessiveItem() else { return nil }
+        subject.item = item
         if let channel = entity(.channel, committed: false) {
             subject.channels.append(channel.id)
         } else if let location = entity(.location, committed: false) {
@@ -392,14 +395,8 @@ extension RuleGrammarParser {
 
     private func possessivePriceSubject() -> PriceSubject? {
         var subject = PriceSubject()
-        let start = pos
-        if word("its") {
-            subject.item = RuleSyntax.Item(ref: .pronoun, span: span(from: start))
-        } else {
-            guard let item = itemPhrase(allowPronoun: false), case .possessive = token.kind else { return nil }
-            pos += 1
-            subject.item = item
-        }
+        guard let item = possessiveItem() else { return nil }
+        subject.item = item
         if let channel = entity(.channel, committed: false) { subject.channels.append(channel.id) }
         guard word("price") || word("prices") else { return nil }
         if let channels = channelPhrase() { subject.channels += channels }

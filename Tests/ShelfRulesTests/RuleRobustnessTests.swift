@@ -1,3 +1,4 @@
+import ShelfCore
 import ShelfRules
 import Testing
 
@@ -5,18 +6,6 @@ import Testing
 /// rule or error, and keeps error spans inside the text.
 @Suite("Robustness")
 struct RuleRobustnessTests {
-    /// A small deterministic generator (SplitMix64), so failures reproduce.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let inserts = [
         "and", "or", ",", "unless", "if", "when", "the", "Amazn", "ünïcödé", "🚀", "\"", "'", "$", "5", "%", "SKU-", "at",
         "every", "between", "—", "it's", "tagged", "x", "0", "three", "hours", "months", "€3",
@@ -25,7 +14,7 @@ struct RuleRobustnessTests {
     @Test func mutatedSentencesNeverTrap() throws {
         let sentences = RulesCorpusLine.all.map(\.text).filter { !$0.isEmpty }
         try #require(!sentences.isEmpty)
-        var random = SplitMix(state: 42)
+        var random = SplitMix64(seed: 42)
         var accepted = 0
         var rejected = 0
         for round in 0..<1500 {

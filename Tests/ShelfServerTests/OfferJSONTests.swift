@@ -6,23 +6,11 @@ import Testing
 
 @Suite("Offer JSON writer")
 struct OfferJSONTests {
-    /// Deterministic pseudo-random source so a failure reproduces.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let strings = ["TEE-RED-M", "Tee \"quoted\" \\ slash/", "tab\there\nline\r\u{8}\u{C}\u{1}\u{1F}", "Café — ünïcödé 🧢",
                           "", "a/b?c#d", "\u{7F}\u{2028}"]
     static let doubles: [Double] = [0, 1, 0.5, 0.999_999_999_9, 1e-7, 0.123_456_789_012_345, 2.25, 1234.5, 0.1 + 0.2, 37.0]
 
-    func randomOffer(_ g: inout SplitMix) -> OfferView {
+    func randomOffer(_ g: inout SplitMix64) -> OfferView {
         func s() -> String { Self.strings.randomElement(using: &g)! }
         func d() -> Double { Bool.random(using: &g) ? Self.doubles.randomElement(using: &g)! : Double.random(in: 0...1, using: &g) }
         func i() -> Int { Int.random(in: -5...1_000_000, using: &g) }
@@ -53,7 +41,7 @@ struct OfferJSONTests {
 
     @Test("writes the same bytes as ShelfJSON for 2,000 varied offers")
     func sameBytesAsShelfJSON() throws {
-        var g = SplitMix(state: 20_261_124)
+        var g = SplitMix64(seed: 20_261_124)
         for n in 0..<2_000 {
             let offer = randomOffer(&g)
             let fast = OfferJSON.encode(offer)

@@ -61,6 +61,11 @@ public final class SellerSnapshot: Sendable {
     /// The SKUs of a product (active or not), in ascending order; empty for an unknown product.
     public func skus(ofProduct id: String) -> [String] { meta.withLock { $0.products[id] ?? [] } }
 
+    /// The active variants of a product, in SKU order.
+    public func activeVariants(ofProduct id: String) -> [SKUState] {
+        skus(ofProduct: id).compactMap { sku($0) }.filter(\.item.active)
+    }
+
     /// The SKU a hold belongs to.
     public func skuForReservation(_ id: String) -> String? { meta.withLock { $0.holdIndex[id] } }
 

@@ -157,7 +157,7 @@ struct MCPToolbox: Sendable {
         let hits = page.items.map { entry -> SearchView.Hit in
             let confidence = seller.sku(entry.sku).map {
                 builder.offer(for: $0, qty: 1, destination: Destination(), channel: nil,
-                              rates: desk.env.velocity.rates(seller: seller.id, sku: entry.sku, now: builder.now)).confidence
+                              rates: desk.env.velocity.rates(seller: seller.id, sku: entry.sku, now: builder.now), delivery: false).confidence
             } ?? 0
             return SearchView.Hit(entry: entry, confidence: confidence)
         }

@@ -65,30 +65,36 @@ struct FeedController: Sendable {
 
     @Sendable func acp(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let encoder = ShelfJSON.encoder()
-        return try stream(request, name: "acp", contentType: "application/jsonl") { run, builder, seller, buffer in
-            buffer.writeBytes(try encoder.encode(Self.line(run, builder: builder, velocity: env.velocity, seller: seller)))
-            buffer.writeString("\n")
+        return try stream(request, name: "acp", contentType: "application/jsonl") { _ in
+            { run, builder, seller, buffer in
+                buffer.writeBytes(try encoder.encode(Self.line(run, builder: builder, velocity: env.velocity, seller: seller)))
+                buffer.writeString("\n")
+            }
         }
     }
 
     @Sendable func google(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let country = try request.destination().country
-        let token = try request.authenticate(env.tokens, scope: .read)
-        let reach = GoogleMerchantRow.reach(env.snapshot.seller(token.seller)?.catalog ?? SellerCatalog(), country: country)
         return try stream(request, name: "google-\(country)", contentType: "text/tab-separated-values; charset=utf-8",
-                          header: GoogleMerchantRow.header) { run, builder, seller, buffer in
-            for state in run {
-                let facts = ProductFacts(state, builder: builder, velocity: env.velocity, seller: seller)
-                buffer.writeString(GoogleMerchantRow(facts, reach: reach, country: country, now: builder.now).line)
+                          header: GoogleMerchantRow.header) { seller in
+            let reach = GoogleMerchantRow.reach(seller.catalog, country: country)
+            return { run, builder, seller, buffer in
+                for state in run {
+                    let facts = ProductFacts(state, builder: builder, velocity: env.velocity, seller: seller)
+                    buffer.writeString(GoogleMerchantRow(facts, reach: reach, country: country, now: builder.now).line)
+                }
             }
         }
     }
+
+    /// Writes one product's active variants into the feed body (builder, seller id).
+    typealias Renderer = @Sendable ([SKUState], OfferBuilder, String, inout ByteBuffer) throws -> Void
 
     /// Streams a feed in SKU order, a page of ids at a time, handing `render` each product's active variants once (at the
     /// product's first SKU, wherever its other variants sort) when one of them changed after `?since`.
     func stream(
         _ request: Request, name: String, contentType: String, header: String? = nil,
-        render: @escaping @Sendable ([SKUState], OfferBuilder, String, inout ByteBuffer) throws -> Void
+        renderer: (SellerSnapshot) -> Renderer
     ) throws -> Response {
         let token = try request.authenticate(env.tokens, scope: .read)
         guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
@@ -108,6 +114,7 @@ struct FeedController: Sendable {
         }
         headers[.contentType] = contentType
         let builder = env.offerBuilder(seller)
+        let render = renderer(seller)
         let changedAfter = since
         let body = ResponseBody { writer in
             var after: String?
@@ -134,10 +141,8 @@ struct FeedController: Sendable {
 
     /// The active variants of the product whose first SKU is `id`; nil when `id` is not a product's first SKU or none is active.
     static func product(at id: String, in seller: SellerSnapshot) -> [SKUState]? {
-        guard let state = seller.sku(id) else { return nil }
-        let members = seller.skus(ofProduct: state.item.productId)
-        guard members.first == id else { return nil }
-        let run = members.compactMap { seller.sku($0) }.filter(\.item.active)
+        guard let state = seller.sku(id), seller.skus(ofProduct: state.item.productId).first == id else { return nil }
+        let run = seller.activeVariants(ofProduct: state.item.productId)
         return run.isEmpty ? nil : run
     }
 

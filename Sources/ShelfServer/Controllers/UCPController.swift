@@ -208,14 +208,9 @@ struct UCPController: Sendable {
     /// The active variants for an id: a SKU (exact) brings its whole product; a product id brings all its variants.
     func variants(of id: String, in seller: SellerSnapshot) -> (variants: [SKUState], exact: String?) {
         if let state = seller.sku(id), state.item.active {
-            return (productVariants(state.item.productId, in: seller), state.sku)
+            return (seller.activeVariants(ofProduct: state.item.productId), state.sku)
         }
-        return (productVariants(id, in: seller), nil)
-    }
-
-    /// Every active variant of a product, in SKU order.
-    func productVariants(_ productId: String, in seller: SellerSnapshot) -> [SKUState] {
-        seller.skus(ofProduct: productId).compactMap { seller.sku($0) }.filter(\.item.active)
+        return (seller.activeVariants(ofProduct: id), nil)
     }
 
     // MARK: Product

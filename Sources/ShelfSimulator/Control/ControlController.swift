@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import ShelfConnectors
+import ShelfCore
 
 /// The `/_sim` control API used by tests and benchmarks.
 struct ControlController: Sendable {
@@ -176,7 +177,7 @@ struct ControlController: Sendable {
             return SimJSON.problem(Self.status(for: error), error.description)
         }
         if input.shuffle == true {
-            var generator = SeededGenerator(seed: input.seed ?? state.clock.monotonicNanos())
+            var generator = SplitMix64(seed: input.seed ?? state.clock.monotonicNanos())
             planned.shuffle(using: &generator)
         }
         return SimJSON.response(.ok, ControlPayloads.Deliveries(deliveries: await dispatcher.deliver(planned)))

@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -50,7 +51,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "ShelfRules", swiftSettings: swiftSettings),
+        .target(name: "ShelfRules", dependencies: ["ShelfCore"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "rules-parse-bench",
             dependencies: ["ShelfRules"],
@@ -109,6 +110,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -157,7 +161,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ShelfRulesTests", dependencies: ["ShelfCore", "ShelfRules"], swiftSettings: swiftSettings),
-        .testTarget(name: "ShelfCoreTests", dependencies: ["ShelfCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ShelfCoreTests", dependencies: ["ShelfCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ShelfLedgerTests", dependencies: ["ShelfCore", "ShelfLedger"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ShelfServerTests",
@@ -165,6 +172,7 @@ let package = Package(
                 "ShelfCore", "ShelfLedger", "ShelfServer", "ShelfChannels", "ShelfConnectors", "ShelfSimulator", "ShelfCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

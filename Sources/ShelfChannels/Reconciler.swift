@@ -131,8 +131,11 @@ public final class Reconciler: Service, Sendable {
         if !report.variances.isEmpty {
             let now = ledger.clock.now()
             let commands = report.variances.map { v in
-                Command(seller: seller, source: "poll:\(v.connection)", draft: ShelfEvent(
-                    type: .inventoryVarianceDetected, sku: v.sku, channel: v.channel, qty: v.reported, occurredAt: now))
+                // A count outside Limits (negative, or beyond 10⁹) is still drift to heal, but it is kept as rejected input.
+                Command(seller: seller, source: "poll:\(v.connection)", draft: Limits.count.contains(v.reported)
+                    ? ShelfEvent(type: .inventoryVarianceDetected, sku: v.sku, channel: v.channel, qty: v.reported, occurredAt: now)
+                    : ShelfEvent(type: .inputRejected, sku: v.sku, channel: v.channel,
+                                 note: "polled count \(v.reported) is outside 0…\(Limits.maxQuantity) (expected \(v.expected))", occurredAt: now))
             }
             _ = await ledger.submit(commands)
             do {

@@ -27,8 +27,9 @@ public final class WebhookIngestor: Sendable {
 
     /// What became of a delivery.
     public enum Outcome: Sendable, Equatable {
-        /// Recorded: commands accepted now, duplicates of earlier deliveries, lines ignored (unknown items, stale levels).
-        case accepted(accepted: Int, duplicates: Int, ignored: Int)
+        /// Recorded: commands accepted now, duplicates of earlier deliveries, lines ignored (unknown items, stale levels), and
+        /// lines rejected (outside `Limits` or refused by the ledger; each kept in the audit trail as `input.rejected`).
+        case accepted(accepted: Int, duplicates: Int, ignored: Int, rejected: Int)
         /// No connection with this id, or the signature does not verify with its secret. Nothing recorded.
         case unauthorized
         /// The payload could not be read.
@@ -78,12 +79,19 @@ public final class WebhookIngestor: Sendable {
             case .orderPlaced, .orderCancelled:
                 let type: EventType = cancelled ? .orderCancelled : .orderPlacedType
                 for (i, line) in lines.enumerated() {
-                    guard line.quantity > 0, let sku = resolve(line, seller: seller, channel: connection.channel) else {
+                    guard let sku = resolve(line, seller: seller, channel: connection.channel) else {
                         ignored += 1
                         continue
                     }
                     // One order can arrive as several events (status changes): dedupe on the order, not only the delivery.
                     let key = orderId.map { "\(type.rawValue):\($0):\(i)" } ?? "\(event.eventId):\(i)"
+                    guard Limits.quantity.contains(line.quantity) else {
+                        // Never applied, never silently dropped: the line is kept in the audit trail with the reason.
+                        commands.append(Command(seller: seller, source: source, key: key, draft: Self.rejection(
+                            sku: sku, channel: connection.channel, orderId: orderId, at: event.occurredAt ?? now,
+                            reason: "\(type.rawValue) line \(i) quantity \(line.quantity) is outside \(Limits.quantity.lowerBound)…\(Limits.maxQuantity)")))
+                        continue
+                    }
                     commands.append(Command(seller: seller, source: source, key: key, draft: ShelfEvent(
                         type: type, sku: sku, channel: connection.channel, qty: line.quantity, orderId: orderId, occurredAt: event.occurredAt ?? now)))
                 }
@@ -114,11 +122,23 @@ public final class WebhookIngestor: Sendable {
         }
         var accepted = 0
         var duplicates = 0
-        for result in await ledger.submit(commands) {
+        var rejected = 0
+        var refusals: [Command] = []
+        for (command, result) in zip(commands, await ledger.submit(commands)) {
             switch result {
-            case .success(let outcome): if outcome.status == .accepted { accepted += 1 } else { duplicates += 1 }
-            case .failure(.refused): ignored += 1
+            case .success(let outcome):
+                if command.draft.type == .inputRejected { rejected += 1 } else if outcome.status == .accepted { accepted += 1 } else { duplicates += 1 }
+            case .failure(.refused(let refusal)):
+                rejected += 1
+                refusals.append(Command(seller: seller, source: source, key: command.key.map { "rejected:\($0)" }, draft: Self.rejection(
+                    sku: command.draft.sku, channel: command.draft.channel, orderId: command.draft.orderId, at: now,
+                    reason: "\(command.draft.type.rawValue) of \(command.draft.qty ?? 0) refused: \(refusal)")))
             case .failure(let error): return .unavailable("\(error)")
+            }
+        }
+        if !refusals.isEmpty {
+            for result in await ledger.submit(refusals) {
+                if case .failure(let error) = result, case .storage = error { return .unavailable("\(error)") }
             }
         }
         if !heal.isEmpty {
@@ -128,7 +148,12 @@ public final class WebhookIngestor: Sendable {
                 return .unavailable("\(error)")
             }
         }
-        return .accepted(accepted: accepted, duplicates: duplicates, ignored: ignored)
+        return .accepted(accepted: accepted, duplicates: duplicates, ignored: ignored, rejected: rejected)
+    }
+
+    /// An `input.rejected` fact for a line Shelf cannot apply, with the reason in its note.
+    static func rejection(sku: String?, channel: String?, orderId: String?, at: Date, reason: String) -> ShelfEvent {
+        ShelfEvent(type: .inputRejected, sku: sku, channel: channel, orderId: orderId, note: reason, occurredAt: at)
     }
 
     func resolve(_ line: ChannelWebhookEvent.Line, seller: String, channel: String) -> String? {

@@ -8,6 +8,8 @@ public enum InventoryRefusal: Error, Hashable, Sendable {
     case reservationExpired(String)
     case insufficientStock(sku: String, available: Int, requested: Int)
     case invalid(field: String, reason: String)
+    /// A number outside `Limits`, or a change that would take a stored figure past its bound.
+    case outOfRange(field: String, reason: String)
 }
 
 /// What a draft became: the facts to record, plus what the caller is told.
@@ -69,19 +71,86 @@ public enum Inventory {
         if let qty = draft.qty, draft.type != .stockAdjusted, qty < 0 {
             return .failure(.invalid(field: "qty", reason: "must not be negative"))
         }
+        if let refusal = outOfBounds(draft) { return .failure(refusal) }
+        let decided = decideWithinBounds(draft, state: state, catalog: catalog, now: now, newId: newId)
+        // Facts are never refused for stock, but no fact may take a stored figure past its bound: checked before anything is
+        // recorded, so the arithmetic on stored values can never overflow.
+        if case .success(let decision) = decided, state != nil {
+            var checked = state
+            for event in decision.events {
+                if let figure = Inventory.applyChecked(event, to: &checked, sequence: 0, recordedAt: now) {
+                    return .failure(.outOfRange(field: figure, reason: "would exceed \(Limits.maxStockFigure) units; the change was not recorded"))
+                }
+            }
+        }
+        return decided
+    }
+
+    /// The first input that lies outside `Limits`, as a refusal naming its field.
+    static func outOfBounds(_ draft: ShelfEvent) -> InventoryRefusal? {
+        func quantity(_ range: ClosedRange<Int>) -> InventoryRefusal? {
+            guard let qty = draft.qty, !range.contains(qty) else { return nil }
+            return .outOfRange(field: "qty", reason: "must be from \(range.lowerBound) to \(range.upperBound)")
+        }
+        if draft.type == .stockAdjusted {
+            if let qty = draft.qty, qty.magnitude > UInt(Limits.maxQuantity) {
+                return .outOfRange(field: "qty", reason: "must be from -\(Limits.maxQuantity) to \(Limits.maxQuantity)")
+            }
+        } else if let refusal = quantity(Limits.count) {
+            return refusal
+        }
+        for (field, money) in [("price", draft.price), ("item.price", draft.item?.price), ("item.compareAtPrice", draft.item?.compareAtPrice),
+                               ("item.sale.price", draft.item?.sale?.price), ("listing.price", draft.listing?.price)] {
+            if let money, !Limits.price.contains(money.amount) {
+                return .outOfRange(field: field + ".amount", reason: "must be from 0 to \(Limits.maxPriceMinorUnits) minor units")
+            }
+        }
+        for (i, given) in (draft.levels ?? []).enumerated() {
+            for (name, v) in [("onHand", given.level.onHand), ("unavailable", given.level.unavailable), ("safetyStock", given.level.safetyStock),
+                              ("incoming", given.level.incoming)] where !Limits.count.contains(v) {
+                return .outOfRange(field: "levels[\(i)].\(name)", reason: "must be from 0 to \(Limits.maxQuantity)")
+            }
+        }
+        for (i, listing) in ((draft.listings ?? []) + (draft.listing.map { [$0] } ?? [])).enumerated() {
+            if !(0...Limits.maxBuffer).contains(listing.buffer) {
+                return .outOfRange(field: "listings[\(i)].buffer", reason: "must be from 0 to \(Limits.maxBuffer)")
+            }
+            if let price = listing.price, !Limits.price.contains(price.amount) {
+                return .outOfRange(field: "listings[\(i)].price.amount", reason: "must be from 0 to \(Limits.maxPriceMinorUnits) minor units")
+            }
+        }
+        if let multiplier = draft.spikeMultiplier, !(1...Limits.maxSpikeMultiplier).contains(multiplier) {
+            return .outOfRange(field: "spikeMultiplier", reason: "must be from 1 to \(Limits.maxSpikeMultiplier)")
+        }
+        if let hold = draft.reservation, !Limits.count.contains(hold.qty) {
+            return .outOfRange(field: "reservation.qty", reason: "must be from 0 to \(Limits.maxQuantity)")
+        }
+        return nil
+    }
+
+    static func decideWithinBounds(
+        _ draft: ShelfEvent, state: SKUState?, catalog: SellerCatalog, now: Date, newId: () -> String
+    ) -> Result<Decision, InventoryRefusal> {
         switch draft.type {
         case .locationUpserted:
-            guard draft.locationInfo != nil else { return .failure(.invalid(field: "location", reason: "required")) }
+            guard let info = draft.locationInfo else { return .failure(.invalid(field: "location", reason: "required")) }
+            for (field, text) in [("name", info.name)] + info.aliases.enumerated().map({ ("aliases[\($0)]", $1) }) {
+                if let reason = TextPolicy.problem(text) { return .failure(.invalid(field: field, reason: reason)) }
+            }
             return .success(Decision(events: [draft]))
         case .channelUpserted:
-            guard draft.channelInfo != nil else { return .failure(.invalid(field: "channel", reason: "required")) }
+            guard let info = draft.channelInfo else { return .failure(.invalid(field: "channel", reason: "required")) }
+            for (field, text) in [("name", info.name)] + info.aliases.enumerated().map({ ("aliases[\($0)]", $1) }) {
+                if let reason = TextPolicy.problem(text) { return .failure(.invalid(field: field, reason: reason)) }
+            }
             return .success(Decision(events: [draft]))
         case .skuUpserted:
             guard let item = draft.item else { return .failure(.invalid(field: "item", reason: "required")) }
+            if let problem = item.textProblem { return .failure(.invalid(field: problem.field, reason: problem.reason)) }
             var event = draft
             event.sku = item.sku
             return .success(Decision(events: [event]))
-        case .ruleActed where draft.sku == nil, .syncFailed where draft.sku == nil:
+        case .ruleActed where draft.sku == nil, .syncFailed where draft.sku == nil, .inputRejected:
             // Seller-level facts (a rule that reconciled every channel, a push that named no SKU) belong to no SKU.
             return .success(Decision(events: [draft]))
         default:
@@ -151,7 +220,8 @@ public enum Inventory {
             event.location = hold.location
             event.qty = hold.qty
             return .success(Decision(events: [event], reservation: hold))
-        case .demandSpikeStarted, .demandSpikeEnded, .skuDeleted, .inventoryOversold, .inventoryVarianceDetected, .ruleActed, .syncFailed:
+        case .demandSpikeStarted, .demandSpikeEnded, .skuDeleted, .inventoryOversold, .inventoryVarianceDetected, .ruleActed, .syncFailed,
+             .inputRejected:
             return .success(Decision(events: [event]))
         case .orderRerouted:
             return decideReroute(draft, state: state, now: now)
@@ -220,8 +290,20 @@ public enum Inventory {
         return atLeast > 0 ? nil : (state.stock.first?.location ?? catalog.locations.first?.id)
     }
 
-    /// Applies one recorded fact to a SKU's state. Deterministic: the same events always give the same state.
+    /// Applies one recorded fact to a SKU's state. Deterministic: the same events always give the same state. Never traps: a
+    /// figure that would pass `Limits.maxStockFigure` stays at the bound (`decide` refuses such changes before they are recorded).
     public static func apply(_ event: ShelfEvent, to state: inout SKUState?, sequence: Int64, recordedAt: Date) {
+        _ = applyChecked(event, to: &state, sequence: sequence, recordedAt: recordedAt)
+    }
+
+    /// `apply`, returning the name of the first figure that had to be held at its bound (nil when none did).
+    static func applyChecked(_ event: ShelfEvent, to state: inout SKUState?, sequence: Int64, recordedAt: Date) -> String? {
+        var exceeded: String?
+        func add(_ a: Int, _ b: Int, _ figure: String) -> Int {
+            if let sum = Limits.stockSum(max(0, a), max(0, b)) { return sum }
+            if exceeded == nil { exceeded = figure }
+            return Limits.maxStockFigure
+        }
         if event.type == .skuUpserted, let item = event.item {
             var s = state ?? SKUState(item: item)
             s.item = item
@@ -241,19 +323,19 @@ public enum Inventory {
             state = s
             state!.lastSequence = sequence
             state!.updatedAt = recordedAt
-            return
+            return nil
         }
-        guard var s = state else { return }
+        guard var s = state else { return nil }
         let qty = event.qty ?? 0
         let location = event.location ?? ""
         switch event.type {
         case .orderConfirmed:
-            s.withLevel(location) { $0.committed += qty }
+            s.withLevel(location) { $0.committed = add($0.committed, qty, "committed") }
         case .inventoryOversold:
-            s.withLevel(location) { $0.oversold += qty }
+            s.withLevel(location) { $0.oversold = add($0.oversold, qty, "oversold") }
         case .orderRerouted:
             s.withLevel(event.fromLocation ?? "") { $0.committed = max(0, $0.committed - qty) }
-            s.withLevel(location) { $0.committed += qty }
+            s.withLevel(location) { $0.committed = add($0.committed, qty, "committed") }
         case .orderCancelled:
             s.withLevel(location) {
                 $0.committed = max(0, $0.committed - qty)
@@ -265,18 +347,20 @@ public enum Inventory {
                 $0.committed = max(0, $0.committed - qty)
             }
         case .returnReceived:
-            s.withLevel(location) { $0.onHand += qty }
+            s.withLevel(location) { $0.onHand = add($0.onHand, qty, "onHand") }
         case .stockReceived:
             s.withLevel(location) {
-                $0.onHand += qty
+                $0.onHand = add($0.onHand, qty, "onHand")
                 $0.incoming = max(0, $0.incoming - qty)
             }
         case .stockAdjusted:
-            s.withLevel(location) { $0.onHand = max(0, $0.onHand + qty) }
+            s.withLevel(location) {
+                $0.onHand = qty < 0 ? $0.onHand - Int(min(qty.magnitude, UInt(max(0, $0.onHand)))) : add($0.onHand, qty, "onHand")
+            }
         case .stockSet:
-            s.withLevel(location) { $0.onHand = max(0, qty) }
+            s.withLevel(location) { $0.onHand = min(max(0, qty), Limits.maxStockFigure) }
         case .safetyStockSet:
-            s.withLevel(location) { $0.safetyStock = max(0, qty) }
+            s.withLevel(location) { $0.safetyStock = min(max(0, qty), Limits.maxQuantity) }
         case .priceChanged:
             if let price = event.price {
                 if let channel = event.channel {
@@ -301,28 +385,29 @@ public enum Inventory {
             if let hold = event.reservation {
                 s.holds.append(hold)
                 s.holds.sort { $0.id < $1.id }
-                s.withLevel(hold.location) { $0.reserved += hold.qty }
+                s.withLevel(hold.location) { $0.reserved = add($0.reserved, hold.qty, "reserved") }
             }
         case .reservationReleased, .reservationExpired, .reservationCommitted:
             if let id = event.reservation?.id, let i = s.holds.firstIndex(where: { $0.id == id }) {
                 let hold = s.holds.remove(at: i)
                 s.withLevel(hold.location) {
                     $0.reserved = max(0, $0.reserved - hold.qty)
-                    if event.type == .reservationCommitted { $0.committed += hold.qty }
+                    if event.type == .reservationCommitted { $0.committed = add($0.committed, hold.qty, "committed") }
                 }
             }
         case .demandSpikeStarted:
-            s.spikeMultiplier = max(1, event.spikeMultiplier ?? 2)
+            s.spikeMultiplier = min(max(1, event.spikeMultiplier ?? 2), Limits.maxSpikeMultiplier)
         case .demandSpikeEnded:
             s.spikeMultiplier = 1
-        case .syncFailed:
+        case .syncFailed, .inputRejected:
             // A fact about a channel push: the SKU itself (and how fresh Shelf's own record of it is) did not change.
-            return
+            return nil
         case .skuUpserted, .locationUpserted, .channelUpserted, .inventoryVarianceDetected, .ruleActed:
             break
         }
         s.lastSequence = sequence
         s.updatedAt = recordedAt
         state = s
+        return exceeded
     }
 }

@@ -32,6 +32,9 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case orderRerouted = "order.rerouted"
     /// A rule acted without changing stock (a notification sent, a reorder requested); `note` says what.
     case ruleActed = "rule.acted"
+    /// Input that reached Shelf but could not be applied (a webhook line or poll count outside `Limits`, an unknown item);
+    /// recorded so the seller sees it in the audit trail. `note` says what and why; nothing else changes.
+    case inputRejected = "input.rejected"
 
     /// The normalized event types integrations may post to `POST /v1/events`.
     public static let ingestible: [EventType] = [
@@ -44,7 +47,7 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     /// True for events that change what a channel should display (quantity, price or listing state).
     public var affectsChannels: Bool {
         switch self {
-        case .locationUpserted, .channelUpserted, .inventoryVarianceDetected, .ruleActed, .syncFailed: return false
+        case .locationUpserted, .channelUpserted, .inventoryVarianceDetected, .ruleActed, .syncFailed, .inputRejected: return false
         default: return true
         }
     }

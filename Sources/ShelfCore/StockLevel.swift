@@ -29,16 +29,28 @@ public struct StockLevel: Codable, Hashable, Sendable {
     }
 
     /// `max(0, onHand − committed − reserved − unavailable − safetyStock × spikeMultiplier)` (DESIGN §3).
+    /// Every figure is taken within `0…Limits.maxStockFigure` first, so even a damaged stored row cannot make this trap.
     public func available(spikeMultiplier: Int = 1) -> Int {
-        max(0, onHand - committed - reserved - unavailable - safetyStock * spikeMultiplier)
+        func bounded(_ v: Int) -> Int { min(max(0, v), Limits.maxStockFigure) }
+        let held = bounded(safetyStock) * min(max(1, spikeMultiplier), Limits.maxSpikeMultiplier)
+        return max(0, bounded(onHand) - bounded(committed) - bounded(reserved) - bounded(unavailable) - held)
     }
 
-    /// Field-wise sum, for SKU totals across locations.
+    /// Field-wise sum, for SKU totals across locations (saturating, so it never traps).
     public static func + (a: StockLevel, b: StockLevel) -> StockLevel {
-        StockLevel(
-            onHand: a.onHand + b.onHand, committed: a.committed + b.committed, reserved: a.reserved + b.reserved,
-            unavailable: a.unavailable + b.unavailable, safetyStock: a.safetyStock + b.safetyStock, incoming: a.incoming + b.incoming,
-            oversold: a.oversold + b.oversold
+        func sum(_ x: Int, _ y: Int) -> Int {
+            let (s, overflow) = x.addingReportingOverflow(y)
+            return overflow ? (y > 0 ? Int.max : Int.min) : s
+        }
+        return StockLevel(
+            onHand: sum(a.onHand, b.onHand), committed: sum(a.committed, b.committed), reserved: sum(a.reserved, b.reserved),
+            unavailable: sum(a.unavailable, b.unavailable), safetyStock: sum(a.safetyStock, b.safetyStock),
+            incoming: sum(a.incoming, b.incoming), oversold: sum(a.oversold, b.oversold)
         )
+    }
+
+    /// True when every figure lies within `0…Limits.maxStockFigure` (a stored row outside it is quarantined at start-up).
+    public var isWithinLimits: Bool {
+        [onHand, committed, reserved, unavailable, safetyStock, incoming, oversold].allSatisfy { (0...Limits.maxStockFigure).contains($0) }
     }
 }

@@ -75,7 +75,7 @@ public final class Ledger: Sendable {
 
     /// Rebuilds the snapshot from the state tables and marks it ready.
     public func rebuildSnapshot() throws {
-        let loaded = try database.pool.read { db -> [(String, [[String: SKUState]], SellerCatalog, Int64, Date?)] in
+        let loaded = try database.pool.read { db -> [(String, StateRows.LoadedStates, SellerCatalog, Int64, Date?)] in
             try String.fetchAll(db, sql: "SELECT id FROM sellers").map { seller in
                 let states = try StateRows.readStates(db, seller: seller)
                 let catalog = try StateRows.readCatalog(db, seller: seller)
@@ -86,7 +86,11 @@ public final class Ledger: Sendable {
             }
         }
         for (seller, states, catalog, last, at) in loaded {
-            snapshot.ensureSeller(seller).load(shards: states, catalog: catalog, lastSequence: last, lastRecordedAt: at)
+            for (sku, reason) in states.quarantined.sorted(by: { $0.key < $1.key }) {
+                logger.error("SKU quarantined at start-up", metadata: ["seller": "\(seller)", "sku": "\(sku)", "reason": "\(reason)"])
+            }
+            snapshot.ensureSeller(seller).load(shards: states.shards, catalog: catalog, lastSequence: last, lastRecordedAt: at,
+                                               quarantined: states.quarantined)
         }
         try reloadConnections()
         snapshot.markReady()
@@ -245,6 +249,11 @@ public final class Ledger: Sendable {
                 change = SellerChanges(nextSequence: last + 1)
             }
             let sku = command.draft.sku ?? command.draft.item?.sku
+            if let sku, let reason = sellerSnapshot.quarantineReason(sku) {
+                results.append(.failure(.refused(.invalid(field: "sku", reason: "is quarantined (\(reason)); repair or delete its stored rows first"))))
+                changes[command.seller] = change
+                continue
+            }
             let current: SKUState? = sku.flatMap { change.states[$0] ?? sellerSnapshot.sku($0) }
             let catalog = change.catalog ?? sellerSnapshot.catalog
             let decision: Decision

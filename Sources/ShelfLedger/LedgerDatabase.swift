@@ -109,6 +109,10 @@ public struct LedgerDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v3-rule-health") { db in
+            // Why the engine paused a rule whose actions kept failing (null while it runs or was paused by the seller).
+            try db.execute(sql: "ALTER TABLE rules ADD COLUMN pausedReason TEXT")
+        }
         return migrator
     }
 }

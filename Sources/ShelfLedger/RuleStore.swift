@@ -11,14 +11,17 @@ public struct StoredRule: Codable, Hashable, Sendable {
     public var explain: String
     public var enabled: Bool
     public var createdAt: Date
+    /// Set when the engine paused the rule because its actions kept failing; cleared when the seller enables it again.
+    public var pausedReason: String?
 
-    public init(id: String, text: String, rule: String, explain: String, enabled: Bool, createdAt: Date) {
+    public init(id: String, text: String, rule: String, explain: String, enabled: Bool, createdAt: Date, pausedReason: String? = nil) {
         self.id = id
         self.text = text
         self.rule = rule
         self.explain = explain
         self.enabled = enabled
         self.createdAt = createdAt
+        self.pausedReason = pausedReason
     }
 }
 
@@ -39,7 +42,7 @@ public struct RuleStore: Sendable {
 
     public func list(seller: String) throws -> [StoredRule] {
         try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, text, rule, explain, enabled, createdAt FROM rules WHERE seller = ? ORDER BY createdAt, id",
+            try Row.fetchAll(db, sql: "SELECT id, text, rule, explain, enabled, createdAt, pausedReason FROM rules WHERE seller = ? ORDER BY createdAt, id",
                              arguments: [seller]).map(Self.rule)
         }
     }
@@ -47,15 +50,23 @@ public struct RuleStore: Sendable {
     /// Every enabled rule of every seller.
     public func enabled() throws -> [(seller: String, rule: StoredRule)] {
         try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, text, rule, explain, enabled, createdAt, seller FROM rules WHERE enabled = 1 ORDER BY seller, id")
-                .map { ($0[6], Self.rule($0)) }
+            try Row.fetchAll(db, sql: "SELECT id, text, rule, explain, enabled, createdAt, pausedReason, seller FROM rules WHERE enabled = 1 ORDER BY seller, id")
+                .map { ($0[7], Self.rule($0)) }
         }
     }
 
+    /// Enables or disables a rule (the seller's choice: any reason the engine paused it with is cleared).
     public func setEnabled(_ enabled: Bool, id: String, seller: String) throws -> Bool {
         try database.pool.write { db in
-            try db.execute(sql: "UPDATE rules SET enabled = ? WHERE seller = ? AND id = ?", arguments: [enabled, seller, id])
+            try db.execute(sql: "UPDATE rules SET enabled = ?, pausedReason = NULL WHERE seller = ? AND id = ?", arguments: [enabled, seller, id])
             return db.changesCount > 0
+        }
+    }
+
+    /// Disables a rule on the engine's behalf, keeping why, so the seller sees it in the rules API.
+    public func pause(id: String, seller: String, reason: String) throws {
+        try database.pool.write { db in
+            try db.execute(sql: "UPDATE rules SET enabled = 0, pausedReason = ? WHERE seller = ? AND id = ?", arguments: [reason, seller, id])
         }
     }
 
@@ -83,6 +94,7 @@ public struct RuleStore: Sendable {
     }
 
     static func rule(_ row: Row) -> StoredRule {
-        StoredRule(id: row[0], text: row[1], rule: row[2], explain: row[3], enabled: row[4], createdAt: Date(timeIntervalSince1970: row[5]))
+        StoredRule(id: row[0], text: row[1], rule: row[2], explain: row[3], enabled: row[4], createdAt: Date(timeIntervalSince1970: row[5]),
+                   pausedReason: row[6])
     }
 }

@@ -182,14 +182,27 @@ enum StateRows {
         }
     }
 
-    /// Reads every SKU of `seller` from the state tables.
-    static func readStates(_ db: Database, seller: String) throws -> [[String: SKUState]] {
+    /// What the state tables hold for one seller: its SKUs, split into the snapshot's shards, and the SKUs that could not be
+    /// read or lie outside `Limits` (quarantined with the reason: kept out of the snapshot and refused for writes, so one bad
+    /// row never stops start-up or serves wrong figures).
+    struct LoadedStates {
+        var shards: [[String: SKUState]]
+        var quarantined: [String: String] = [:]
+    }
+
+    /// Reads every SKU of `seller` from the state tables. Never traps on stored data: each row is decoded with checks.
+    static func readStates(_ db: Database, seller: String) throws -> LoadedStates {
         // Read straight into the snapshot's shards, so a large catalog is never held twice.
         let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skus WHERE seller = ?", arguments: [seller]) ?? 0
         var shards = (0..<SellerSnapshot.shardCount).map { _ -> [String: SKUState] in
             var shard: [String: SKUState] = [:]
             shard.reserveCapacity(count / SellerSnapshot.shardCount + 16)
             return shard
+        }
+        var quarantined: [String: String] = [:]
+        func quarantine(_ row: Row, _ reason: String) {
+            let sku = (try? row.decode(String?.self, atIndex: 0)).flatMap { $0 } ?? "(unreadable id)"
+            if quarantined[sku] == nil { quarantined[sku] = reason }
         }
         var interner = Interner()
         let rows = try Row.fetchCursor(
@@ -202,27 +215,50 @@ enum StateRows {
             arguments: [seller]
         )
         while let row = try rows.next() {
-            let currency: String = interner.string(row[14])
-            let saleAmount: Int64? = row[16]
-            let sale = saleAmount.map {
-                SalePrice(
-                    price: Money(amount: $0, currency: currency),
-                    startsAt: (row[17] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    endsAt: (row[18] as Double?).map(Date.init(timeIntervalSince1970:))
+            do {
+                let currency = interner.string(try row.decode(String.self, atIndex: 14))
+                let price: Int64 = try row.decode(atIndex: 13)
+                let compareAt: Int64? = try row.decode(atIndex: 15)
+                let saleAmount: Int64? = try row.decode(atIndex: 16)
+                let saleStarts: Double? = try row.decode(atIndex: 17)
+                let saleEnds: Double? = try row.decode(atIndex: 18)
+                let sale = saleAmount.map {
+                    SalePrice(price: Money(amount: $0, currency: currency), startsAt: saleStarts.map(Date.init(timeIntervalSince1970:)),
+                              endsAt: saleEnds.map(Date.init(timeIntervalSince1970:)))
+                }
+                let brand: String? = try row.decode(atIndex: 5)
+                let supplier: String? = try row.decode(atIndex: 12)
+                let item = CatalogItem(
+                    sku: try row.decode(atIndex: 0), productId: interner.string(try row.decode(String.self, atIndex: 1)),
+                    title: try row.decode(atIndex: 2), productTitle: interner.string(try row.decode(String.self, atIndex: 3)),
+                    description: interner.string(try row.decode(String.self, atIndex: 4)), brand: brand.map { interner.string($0) },
+                    options: interner.map(try row.decode(String.self, atIndex: 6)), barcode: try row.decode(atIndex: 7),
+                    mediaURLs: interner.list(try row.decode(String.self, atIndex: 8)), url: try row.decode(atIndex: 9),
+                    tags: interner.list(try row.decode(String.self, atIndex: 10)),
+                    collections: interner.list(try row.decode(String.self, atIndex: 11)), supplier: supplier.map { interner.string($0) },
+                    price: Money(amount: price, currency: currency), compareAtPrice: compareAt.map { Money(amount: $0, currency: currency) },
+                    sale: sale, weightGrams: try row.decode(atIndex: 19), active: try row.decode(atIndex: 20)
                 )
+                let spikeMultiplier: Int = try row.decode(atIndex: 21)
+                guard [price, compareAt ?? 0, saleAmount ?? 0].allSatisfy(Limits.price.contains) else {
+                    quarantine(row, "a stored price lies outside 0…\(Limits.maxPriceMinorUnits) minor units")
+                    continue
+                }
+                guard (1...Limits.maxSpikeMultiplier).contains(spikeMultiplier) else {
+                    quarantine(row, "the stored spike multiplier \(spikeMultiplier) lies outside 1…\(Limits.maxSpikeMultiplier)")
+                    continue
+                }
+                shards[SellerSnapshot.shardIndex(item.sku)][item.sku] = SKUState(
+                    item: item, spikeMultiplier: spikeMultiplier, lastSequence: try row.decode(atIndex: 22),
+                    updatedAt: Date(timeIntervalSince1970: try row.decode(atIndex: 23))
+                )
+            } catch {
+                quarantine(row, "the stored SKU row cannot be read: \(error)")
             }
-            let item = CatalogItem(
-                sku: row[0], productId: interner.string(row[1]), title: row[2], productTitle: interner.string(row[3]),
-                description: interner.string(row[4]), brand: (row[5] as String?).map { interner.string($0) }, options: interner.map(row[6]),
-                barcode: row[7], mediaURLs: interner.list(row[8]), url: row[9], tags: interner.list(row[10]),
-                collections: interner.list(row[11]), supplier: (row[12] as String?).map { interner.string($0) },
-                price: Money(amount: row[13], currency: currency),
-                compareAtPrice: (row[15] as Int64?).map { Money(amount: $0, currency: currency) }, sale: sale, weightGrams: row[19],
-                active: row[20]
-            )
-            shards[SellerSnapshot.shardIndex(item.sku)][item.sku] = SKUState(
-                item: item, spikeMultiplier: row[21], lastSequence: row[22], updatedAt: Date(timeIntervalSince1970: row[23])
-            )
+        }
+        func drop(_ row: Row, _ reason: String) {
+            quarantine(row, reason)
+            if let sku = try? row.decode(String.self, atIndex: 0) { shards[SellerSnapshot.shardIndex(sku)][sku] = nil }
         }
         let stock = try Row.fetchCursor(
             db,
@@ -233,12 +269,23 @@ enum StateRows {
             arguments: [seller]
         )
         while let row = try stock.next() {
-            let sku: String = row[0]
-            let level = StockLevel(
-                onHand: row[2], committed: row[3], reserved: row[4], unavailable: row[5], safetyStock: row[6], incoming: row[7],
-                oversold: row[8]
-            )
-            shards[SellerSnapshot.shardIndex(sku)][sku]?.stock.append(LocationStock(location: interner.string(row[1]), level: level))
+            do {
+                let sku: String = try row.decode(atIndex: 0)
+                guard quarantined[sku] == nil else { continue }
+                let level = StockLevel(
+                    onHand: try row.decode(atIndex: 2), committed: try row.decode(atIndex: 3), reserved: try row.decode(atIndex: 4),
+                    unavailable: try row.decode(atIndex: 5), safetyStock: try row.decode(atIndex: 6), incoming: try row.decode(atIndex: 7),
+                    oversold: try row.decode(atIndex: 8)
+                )
+                guard level.isWithinLimits else {
+                    drop(row, "stored stock at \(try row.decode(String.self, atIndex: 1)) lies outside 0…\(Limits.maxStockFigure) units")
+                    continue
+                }
+                let location = interner.string(try row.decode(String.self, atIndex: 1))
+                shards[SellerSnapshot.shardIndex(sku)][sku]?.stock.append(LocationStock(location: location, level: level))
+            } catch {
+                drop(row, "a stored stock row cannot be read: \(error)")
+            }
         }
         let listings = try Row.fetchCursor(
             db,
@@ -249,28 +296,50 @@ enum StateRows {
             arguments: [seller]
         )
         while let row = try listings.next() {
-            let sku: String = row[0]
-            let amount: Int64? = row[5]
-            let currency: String? = row[6]
-            var price: Money?
-            if let amount, let currency { price = Money(amount: amount, currency: currency) }
-            let channel: String = interner.string(row[1])
-            let externalId: String = row[2]
-            shards[SellerSnapshot.shardIndex(sku)][sku]?.listings.append(
-                Listing(channel: channel, externalId: externalId == sku ? sku : externalId, listed: row[3], buffer: row[4], price: price,
-                        references: (row[7] as String).isEmpty ? [:] : unpackMap(row[7]))
-            )
+            do {
+                let sku: String = try row.decode(atIndex: 0)
+                guard quarantined[sku] == nil else { continue }
+                let amount: Int64? = try row.decode(atIndex: 5)
+                let currency: String? = try row.decode(atIndex: 6)
+                var price: Money?
+                if let amount, let currency { price = Money(amount: amount, currency: currency) }
+                let channel = interner.string(try row.decode(String.self, atIndex: 1))
+                let externalId: String = try row.decode(atIndex: 2)
+                let buffer: Int = try row.decode(atIndex: 4)
+                let refs: String = try row.decode(atIndex: 7)
+                guard (0...Limits.maxBuffer).contains(buffer), Limits.price.contains(amount ?? 0) else {
+                    drop(row, "the stored listing on \(channel) lies outside Limits (buffer \(buffer), price \(amount ?? 0))")
+                    continue
+                }
+                shards[SellerSnapshot.shardIndex(sku)][sku]?.listings.append(
+                    Listing(channel: channel, externalId: externalId == sku ? sku : externalId, listed: try row.decode(atIndex: 3), buffer: buffer,
+                            price: price, references: refs.isEmpty ? [:] : unpackMap(refs))
+                )
+            } catch {
+                drop(row, "a stored listing row cannot be read: \(error)")
+            }
         }
         let holds = try Row.fetchCursor(
-            db, sql: "SELECT id, sku, location, qty, expiresAt FROM holds WHERE seller = ? ORDER BY sku, id", arguments: [seller]
+            db, sql: "SELECT sku, id, location, qty, expiresAt FROM holds WHERE seller = ? ORDER BY sku, id", arguments: [seller]
         )
         while let row = try holds.next() {
-            let hold = Reservation(
-                id: row[0], sku: row[1], location: row[2], qty: row[3], expiresAt: Date(timeIntervalSince1970: row[4])
-            )
-            shards[SellerSnapshot.shardIndex(hold.sku)][hold.sku]?.holds.append(hold)
+            do {
+                let sku: String = try row.decode(atIndex: 0)
+                guard quarantined[sku] == nil else { continue }
+                let hold = Reservation(
+                    id: try row.decode(atIndex: 1), sku: sku, location: try row.decode(atIndex: 2), qty: try row.decode(atIndex: 3),
+                    expiresAt: Date(timeIntervalSince1970: try row.decode(atIndex: 4))
+                )
+                guard Limits.count.contains(hold.qty) else {
+                    drop(row, "the stored hold \(hold.id) of \(hold.qty) units lies outside 0…\(Limits.maxQuantity)")
+                    continue
+                }
+                shards[SellerSnapshot.shardIndex(hold.sku)][hold.sku]?.holds.append(hold)
+            } catch {
+                drop(row, "a stored hold row cannot be read: \(error)")
+            }
         }
-        return shards
+        return LoadedStates(shards: shards, quarantined: quarantined)
     }
 
     /// Reads the seller's locations and channels.

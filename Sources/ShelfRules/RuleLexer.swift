@@ -1,4 +1,5 @@
 import Foundation
+import ShelfCore
 
 /// Turns a sentence into tokens (§2): quotes, URLs, emails, Slack channels, money, percents, multipliers, clock
 /// times, SKUs, numbers (digits or words) and durations, then plain words. Spans are Unicode-scalar offsets of the
@@ -97,9 +98,36 @@ struct RuleLexer {
             }
         }
         var merged = try mergeLiterals(mergeNumberWords(raw))
+        try checkRanges(merged)
         finishPunctuation(&merged)
         merged.append(RuleToken(kind: .eof, lower: "", start: count, end: count))
         return merged
+    }
+
+    /// Numbers outside what Shelf can act on are out of range where they are written (E_OUT_OF_RANGE), so no rule can carry
+    /// a value that later overflows: percentages beyond `Limits.maxPercent`, multipliers beyond `Limits.maxSpikeMultiplier`,
+    /// counts beyond 10¹², durations beyond ten years, and anything not finite.
+    private func checkRanges(_ tokens: [RuleToken]) throws(RuleParseError) {
+        for token in tokens {
+            let problem: (message: String, expected: String)?
+            switch token.kind {
+            case .percent(let v) where !v.isFinite || abs(v) > Limits.maxPercent:
+                problem = ("A percentage must be at most \(Int(Limits.maxPercent))%.", "percentage up to \(Int(Limits.maxPercent))%")
+            case .mult(let v) where !v.isFinite || v > Double(Limits.maxSpikeMultiplier):
+                problem = ("A multiplier must be at most \(Limits.maxSpikeMultiplier)×.", "multiplier up to \(Limits.maxSpikeMultiplier)×")
+            case .number(let v) where !v.isFinite || abs(v) > 1e12:
+                problem = ("This number is too large.", "number up to 1000000000000")
+            case .duration(let seconds) where !seconds.isFinite || seconds > 10 * 366 * 86_400:
+                problem = ("A duration must be at most ten years.", "duration up to 10 years")
+            default:
+                problem = nil
+            }
+            guard let problem else { continue }
+            throw RuleParseError(
+                code: .outOfRange, message: problem.message, span: RuleSpan(start: token.start, end: token.end),
+                found: text(token.start, token.end), expected: [problem.expected]
+            )
+        }
     }
 
     private func singleQuoteClose(from index: Int) -> Int? {

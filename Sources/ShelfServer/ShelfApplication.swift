@@ -36,6 +36,7 @@ public enum ShelfApplication {
         let config = env.configuration
         return Application(
             router: buildRouter(env),
+            server: .shelfHTTP1(),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "shelf"),
             services: services,
             onServerRunning: onServerRunning ?? { _ in },

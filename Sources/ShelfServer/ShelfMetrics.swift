@@ -64,6 +64,8 @@ public final class ShelfMetrics: Sendable {
             registry.makeGauge(descriptor: descriptor("snapshot_skus", nil, "SKUs in the snapshot"), labels: [("seller", seller)]).set(Double(snapshot.count))
             registry.makeGauge(descriptor: descriptor("reservations_active", nil, "Active holds"), labels: [("seller", seller)]).set(Double(holds))
             registry.makeGauge(descriptor: descriptor("spikes_active", nil, "SKUs in a demand spike"), labels: [("seller", seller)]).set(Double(spikes))
+            registry.makeGauge(descriptor: descriptor("quarantined_skus", nil, "SKUs kept out of the snapshot because their stored rows could not be applied"),
+                               labels: [("seller", seller)]).set(Double(snapshot.quarantined.count))
             if let report = env.reconciler.latest(seller: seller) {
                 registry.makeGauge(descriptor: descriptor("reconciliation_variances", nil, "Variances found by the latest reconciliation"),
                                    labels: [("seller", seller)]).set(Double(report.variancesFound))

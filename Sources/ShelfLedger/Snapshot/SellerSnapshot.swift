@@ -20,6 +20,8 @@ public final class SellerSnapshot: Sendable {
         /// Product id → its SKUs in ascending order (variants need not sort next to each other).
         var products: [String: [String]] = [:]
         var count = 0
+        /// SKUs whose stored rows could not be applied at start-up, with the reason; kept out of the snapshot.
+        var quarantined: [String: String] = [:]
     }
 
     init(id: String) {
@@ -65,6 +67,12 @@ public final class SellerSnapshot: Sendable {
     public func activeVariants(ofProduct id: String) -> [SKUState] {
         skus(ofProduct: id).compactMap { sku($0) }.filter(\.item.active)
     }
+
+    /// SKUs whose stored rows could not be applied at start-up, with the reason (reported by `/readyz` and the admin API).
+    public var quarantined: [String: String] { meta.withLock { $0.quarantined } }
+
+    /// Why `sku` is quarantined, or nil when it is not.
+    public func quarantineReason(_ sku: String) -> String? { meta.withLock { $0.quarantined[sku] } }
 
     /// The SKU a hold belongs to.
     public func skuForReservation(_ id: String) -> String? { meta.withLock { $0.holdIndex[id] } }
@@ -148,7 +156,9 @@ public final class SellerSnapshot: Sendable {
     }
 
     /// Loads a rebuilt state at start (already split into shards by `shardIndex`).
-    func load(shards loaded: [[String: SKUState]], catalog: SellerCatalog, lastSequence: Int64, lastRecordedAt: Date?) {
+    func load(
+        shards loaded: [[String: SKUState]], catalog: SellerCatalog, lastSequence: Int64, lastRecordedAt: Date?, quarantined: [String: String] = [:]
+    ) {
         var ids: [String] = []
         ids.reserveCapacity(loaded.reduce(0) { $0 + $1.count })
         var holds: [String: String] = [:]
@@ -167,6 +177,7 @@ public final class SellerSnapshot: Sendable {
             m = Meta(catalog: catalog, lastSequence: lastSequence, lastRecordedAt: lastRecordedAt, sortedSKUs: ids, holdIndex: holds,
                      products: products)
             m.count = ids.count
+            m.quarantined = quarantined
         }
     }
 

@@ -11,6 +11,8 @@ struct RuleActionRun {
     let now: Date
     var pending: [ShelfEvent] = []
     var notifications: [(to: String, via: String, sku: String?, message: String)] = []
+    /// Why actions of this firing could not apply (refused by the ledger, or out of range); empty when all applied.
+    var failures: [String] = []
 
     init(engine: RuleEngine, rule: RuleEngine.Compiled, firing: RuleFiring, now: Date) {
         self.engine = engine
@@ -33,6 +35,12 @@ struct RuleActionRun {
         pending.append(ShelfEvent(type: .ruleActed, sku: sku, note: text, occurredAt: now))
     }
 
+    /// Records an action that could not apply: a `rule.acted` note with the reason, counted as a failure of the firing.
+    mutating func fail(_ reason: String, sku: String?) {
+        failures.append(reason)
+        note("action failed: \(reason)", sku: sku)
+    }
+
     /// Submits the queued events (each its own command, so a refused one does not stop the others).
     mutating func flush() async {
         guard !pending.isEmpty else { return }
@@ -49,6 +57,7 @@ struct RuleActionRun {
                                                                     "error": "\(error)"])
             // The refusal itself goes in the audit trail, so the seller sees why the rule did not do what it says.
             guard command.draft.type != .ruleActed else { continue }
+            failures.append("\(command.draft.type.rawValue) refused: \(error)")
             refusals.append(Command(seller: rule.seller, source: "rule:\(rule.id)", draft: ShelfEvent(
                 type: .ruleActed, sku: command.draft.sku, channel: command.draft.channel, ruleId: rule.id,
                 note: "\(command.draft.type.rawValue) refused: \(error)", occurredAt: now)))

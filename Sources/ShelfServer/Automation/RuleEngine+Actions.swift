@@ -43,7 +43,12 @@ extension RuleEngine {
                     }
                 }
             case .setPrice, .adjustPrice:
-                for sku in targets { run.add(priceEvents(action, sku: sku, now: now), orNote: "\(action.type.rawValue) for \(sku.sku)") }
+                for sku in targets {
+                    switch priceEvents(action, sku: sku, now: now) {
+                    case .success(let events): run.add(events, orNote: "\(action.type.rawValue) for \(sku.sku)")
+                    case .failure(let failure): run.fail("\(action.type.rawValue) for \(sku.sku): \(failure.reason)", sku: sku.sku)
+                    }
+                }
             case .reorder:
                 for sku in targets {
                     let supplier = action.supplier ?? sku.item.supplier ?? "the usual supplier"
@@ -76,6 +81,28 @@ extension RuleEngine {
         }
         await run.flush()
         for n in run.notifications { await notify(rule: c, sku: n.sku, to: n.to, via: n.via, message: n.message) }
+        await recordFiring(c, failures: run.failures, now: now)
+    }
+
+    /// Counts consecutive failed firings of a rule; after `maxConsecutiveFailures` the rule is paused with the last reason
+    /// (stored, visible in the rules API, and noted in the audit trail) while every other rule keeps running.
+    func recordFiring(_ c: Compiled, failures: [String], now: Date) async {
+        let streak = state.withLock { s -> Int in
+            s.failureStreaks[c.id] = failures.isEmpty ? nil : (s.failureStreaks[c.id] ?? 0) + 1
+            return s.failureStreaks[c.id] ?? 0
+        }
+        guard streak >= maxConsecutiveFailures, let last = failures.last else { return }
+        let reason = "paused after \(streak) failed firings in a row; last: \(last)"
+        logger.error("rule paused", metadata: ["rule": "\(c.id)", "seller": "\(c.seller)", "reason": "\(reason)"])
+        do {
+            try store.pause(id: c.id, seller: c.seller, reason: reason)
+        } catch {
+            logger.error("rule could not be paused", metadata: ["rule": "\(c.id)", "error": "\(error)"])
+        }
+        state.withLock { $0.failureStreaks[c.id] = nil }
+        _ = await ledger.submit(Command(seller: c.seller, source: "rule:\(c.id)", draft: ShelfEvent(
+            type: .ruleActed, ruleId: c.id, note: "rule \(reason)", occurredAt: now)))
+        reload()
     }
 
     /// The SKUs an action applies to: its own scope's (from the snapshot), else the firing's.
@@ -103,39 +130,54 @@ extension RuleEngine {
         }
     }
 
+    /// Why a price action could not apply to a SKU.
+    struct PriceActionFailure: Error {
+        var reason: String
+    }
+
     /// `set_price` / `adjust_price` as `price.changed` events: the base price when the action names no channel, else each
     /// listed channel's price. Percentages are applied in integer minor units and rounded to the nearest unit, halves away
-    /// from zero; a result below zero becomes zero. Nil when the action's currency is not the SKU's.
-    func priceEvents(_ action: RuleAction, sku: SKUState, now: Date) -> [ShelfEvent]? {
+    /// from zero; a result below zero becomes zero. Nil when the action's currency is not the SKU's; a failure when the result
+    /// would leave `Limits.price` (never a trap: every step is checked).
+    func priceEvents(_ action: RuleAction, sku: SKUState, now: Date) -> Result<[ShelfEvent]?, PriceActionFailure> {
         let currency = sku.item.price.currency
         let targets: [String?] = action.channels == nil ? [nil] : channels(action, sku).map(Optional.some)
         var events: [ShelfEvent] = []
         for channel in targets {
             let current = channel.flatMap { sku.listing(on: $0)?.price?.amount } ?? sku.item.price.amount
-            let amount: Int64
+            let amount: Int64?
             if action.type == .setPrice {
-                guard let price = action.price, price.currency == currency else { return nil }
-                amount = Int64(price.amount)
+                guard let price = action.price, price.currency == currency else { return .success(nil) }
+                amount = Int64(exactly: price.amount)
             } else if let delta = action.delta {
-                guard delta.currency == currency else { return nil }
-                amount = current + Int64(delta.amount)
+                guard delta.currency == currency else { return .success(nil) }
+                amount = Int64(exactly: delta.amount).flatMap { d in
+                    let (sum, overflow) = current.addingReportingOverflow(d)
+                    return overflow ? nil : sum
+                }
             } else if let percent = action.percent {
                 amount = Self.adjusted(current, percent: percent.value)
             } else {
-                return nil
+                return .success(nil)
+            }
+            guard let amount, amount <= Limits.maxPriceMinorUnits else {
+                return .failure(PriceActionFailure(reason: "the new price would exceed \(Limits.maxPriceMinorUnits) minor units"))
             }
             let next = max(0, amount)
             guard next != current else { continue }
             events.append(ShelfEvent(type: .priceChanged, sku: sku.sku, channel: channel, price: Money(amount: next, currency: currency),
                                      occurredAt: now))
         }
-        return events
+        return .success(events)
     }
 
     /// `amount` changed by `percent` (to 1/100 of a percent), rounded to the nearest minor unit, halves away from zero.
-    public static func adjusted(_ amount: Int64, percent: Double) -> Int64 {
+    /// Nil when the percentage is not a finite number within ±`Limits.maxPercent` or the result does not fit (never traps).
+    public static func adjusted(_ amount: Int64, percent: Double) -> Int64? {
+        guard percent.isFinite, abs(percent) <= Limits.maxPercent else { return nil }
         let basisPoints = Int64((percent * 100).rounded())
-        let scaled = amount * (10_000 + basisPoints)
+        let (scaled, overflow) = amount.multipliedReportingOverflow(by: 10_000 + basisPoints)
+        guard !overflow else { return nil }
         let (quotient, remainder) = scaled.quotientAndRemainder(dividingBy: 10_000)
         guard remainder.magnitude * 2 >= 10_000 else { return quotient }
         return quotient + (scaled < 0 ? -1 : 1)
@@ -156,7 +198,9 @@ extension RuleEngine {
                     break
                 }
             }
-            let target = Int((Double(base) * factor).rounded(.up))
+            let product = (Double(base) * factor).rounded(.up)
+            // Bounded before converting: a huge or non-finite factor must not trap (Int(Double) traps outside Int's range).
+            let target = product.isFinite ? Int(min(max(0, product), Double(Limits.maxQuantity))) : Limits.maxQuantity
             guard target != stock.level.safetyStock else { return nil }
             return ShelfEvent(type: .safetyStockSet, sku: sku.sku, location: stock.location, qty: target, occurredAt: now)
         }

@@ -28,6 +28,8 @@ public final class RuleEngine: Service, Sendable {
     public let priorityWindow: TimeInterval = 900
     /// A `sync.failed` rule fires once per channel outage (per item when it names items): again only after this long.
     public let syncFailureQuiet: TimeInterval = 300
+    /// A rule whose firings fail this many times in a row (actions refused or out of range) is paused with the reason.
+    public let maxConsecutiveFailures = 5
     let state = Mutex(EngineState())
     let parts = Mutex(Parts())
     /// Subscribed at construction, so no event committed between start-up and `run()` is missed.
@@ -50,6 +52,8 @@ public final class RuleEngine: Service, Sendable {
         var timeZones: [String: TimeZone] = [:]
         /// Per rule and channel: a channel-wide `sync.failed` rule stays quiet until then.
         var quietUntil: [String: Date] = [:]
+        /// Consecutive failed firings per rule id.
+        var failureStreaks: [String: Int] = [:]
     }
 
     /// The services rules act through; absent ones make their actions record that they could not run.

@@ -26,6 +26,7 @@ struct AdminController: Sendable {
         router.get("/v1/audit", use: audit)
         router.get("/v1/settings/spikes", use: getSpikePolicy)
         router.put("/v1/settings/spikes", use: putSpikePolicy)
+        router.get("/v1/quarantine", use: listQuarantine)
     }
 
     // MARK: Demand-spike thresholds
@@ -51,6 +52,18 @@ struct AdminController: Sendable {
         try check(p.baselineFloorPerHour >= 0 && p.baselineFloorPerHour <= 1_000_000, "baselineFloorPerHour", "must be from 0 to 1000000")
         try env.spikes.setPolicy(p, for: token.seller)
         return try JSONResponder.respond(p, to: request, etag: false)
+    }
+
+    /// One SKU kept out of the snapshot at start-up, and why.
+    struct QuarantinedSKU: Encodable {
+        var sku: String
+        var reason: String
+    }
+
+    @Sendable func listQuarantine(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (_, seller) = try admin(request)
+        let list = seller.quarantined.sorted { $0.key < $1.key }.map { QuarantinedSKU(sku: $0.key, reason: $0.value) }
+        return try JSONResponder.respond(["quarantined": list], to: request, etag: false)
     }
 
     func admin(_ request: Request) throws -> (TokenInfo, SellerSnapshot) {
@@ -164,6 +177,10 @@ struct AdminController: Sendable {
             tags: body.tags ?? [], collections: body.collections ?? [], supplier: body.supplier, price: body.price,
             compareAtPrice: body.compareAtPrice, sale: body.sale, weightGrams: body.weightGrams, active: true
         )
+        if let problem = item.textProblem { throw fail(problem.field, problem.reason) }
+        for (name, money) in [("price", body.price), ("compareAtPrice", body.compareAtPrice), ("sale.price", body.sale?.price)] {
+            if let money, money.amount > Limits.maxPriceMinorUnits { throw fail("\(name).amount", "must be at most \(Limits.maxPriceMinorUnits) minor units") }
+        }
         return ShelfEvent(type: .skuUpserted, sku: sku, item: item, levels: levels.isEmpty ? nil : levels,
                           listings: listings.isEmpty ? nil : listings, occurredAt: env.clock.now())
     }

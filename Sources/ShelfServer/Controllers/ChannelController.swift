@@ -37,6 +37,7 @@ struct ChannelController: Sendable {
         var accepted: Int
         var duplicates: Int
         var ignored: Int
+        var rejected: Int
     }
 
     @Sendable func webhook(_ request: Request, context: ShelfRequestContext) async throws -> Response {
@@ -54,12 +55,13 @@ struct ChannelController: Sendable {
             body: Array(buffer.readableBytesView)
         )
         switch outcome {
-        case .accepted(let accepted, let duplicates, let ignored):
+        case .accepted(let accepted, let duplicates, let ignored, let rejected):
             return try JSONResponder.respond(
-                WebhookAnswer(status: "accepted", accepted: accepted, duplicates: duplicates, ignored: ignored), to: request, etag: false
+                WebhookAnswer(status: "accepted", accepted: accepted, duplicates: duplicates, ignored: ignored, rejected: rejected), to: request,
+                etag: false
             )
         case .unauthorized:
-            throw Problem(.unauthorized, detail: "the webhook signature does not verify for connection \(id)", field: "signature")
+            throw Problem(.signatureInvalid, detail: "the webhook signature does not verify for connection \(id)", field: "signature")
         case .invalid(let reason):
             throw Problem(.validation, detail: "unreadable webhook payload: \(reason)")
         case .unavailable(let reason):

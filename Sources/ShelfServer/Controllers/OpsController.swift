@@ -15,7 +15,9 @@ struct OpsController: Sendable {
             guard env.snapshot.isReady else { throw Problem(.notReady, detail: "the snapshot is still being built") }
             let sellers = env.snapshot.sellerIDs
             let skus = sellers.reduce(0) { $0 + (env.snapshot.seller($1)?.count ?? 0) }
-            return try JSONResponder.respond(ReadyView(status: "ready", sellers: sellers.count, skus: skus), to: request, etag: false)
+            let quarantined = sellers.reduce(0) { $0 + (env.snapshot.seller($1)?.quarantined.count ?? 0) }
+            return try JSONResponder.respond(ReadyView(status: "ready", sellers: sellers.count, skus: skus, quarantined: quarantined), to: request,
+                                             etag: false)
         }
         router.get("/metrics") { request, _ -> Response in
             let bytes = try env.metrics.render(env: env)
@@ -33,6 +35,8 @@ struct OpsController: Sendable {
         var status: String
         var sellers: Int
         var skus: Int
+        /// SKUs kept out of the snapshot because their stored rows could not be applied (`GET /v1/quarantine` lists a seller's).
+        var quarantined: Int
     }
 }
 

@@ -81,6 +81,8 @@ extension RulesController {
         var explain: String
         var enabled: Bool
         var createdAt: Date
+        /// Why the engine paused the rule (its actions kept failing); absent while it runs.
+        var pausedReason: String?
 
         init(_ r: StoredRule) throws {
             id = r.id
@@ -89,6 +91,7 @@ extension RulesController {
             explain = r.explain
             enabled = r.enabled
             createdAt = r.createdAt
+            pausedReason = r.pausedReason
         }
     }
 
@@ -135,6 +138,7 @@ extension RulesController {
         env.ruleEngine.reload()
         var updated = rule
         updated.enabled = body.enabled
+        updated.pausedReason = nil
         return try JSONResponder.respond(try RuleView(updated), to: request, etag: false)
     }
 

@@ -35,6 +35,8 @@ public struct Problem: Codable, Hashable, Sendable, Error {
         case idempotencyConflict = "idempotency-conflict", insufficientStock = "insufficient-stock", notReady = "not-ready"
         case methodNotAllowed = "method-not-allowed", notAcceptable = "not-acceptable", internalError = "internal", gone
         case badGateway = "bad-gateway"
+        case signatureInvalid = "signature-invalid", headersTooLarge = "headers-too-large", uriTooLong = "uri-too-long"
+        case badRequest = "bad-request"
 
         var status: Int {
             switch self {
@@ -53,6 +55,10 @@ public struct Problem: Codable, Hashable, Sendable, Error {
             case .internalError: 500
             case .gone: 410
             case .badGateway: 502
+            case .signatureInvalid: 401
+            case .headersTooLarge: 431
+            case .uriTooLong: 414
+            case .badRequest: 400
             }
         }
 
@@ -74,6 +80,10 @@ public struct Problem: Codable, Hashable, Sendable, Error {
             case .internalError: "Internal error"
             case .gone: "Gone"
             case .badGateway: "Upstream failure"
+            case .signatureInvalid: "The webhook signature does not verify"
+            case .headersTooLarge: "Request header fields too large"
+            case .uriTooLong: "URI too long"
+            case .badRequest: "Malformed HTTP request"
             }
         }
     }
@@ -90,7 +100,8 @@ public struct Problem: Codable, Hashable, Sendable, Error {
             p.available = available
             p.requested = requested
             return p
-        case .refused(.invalid(let field, let reason)): return Problem(.validation, detail: "\(field) \(reason)", field: field)
+        case .refused(.invalid(let field, let reason)), .refused(.outOfRange(let field, let reason)):
+            return Problem(.validation, detail: "\(field) \(reason)", field: field)
         case .idempotencyConflict(let key):
             return Problem(.idempotencyConflict, detail: "Idempotency-Key \(key) was used for a different request", field: "Idempotency-Key")
         case .unknownSeller(let id): return Problem(.notFound, detail: "unknown seller \(id)")

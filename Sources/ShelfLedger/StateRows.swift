@@ -190,6 +190,31 @@ enum StateRows {
         var quarantined: [String: String] = [:]
     }
 
+    /// A stored integer read strictly: SQLite would turn text or a fraction in an INTEGER column into a number silently
+    /// (`sqlite3_column_int64`), so the storage class is checked and anything but an integer is an error.
+    struct StoredValueError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func integer(_ row: Row, _ index: Int) throws -> Int64 {
+        let value: DatabaseValue = row[index]
+        switch value.storage {
+        case .int64(let v): return v
+        default: throw StoredValueError(description: "column \(index) holds \(value), not an integer")
+        }
+    }
+
+    static func optionalInteger(_ row: Row, _ index: Int) throws -> Int64? {
+        let value: DatabaseValue = row[index]
+        return value.isNull ? nil : try integer(row, index)
+    }
+
+    static func int(_ row: Row, _ index: Int) throws -> Int {
+        let v = try integer(row, index)
+        guard let i = Int(exactly: v) else { throw StoredValueError(description: "column \(index) holds \(v), out of range") }
+        return i
+    }
+
     /// Reads every SKU of `seller` from the state tables. Never traps on stored data: each row is decoded with checks.
     static func readStates(_ db: Database, seller: String) throws -> LoadedStates {
         // Read straight into the snapshot's shards, so a large catalog is never held twice.
@@ -217,9 +242,9 @@ enum StateRows {
         while let row = try rows.next() {
             do {
                 let currency = interner.string(try row.decode(String.self, atIndex: 14))
-                let price: Int64 = try row.decode(atIndex: 13)
-                let compareAt: Int64? = try row.decode(atIndex: 15)
-                let saleAmount: Int64? = try row.decode(atIndex: 16)
+                let price = try integer(row, 13)
+                let compareAt = try optionalInteger(row, 15)
+                let saleAmount = try optionalInteger(row, 16)
                 let saleStarts: Double? = try row.decode(atIndex: 17)
                 let saleEnds: Double? = try row.decode(atIndex: 18)
                 let sale = saleAmount.map {
@@ -239,7 +264,7 @@ enum StateRows {
                     price: Money(amount: price, currency: currency), compareAtPrice: compareAt.map { Money(amount: $0, currency: currency) },
                     sale: sale, weightGrams: try row.decode(atIndex: 19), active: try row.decode(atIndex: 20)
                 )
-                let spikeMultiplier: Int = try row.decode(atIndex: 21)
+                let spikeMultiplier = try int(row, 21)
                 guard [price, compareAt ?? 0, saleAmount ?? 0].allSatisfy(Limits.price.contains) else {
                     quarantine(row, "a stored price lies outside 0…\(Limits.maxPriceMinorUnits) minor units")
                     continue
@@ -273,9 +298,8 @@ enum StateRows {
                 let sku: String = try row.decode(atIndex: 0)
                 guard quarantined[sku] == nil else { continue }
                 let level = StockLevel(
-                    onHand: try row.decode(atIndex: 2), committed: try row.decode(atIndex: 3), reserved: try row.decode(atIndex: 4),
-                    unavailable: try row.decode(atIndex: 5), safetyStock: try row.decode(atIndex: 6), incoming: try row.decode(atIndex: 7),
-                    oversold: try row.decode(atIndex: 8)
+                    onHand: try int(row, 2), committed: try int(row, 3), reserved: try int(row, 4), unavailable: try int(row, 5),
+                    safetyStock: try int(row, 6), incoming: try int(row, 7), oversold: try int(row, 8)
                 )
                 guard level.isWithinLimits else {
                     drop(row, "stored stock at \(try row.decode(String.self, atIndex: 1)) lies outside 0…\(Limits.maxStockFigure) units")
@@ -299,13 +323,13 @@ enum StateRows {
             do {
                 let sku: String = try row.decode(atIndex: 0)
                 guard quarantined[sku] == nil else { continue }
-                let amount: Int64? = try row.decode(atIndex: 5)
+                let amount = try optionalInteger(row, 5)
                 let currency: String? = try row.decode(atIndex: 6)
                 var price: Money?
                 if let amount, let currency { price = Money(amount: amount, currency: currency) }
                 let channel = interner.string(try row.decode(String.self, atIndex: 1))
                 let externalId: String = try row.decode(atIndex: 2)
-                let buffer: Int = try row.decode(atIndex: 4)
+                let buffer = try int(row, 4)
                 let refs: String = try row.decode(atIndex: 7)
                 guard (0...Limits.maxBuffer).contains(buffer), Limits.price.contains(amount ?? 0) else {
                     drop(row, "the stored listing on \(channel) lies outside Limits (buffer \(buffer), price \(amount ?? 0))")
@@ -327,7 +351,7 @@ enum StateRows {
                 let sku: String = try row.decode(atIndex: 0)
                 guard quarantined[sku] == nil else { continue }
                 let hold = Reservation(
-                    id: try row.decode(atIndex: 1), sku: sku, location: try row.decode(atIndex: 2), qty: try row.decode(atIndex: 3),
+                    id: try row.decode(atIndex: 1), sku: sku, location: try row.decode(atIndex: 2), qty: try int(row, 3),
                     expiresAt: Date(timeIntervalSince1970: try row.decode(atIndex: 4))
                 )
                 guard Limits.count.contains(hold.qty) else {

@@ -39,7 +39,9 @@ struct ShelfHTTP1Channel: ServerChildChannel {
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(sniffer, position: .first)
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try pipeline.addHandler(ParseErrorResponder(sniffer: sniffer), position: .after(decoder))
+            let errors = ParseErrorResponder(sniffer: sniffer)
+            try pipeline.addHandler(errors, position: .after(decoder))
+            try pipeline.addHandler(EarlyResponseCloser(), position: .after(errors))
             return value
         }
     }
@@ -143,5 +145,81 @@ final class ParseErrorResponder: ChannelDuplexHandler, RemovableChannelHandler {
             self.problem = nil
             context.write(wrapOutboundOut(.end(nil)), promise: promise)
         }
+    }
+}
+
+/// Answers sent before their request's body has arrived (413, 401, 403: refused from the head alone) get `Connection: close`;
+/// the rest of that body is then read and discarded — at most `maxDrainBytes`, for at most `maxDrainTime` — before the socket
+/// is closed, as nginx's lingering close does. A client that writes its whole body before reading (Python's urllib) thus sees
+/// the answer at once, instead of stalling on a server that neither reads nor closes.
+final class EarlyResponseCloser: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    static let maxDrainBytes = 64 << 20
+    static let maxDrainTime = TimeAmount.seconds(5)
+
+    private var requestHeads = 0
+    private var responseHeads = 0
+    private var requestOpen = false
+    private var early = false
+    private var draining = false
+    private var drained = 0
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch part {
+        case .head:
+            requestHeads += 1
+            requestOpen = true
+        case .body(let buffer):
+            drained += draining ? buffer.readableBytes : 0
+        case .end:
+            requestOpen = false
+        }
+        guard draining else {
+            context.fireChannelRead(data)
+            return
+        }
+        if !requestOpen || drained > Self.maxDrainBytes { context.close(promise: nil) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // Hummingbird stopped asking for data once it answered; keep reading until the body is discarded.
+        if draining { context.read() }
+        context.fireChannelReadComplete()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(var head):
+            responseHeads += 1
+            early = requestOpen && responseHeads == requestHeads
+            guard early else { break }
+            head.headers.replaceOrAdd(name: "Connection", value: "close")
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+            return
+        case .body:
+            break
+        case .end where early:
+            let written = promise ?? context.eventLoop.makePromise()
+            // Handlers and their context live on the channel's event loop, where these callbacks run (hence assumeIsolated).
+            written.futureResult.assumeIsolated().whenComplete { _ in
+                guard self.requestOpen else {
+                    context.close(promise: nil)
+                    return
+                }
+                self.draining = true
+                context.read()
+                context.eventLoop.assumeIsolated().scheduleTask(in: Self.maxDrainTime) { context.close(promise: nil) }
+            }
+            context.write(data, promise: written)
+            return
+        case .end:
+            break
+        }
+        context.write(data, promise: promise)
     }
 }

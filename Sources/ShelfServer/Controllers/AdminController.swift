@@ -192,8 +192,8 @@ struct AdminController: Sendable {
         if let price = l.price, price.amount < 0 || !Money.isCurrencyCode(price.currency) {
             throw Problem(.validation, detail: "\(field)price must be a non-negative amount in an ISO 4217 currency", field: "\(field)price")
         }
-        if let id = l.externalId, id.isEmpty || id.count > 128 {
-            throw Problem(.validation, detail: "\(field)externalId must be 1–128 characters", field: "\(field)externalId")
+        if let id = l.externalId, id.isEmpty || id.count > 128 || TextPolicy.problem(id) != nil {
+            throw Problem(.validation, detail: "\(field)externalId must be 1–128 characters without control characters", field: "\(field)externalId")
         }
         return Listing(
             channel: channel, externalId: l.externalId ?? existing?.externalId ?? sku, listed: l.listed ?? existing?.listed ?? true,
@@ -333,6 +333,7 @@ struct AdminController: Sendable {
             throw Problem(.validation, detail: "ttlSeconds must be from 60 to 31536000", field: "ttlSeconds")
         }
         if let label = body.label, label.count > 200 { throw Problem(.validation, detail: "label is at most 200 characters", field: "label") }
+        if let label = body.label, let reason = TextPolicy.problem(label) { throw Problem(.validation, detail: "label \(reason)", field: "label") }
         let (info, secret) = try env.tokens.create(seller: token.seller, scopes: scopes, ttl: body.ttlSeconds.map(TimeInterval.init),
                                                    label: body.label)
         return try JSONResponder.respond(CreatedToken(token: secret, info: info), to: request, status: .created, etag: false)
@@ -429,6 +430,10 @@ struct AdminController: Sendable {
         }
         guard let url = URL(string: body.baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw Problem(.validation, detail: "baseURL must be an http(s) URL", field: "baseURL")
+        }
+        for (field, text) in [("baseURL", body.baseURL), ("webhookSecret", body.webhookSecret)] + (body.credentials ?? [:]).sorted(by: { $0.key < $1.key })
+            .flatMap({ [("credentials", $0.key), ("credentials.\($0.key)", $0.value)] }) {
+            if let reason = TextPolicy.problem(text) { throw Problem(.validation, detail: "\(field) \(reason)", field: field) }
         }
         guard body.webhookSecret.count >= 8, body.webhookSecret.count <= 256 else {
             throw Problem(.validation, detail: "webhookSecret must be 8–256 characters", field: "webhookSecret")

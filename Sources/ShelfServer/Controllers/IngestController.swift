@@ -113,6 +113,7 @@ enum Validation {
     /// SKU, location, channel and connection ids: 1–128 visible characters, no whitespace, no `/`, `?` or `#`.
     static func isIdentifier(_ s: String) -> Bool {
         !s.isEmpty && s.count <= 128
-            && s.unicodeScalars.allSatisfy { !$0.properties.isWhitespace && $0.value >= 0x21 && $0 != "/" && $0 != "?" && $0 != "#" && $0.value != 0x7F }
+            && s.unicodeScalars.allSatisfy { !$0.properties.isWhitespace && $0.value >= 0x21 && $0 != "/" && $0 != "?" && $0 != "#" }
+            && TextPolicy.problem(s) == nil
     }
 }

@@ -50,6 +50,7 @@ extension RulesController {
         guard !body.text.trimmingCharacters(in: .whitespaces).isEmpty, body.text.count <= 2000 else {
             throw Problem(.validation, detail: "text must be 1–2000 characters", field: "text")
         }
+        if let reason = TextPolicy.problem(body.text, multiline: true) { throw Problem(.validation, detail: "text \(reason)", field: "text") }
         guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
         let currency = (try? env.ledger.sellerSettings(token.seller))??.currency ?? "USD"
         let catalog = Self.catalog(seller: seller, fixture: try env.ledger.sellerFixture(token.seller), currency: currency)

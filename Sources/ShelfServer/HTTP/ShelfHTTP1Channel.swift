@@ -41,7 +41,7 @@ struct ShelfHTTP1Channel: ServerChildChannel {
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             let errors = ParseErrorResponder(sniffer: sniffer)
             try pipeline.addHandler(errors, position: .after(decoder))
-            try pipeline.addHandler(EarlyResponseCloser(), position: .after(errors))
+            try pipeline.addHandler(EarlyResponseDrainer(), position: .after(errors))
             return value
         }
     }
@@ -148,11 +148,11 @@ final class ParseErrorResponder: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// Answers sent before their request's body has arrived (413, 401, 403: refused from the head alone) get `Connection: close`;
-/// the rest of that body is then read and discarded — at most `maxDrainBytes`, for at most `maxDrainTime` — before the socket
-/// is closed, as nginx's lingering close does. A client that writes its whole body before reading (Python's urllib) thus sees
-/// the answer at once, instead of stalling on a server that neither reads nor closes.
-final class EarlyResponseCloser: ChannelDuplexHandler, RemovableChannelHandler {
+/// Answers sent before their request's body has arrived (413, 401, 403: refused from the head alone) would leave a client
+/// that writes its whole body before reading (Python's urllib) stalled: Hummingbird has stopped reading. After such an answer
+/// the rest of the body is read here and discarded — at most `maxDrainBytes`, for at most `maxDrainTime`, as nginx's
+/// lingering close does — and the connection then carries on with the next request; past either bound it is closed.
+final class EarlyResponseDrainer: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -167,23 +167,24 @@ final class EarlyResponseCloser: ChannelDuplexHandler, RemovableChannelHandler {
     private var early = false
     private var draining = false
     private var drained = 0
+    private var deadline: Scheduled<Void>?
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        switch part {
+        switch unwrapInboundIn(data) {
         case .head:
             requestHeads += 1
             requestOpen = true
-        case .body(let buffer):
-            drained += draining ? buffer.readableBytes : 0
+        case .body(let buffer) where draining:
+            drained += buffer.readableBytes
+            if drained > Self.maxDrainBytes { context.close(promise: nil) }
+            return
+        case .body:
+            break
         case .end:
             requestOpen = false
+            if draining { stopDraining() }
         }
-        guard draining else {
-            context.fireChannelRead(data)
-            return
-        }
-        if !requestOpen || drained > Self.maxDrainBytes { context.close(promise: nil) }
+        context.fireChannelRead(data)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -192,32 +193,33 @@ final class EarlyResponseCloser: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
+    private func stopDraining() {
+        draining = false
+        drained = 0
+        deadline?.cancel()
+        deadline = nil
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(var head):
+        case .head:
             responseHeads += 1
             early = requestOpen && responseHeads == requestHeads
-            guard early else { break }
-            head.headers.replaceOrAdd(name: "Connection", value: "close")
-            context.write(wrapOutboundOut(.head(head)), promise: promise)
-            return
-        case .body:
-            break
         case .end where early:
+            early = false
             let written = promise ?? context.eventLoop.makePromise()
             // Handlers and their context live on the channel's event loop, where these callbacks run (hence assumeIsolated).
-            written.futureResult.assumeIsolated().whenComplete { _ in
-                guard self.requestOpen else {
-                    context.close(promise: nil)
-                    return
-                }
+            written.futureResult.assumeIsolated().whenSuccess {
+                guard self.requestOpen else { return }
                 self.draining = true
                 context.read()
-                context.eventLoop.assumeIsolated().scheduleTask(in: Self.maxDrainTime) { context.close(promise: nil) }
+                self.deadline = context.eventLoop.assumeIsolated().scheduleTask(in: Self.maxDrainTime) {
+                    if self.draining { context.close(promise: nil) }
+                }
             }
             context.write(data, promise: written)
             return
-        case .end:
+        case .body, .end:
             break
         }
         context.write(data, promise: promise)

@@ -216,6 +216,7 @@ VALID = {
     "getMCP": lambda sku: ("GET", "/mcp", READ, None, {"Accept": "text/event-stream"}, {}),
     "deleteMCP": lambda sku: ("DELETE", "/mcp", READ, None, None, {}),
     "getSpikePolicy": lambda sku: ("GET", "/v1/settings/spikes", ADMIN, None, None, {}),
+    "listQuarantine": lambda sku: ("GET", "/v1/quarantine", ADMIN, None, None, {}),
     "putSpikePolicy": lambda sku: ("PUT", "/v1/settings/spikes", ADMIN, {"factor": 6, "minimumUnits": 5}, None, {}),
 }
 

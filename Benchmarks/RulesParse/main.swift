@@ -9,7 +9,7 @@ import ShelfRules
 func locateCorpus() -> String? {
     var directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     while true {
-        for candidate in ["shared/rules-examples.jsonl", "../shared/rules-examples.jsonl"] {
+        for candidate in ["fixtures/rules/rules-examples.jsonl"] {
             let url = directory.appendingPathComponent(candidate).standardizedFileURL
             if FileManager.default.fileExists(atPath: url.path) { return url.path }
         }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One line of `shared/rules-examples.jsonl` (§9), loaded for the parameterized corpus test.
+/// One line of `fixtures/rules/rules-examples.jsonl` (§9), loaded for the parameterized corpus test.
 struct RulesCorpusLine: Sendable, CustomStringConvertible {
     var number: Int
     var text: String
@@ -18,25 +18,16 @@ struct RulesCorpusLine: Sendable, CustomStringConvertible {
     /// Every line of the corpus, or a single failing line that explains why it could not be read.
     static let all: [RulesCorpusLine] = load()
 
-    /// Finds `shared/rules-examples.jsonl` by walking up from this file: `<dir>/shared/…` or `<dir>/../shared/…`.
+    /// The repository's vendored corpus, `fixtures/rules/rules-examples.jsonl`, found from this file's path.
     static func locate() -> URL? {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        let manager = FileManager.default
-        while directory.path != "/" {
-            for candidate in [
-                directory.appendingPathComponent("shared/rules-examples.jsonl"),
-                directory.appendingPathComponent("../shared/rules-examples.jsonl").standardizedFileURL,
-            ] where manager.fileExists(atPath: candidate.path) {
-                return candidate
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let url = root.appendingPathComponent("fixtures/rules/rules-examples.jsonl")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
 
     private static func load() -> [RulesCorpusLine] {
         guard let url = locate() else {
-            return [RulesCorpusLine(number: 0, text: "", loadProblem: "shared/rules-examples.jsonl not found above \(#filePath)")]
+            return [RulesCorpusLine(number: 0, text: "", loadProblem: "fixtures/rules/rules-examples.jsonl not found in the repository")]
         }
         guard let content = try? String(contentsOf: url, encoding: .utf8) else {
             return [RulesCorpusLine(number: 0, text: "", loadProblem: "cannot read \(url.path)")]

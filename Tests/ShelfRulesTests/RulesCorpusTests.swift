@@ -2,7 +2,7 @@ import Foundation
 import ShelfRules
 import Testing
 
-/// Every line of `shared/rules-examples.jsonl` (§9) is its own test case.
+/// Every line of `fixtures/rules/rules-examples.jsonl` (§9) is its own test case.
 @Suite("rules-examples.jsonl corpus")
 struct RulesCorpusTests {
     @Test("corpus file is present and complete")

@@ -16,11 +16,10 @@ INGEST = os.environ["SHELF_INGEST_TOKEN"]
 
 
 def acp_schema_path() -> Path:
-    for base in [REPO.parent / "shared", REPO / "shared", REPO.parent.parent / "shared"]:
-        p = base / "specs" / "acp-2026-04-17" / "schema.feed.json"
-        if p.exists():
-            return p
-    raise AssertionError("shared/specs/acp-2026-04-17/schema.feed.json not found beside the repository")
+    """The vendored ACP feed schema (fixtures/specs, the repository's only copy)."""
+    p = shared_specs() / "acp-2026-04-17" / "schema.feed.json"
+    assert p.exists(), f"{p} is missing: the vendored schemas belong to the repository"
+    return p
 
 
 def feed(**params):
@@ -82,7 +81,7 @@ def test_since_returns_only_what_changed_and_304_when_unchanged():
 # --- UCP, schema.org JSON-LD, Google Merchant ---------------------------------------------------------------------------
 
 def shared_specs() -> Path:
-    return acp_schema_path().parents[1]
+    return REPO / "fixtures" / "specs"
 
 
 def ucp_validator(schema_file: str, pointer: str) -> jsonschema.Draft202012Validator:

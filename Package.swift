@@ -60,7 +60,7 @@ let package = Package(
         ),
         .target(
             name: "ShelfConnectors",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ShelfCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -148,12 +148,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ShelfConnectorsTests", dependencies: ["ShelfConnectors"], swiftSettings: swiftSettings),
+        .testTarget(name: "ShelfConnectorsTests", dependencies: ["ShelfConnectors", "ShelfCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ShelfSimulatorTests",
             dependencies: [
                 "ShelfSimulator",
                 "ShelfConnectors",
+                "ShelfCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

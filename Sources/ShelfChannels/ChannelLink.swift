@@ -29,7 +29,7 @@ public struct ChannelLink: Sendable {
         let price = listing.price ?? state.item.effectivePrice(at: now)
         return ListingUpdate(
             sku: state.sku, externalId: listing.externalId, quantity: listing.publishedQuantity(available: available),
-            price: WireMoney(amount: price.amount, currency: price.currency), listed: listing.listed && state.item.active,
+            price: Money(amount: price.amount, currency: price.currency), listed: listing.listed && state.item.active,
             references: listing.references
         )
     }

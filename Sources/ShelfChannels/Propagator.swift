@@ -62,7 +62,7 @@ public final class Propagator: Service, Sendable {
     public func run() async throws {
         let (wakeups, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         wake.withLock { $0 = continuation }
-        let events = ledger.snapshot.bus.subscribe(buffer: 16)
+        let events = ledger.snapshot.feed.subscribe()
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {

@@ -1,10 +1,11 @@
+import ShelfCore
 /// The state Shelf publishes for one listing on one channel.
 public struct ListingUpdate: Sendable, Equatable {
     public var sku: String
     /// The channel's own id for the item (see `ChannelKind` docs per connector).
     public var externalId: String
     public var quantity: Int
-    public var price: WireMoney?
+    public var price: Money?
     /// A paused listing is published with quantity 0 on every channel.
     public var listed: Bool
     /// Extra channel ids some wire formats need: Shopify `variantId` + `productId` (price), eBay `offerId` (price),
@@ -17,7 +18,7 @@ public struct ListingUpdate: Sendable, Equatable {
         sku: String,
         externalId: String,
         quantity: Int,
-        price: WireMoney? = nil,
+        price: Money? = nil,
         listed: Bool = true,
         references: [String: String] = [:],
         expectedChannelQuantity: Int? = nil

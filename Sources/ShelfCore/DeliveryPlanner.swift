@@ -55,7 +55,7 @@ public enum DeliveryPlanner {
         var best: [String: (option: DeliveryOption, priority: Int)] = [:]
         for stock in state.stock where state.available(at: stock.location, now: now) >= max(1, qty) {
             guard let location = catalog.location(stock.location) else { continue }
-            for option in options(from: location, destination: destination, now: now) {
+            for option in options(from: location, destination: destination, now: now, sellerHolidays: catalog.holidays) {
                 let key = "\(option.carrier)/\(option.service)"
                 if let current = best[key],
                     (current.option.earliestDate, current.option.latestDate, current.priority)
@@ -71,10 +71,11 @@ public enum DeliveryPlanner {
         }
     }
 
-    /// Every service of one location to `destination`, ordered at `now`.
-    public static func options(from location: Location, destination: Destination, now: Date) -> [DeliveryOption] {
+    /// Every service of one location to `destination`, ordered at `now`; `sellerHolidays` (the seller's business calendar) are
+    /// skipped like the location's own.
+    public static func options(from location: Location, destination: Destination, now: Date, sellerHolidays: [CivilDate] = []) -> [DeliveryOption] {
         guard let zone = TimeZone(identifier: location.timeZone) else { return [] }
-        let holidays = Set(location.holidays)
+        let holidays = sellerHolidays.isEmpty ? Set(location.holidays) : Set(location.holidays).union(sellerHolidays)
         func isBusinessDay(_ d: CivilDate) -> Bool { !d.isWeekend && !holidays.contains(d) }
         func addBusinessDays(_ d: CivilDate, _ n: Int) -> CivilDate {
             var day = d

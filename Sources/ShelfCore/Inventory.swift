@@ -27,14 +27,17 @@ public struct Decision: Hashable, Sendable {
     }
 }
 
-/// The seller-wide catalog that SKU-level decisions need: locations and channels.
+/// The seller-wide catalog that SKU-level decisions need: locations, channels and the seller's business calendar.
 public struct SellerCatalog: Codable, Hashable, Sendable {
     public var locations: [Location]
     public var channels: [Channel]
+    /// Seller-wide holidays: no location hands over or ships on these days (added to each location's own).
+    public var holidays: [CivilDate]
 
-    public init(locations: [Location] = [], channels: [Channel] = []) {
+    public init(locations: [Location] = [], channels: [Channel] = [], holidays: [CivilDate] = []) {
         self.locations = locations
         self.channels = channels
+        self.holidays = holidays
     }
 
     public func location(_ id: String) -> Location? { locations.first { $0.id == id } }

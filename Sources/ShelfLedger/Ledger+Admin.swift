@@ -64,7 +64,7 @@ extension Ledger {
         }
     }
 
-    /// Stores the seller's rule vocabulary (suppliers, notify targets, collections).
+    /// Stores the seller's rule vocabulary (suppliers, notify targets, collections) and business calendar.
     public func saveSellerFixture(_ seller: SellerFixture) throws {
         let body = try ShelfJSON.string(seller)
         try database.pool.write { db in
@@ -73,13 +73,17 @@ extension Ledger {
                 arguments: [seller.id, seller.id, body]
             )
         }
+        snapshot.seller(seller.id)?.setHolidays(seller.holidays)
     }
 
-    /// The seller's rule vocabulary, if stored.
+    /// The seller's rule vocabulary and business calendar, if stored.
     public func sellerFixture(_ seller: String) throws -> SellerFixture? {
-        try database.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT body FROM catalog_entities WHERE seller = ? AND kind = 'seller'", arguments: [seller])
-        }.flatMap { try? ShelfJSON.decode(SellerFixture.self, from: Data($0.utf8)) }
+        try database.pool.read { db in try Self.sellerFixture(db, seller: seller) }
+    }
+
+    static func sellerFixture(_ db: Database, seller: String) throws -> SellerFixture? {
+        try String.fetchOne(db, sql: "SELECT body FROM catalog_entities WHERE seller = ? AND kind = 'seller'", arguments: [seller])
+            .flatMap { try? ShelfJSON.decode(SellerFixture.self, from: Data($0.utf8)) }
     }
 }
 
@@ -103,6 +107,6 @@ extension Ledger {
                 )
             }
         }
-        snapshot.bus.poke()
+        snapshot.feed.poke()
     }
 }

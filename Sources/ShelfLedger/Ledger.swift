@@ -44,6 +44,15 @@ public final class Ledger: Sendable {
         self.clock = clock
         self.logger = logger
         self.maxBatch = maxBatch
+        snapshot.feed.attach(
+            reader: { [weak self] seller, after, limit in try self?.events(seller: seller, after: after, limit: limit) ?? [] },
+            positions: { [weak snapshot] in
+                guard let snapshot else { return [:] }
+                var out: [String: Int64] = [:]
+                for id in snapshot.sellerIDs { out[id] = snapshot.seller(id)?.lastSequence ?? 0 }
+                return out
+            }
+        )
     }
 
     // MARK: Sellers
@@ -57,6 +66,53 @@ public final class Ledger: Sendable {
             )
         }
         _ = snapshot.ensureSeller(id)
+    }
+
+    /// Creates a new seller (a tenant) with its business calendar and rule vocabulary; false when the id is taken (nothing
+    /// changes then). The seller can be given tokens, locations, channels and a catalog at once.
+    public func createSeller(_ seller: SellerFixture) throws -> Bool {
+        let body = try ShelfJSON.string(seller)
+        let created = try database.pool.write { db -> Bool in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO sellers (id, name, currency, timeZone, createdAt) VALUES (?,?,?,?,?)",
+                arguments: [seller.id, seller.name, seller.currency, seller.timeZone, clock.now().timeIntervalSince1970]
+            )
+            guard db.changesCount > 0 else { return false }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'seller', ?, ?)",
+                arguments: [seller.id, seller.id, body]
+            )
+            return true
+        }
+        if created { snapshot.ensureSeller(seller.id).setHolidays(seller.holidays) }
+        return created
+    }
+
+    /// A seller as the platform operator sees it: identity, settings, business calendar and size.
+    public struct SellerSummary: Codable, Hashable, Sendable {
+        public var id: String
+        public var name: String
+        public var currency: String
+        public var timeZone: String
+        public var holidays: [CivilDate]
+        public var createdAt: Date
+        public var skus: Int
+    }
+
+    /// Every seller, by id.
+    public func sellers() throws -> [SellerSummary] {
+        let rows = try database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, currency, timeZone, createdAt FROM sellers ORDER BY id").map { row in
+                (id: row[0] as String, name: row[1] as String, currency: row[2] as String, timeZone: row[3] as String, createdAt: row[4] as Double)
+            }
+        }
+        return rows.map { row in
+            SellerSummary(
+                id: row.id, name: row.name, currency: row.currency, timeZone: row.timeZone,
+                holidays: snapshot.seller(row.id)?.catalog.holidays ?? [], createdAt: Date(timeIntervalSince1970: row.createdAt),
+                skus: snapshot.seller(row.id)?.count ?? 0
+            )
+        }
     }
 
     /// Ids of every seller.
@@ -78,7 +134,8 @@ public final class Ledger: Sendable {
         let loaded = try database.pool.read { db -> [(String, StateRows.LoadedStates, SellerCatalog, Int64, Date?)] in
             try String.fetchAll(db, sql: "SELECT id FROM sellers").map { seller in
                 let states = try StateRows.readStates(db, seller: seller)
-                let catalog = try StateRows.readCatalog(db, seller: seller)
+                var catalog = try StateRows.readCatalog(db, seller: seller)
+                catalog.holidays = try Self.sellerFixture(db, seller: seller)?.holidays.sorted() ?? []
                 let last = try Row.fetchOne(
                     db, sql: "SELECT sequence, recordedAt FROM events WHERE seller = ? ORDER BY sequence DESC LIMIT 1", arguments: [seller]
                 )

@@ -9,6 +9,12 @@ public enum Scope: String, Codable, Sendable, CaseIterable {
     case read
     case ingest
     case admin
+    /// The platform operator's scope (create and list sellers). Only tokens of `TokenInfo.platformSeller` carry it; no seller
+    /// token has it, and it grants nothing inside a seller.
+    case platform
+
+    /// The scopes a seller's token may carry.
+    public static let sellerScopes: [Scope] = [.read, .ingest, .admin]
 }
 
 /// A token's record (never its secret): who it belongs to, what it may do, until when.
@@ -26,8 +32,15 @@ public struct TokenInfo: Codable, Hashable, Sendable {
         revokedAt == nil && (expiresAt.map { instant < $0 } ?? true)
     }
 
-    /// True when the token carries `scope` (admin carries every scope).
-    public func allows(_ scope: Scope) -> Bool { scopes.contains(scope) || scopes.contains(.admin) }
+    /// The seller id of platform-operator tokens (not a valid seller id, so it can never name a real tenant).
+    public static let platformSeller = "*"
+
+    /// True when the token carries `scope` (admin carries every seller scope; only a platform token carries `platform`).
+    public func allows(_ scope: Scope) -> Bool {
+        guard seller != Self.platformSeller else { return scope == .platform && scopes.contains(.platform) }
+        guard scope != .platform else { return false }
+        return scopes.contains(scope) || scopes.contains(.admin)
+    }
 }
 
 /// Issues, checks and revokes bearer tokens. Tokens are stored as SHA-256 digests; checks are answered from memory and fall back
@@ -42,8 +55,20 @@ public final class TokenStore: Sendable {
         self.clock = clock
     }
 
-    /// Creates a token; returns its record and the secret (shown once).
+    /// A token that cannot be issued: platform scope on a seller token, seller scopes on a platform token, or no scope.
+    public struct ScopeError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Creates a token; returns its record and the secret (shown once). A seller token carries seller scopes only; a platform
+    /// token (`seller` = `TokenInfo.platformSeller`) carries `platform` only.
     public func create(seller: String, scopes: [Scope], ttl: TimeInterval?, label: String? = nil) throws -> (TokenInfo, String) {
+        guard !scopes.isEmpty else { throw ScopeError(description: "a token needs at least one scope") }
+        if seller == TokenInfo.platformSeller {
+            guard scopes.allSatisfy({ $0 == .platform }) else { throw ScopeError(description: "a platform token carries the platform scope only") }
+        } else if scopes.contains(.platform) {
+            throw ScopeError(description: "the platform scope is for platform-operator tokens only, never a seller's")
+        }
         var random = SystemRandomNumberGenerator()
         let id = (0..<6).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
         let secretBytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &random) }

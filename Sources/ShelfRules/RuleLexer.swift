@@ -295,7 +295,7 @@ struct RuleLexer {
                 hint: "Write amounts in the store currency (\(currency))."
             )
         }
-        let exponent = ["JPY", "KRW"].contains(code) ? 0 : 2
+        let exponent = Money.minorUnitDigits(code)
         guard numeric.value < 1e12 else {
             throw RuleParseError(
                 code: .outOfRange,

@@ -25,6 +25,7 @@ public enum ShelfApplication {
         UCPController(env: env).register(on: router)
         ProductController(env: env).register(on: router)
         AdminController(env: env).register(on: router)
+        SellersController(env: env).register(on: router)
         return router
     }
 

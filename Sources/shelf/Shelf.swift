@@ -15,7 +15,7 @@ struct Shelf: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shelf",
         abstract: "One truthful, fresh source of stock, price and delivery for every sales channel.",
-        subcommands: [Serve.self, TokenCommand.self, Import.self, Audit.self, Fixtures.self, Rules.self, DLQ.self]
+        subcommands: [Serve.self, SellerCommand.self, TokenCommand.self, Import.self, Audit.self, Fixtures.self, Rules.self, DLQ.self]
     )
 }
 
@@ -69,18 +69,30 @@ struct TokenCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token and print it alone on stdout.")
         @OptionGroup var db: DatabaseOptions
-        @Option(help: "Seller id.") var seller: String
-        @Option(help: "Comma-separated scopes: read, ingest, admin.") var scopes: String = "read"
+        @Option(help: "Seller id (the seller may be created later, e.g. by --fixtures on the first serve).") var seller: String?
+        @Flag(help: "A platform-operator token (scope platform: create and list sellers) instead of a seller's.") var platform = false
+        @Option(help: "Comma-separated scopes: read, ingest, admin (a platform token has the platform scope only).") var scopes: String = "read"
         @Option(help: "Lifetime, e.g. 30m, 1h, 7d (default: no expiry).") var ttl: String?
         @Option(help: "A label to recognise the token by.") var label: String?
 
         func run() async throws {
             var parsed: [Scope] = []
-            for s in scopes.split(separator: ",") {
-                guard let scope = Scope(rawValue: s.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("unknown scope \(s); use read, ingest, admin")
+            let owner: String
+            if platform {
+                guard seller == nil else { throw ValidationError("a platform token belongs to no seller: give --platform or --seller, not both") }
+                owner = TokenInfo.platformSeller
+                parsed = [.platform]
+            } else {
+                guard let seller, SellerFixture.isSellerID(seller) else {
+                    throw ValidationError("give --seller ID (a–z, 0–9, '-', '_') or --platform")
                 }
-                parsed.append(scope)
+                owner = seller
+                for s in scopes.split(separator: ",") {
+                    guard let scope = Scope(rawValue: s.trimmingCharacters(in: .whitespaces)), Scope.sellerScopes.contains(scope) else {
+                        throw ValidationError("unknown scope \(s); use read, ingest, admin (or --platform for the operator's token)")
+                    }
+                    parsed.append(scope)
+                }
             }
             var seconds: TimeInterval?
             if let ttl {
@@ -89,7 +101,7 @@ struct TokenCommand: AsyncParsableCommand {
             }
             let database = try LedgerDatabase(path: db.database)
             let (_, token) = try TokenStore(database: database, clock: SystemWallClock()).create(
-                seller: seller, scopes: parsed, ttl: seconds, label: label
+                seller: owner, scopes: parsed, ttl: seconds, label: label
             )
             print(token)
         }

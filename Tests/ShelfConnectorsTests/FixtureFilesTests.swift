@@ -1,6 +1,7 @@
 import Foundation
 import ShelfConnectors
 import Testing
+import ShelfCore
 
 /// The example payloads in `fixtures/channels/<kind>/` parse with the connectors (and stay in sync with them).
 @Suite("fixtures/channels")
@@ -49,7 +50,7 @@ struct FixtureFilesTests {
             sku: "TEE-RED-M",
             externalId: externalId,
             quantity: 40,
-            price: WireMoney(amount: 1999, currency: "USD"),
+            price: Money(amount: 1999, currency: "USD"),
             references: references
         )
         let request = try #require(try Connectors.connector(for: kind).pushRequests([update], settings: Self.settings(kind)).first)

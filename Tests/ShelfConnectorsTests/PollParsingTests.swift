@@ -1,6 +1,7 @@
 import Foundation
 import ShelfConnectors
 import Testing
+import ShelfCore
 
 @Suite("Poll requests and page parsing with pagination")
 struct PollParsingTests {
@@ -32,7 +33,7 @@ struct PollParsingTests {
                     sku: "TEE",
                     externalId: "271878346596884015",
                     quantity: 10,
-                    price: WireMoney(amount: 1500, currency: "JPY"),
+                    price: Money(amount: 1500, currency: "JPY"),
                     updatedAt: Date(timeIntervalSince1970: 1_767_978_000)
                 )
             ]
@@ -158,7 +159,7 @@ struct PollParsingTests {
                     sku: "MUG",
                     externalId: "1234567890123",
                     quantity: 4,
-                    price: WireMoney(amount: 1250, currency: "EUR"),
+                    price: Money(amount: 1250, currency: "EUR"),
                     updatedAt: Date(timeIntervalSince1970: 1_767_978_000)
                 )
             ]
@@ -191,7 +192,7 @@ struct PollParsingTests {
         )
         #expect(page.levels.map(\.quantity) == [5, 0])
         #expect(page.levels.map(\.sku) == ["T1", "T2"])
-        #expect(page.levels.first?.price == WireMoney(amount: 1999, currency: "USD"))
+        #expect(page.levels.first?.price == Money(amount: 1999, currency: "USD"))
         #expect(page.nextCursor == "tok3")
         let last = try connector.parsePollResponse(
             status: 200,
@@ -225,7 +226,7 @@ struct PollParsingTests {
                     sku: "P",
                     externalId: "799",
                     quantity: 10,
-                    price: WireMoney(amount: 1999, currency: "USD"),
+                    price: Money(amount: 1999, currency: "USD"),
                     updatedAt: Date(timeIntervalSince1970: 1_767_978_000)
                 )
             ]
@@ -250,7 +251,7 @@ struct PollParsingTests {
                 """
             )
         )
-        #expect(page.levels.first?.price == WireMoney(amount: 1999, currency: "USD"))
+        #expect(page.levels.first?.price == Money(amount: 1999, currency: "USD"))
         #expect(abs((page.levels.first?.updatedAt?.timeIntervalSince1970 ?? 0) - 1_795_413_600.12) < 0.0005)
         #expect(page.nextCursor == "n2")
         #expect(page.etag == "\"e\"")

@@ -1,10 +1,11 @@
 import Foundation
 import ShelfConnectors
 import Testing
+import ShelfCore
 
 @Suite("Push request shapes")
 struct PushRequestShapeTests {
-    static let usd = WireMoney(amount: 1999, currency: "USD")
+    static let usd = Money(amount: 1999, currency: "USD")
 
     static func json(_ text: String) throws -> JSONValue { try JSONValue.parse(text) }
 
@@ -163,7 +164,7 @@ struct PushRequestShapeTests {
     @Test func etsyWritesTheListingInventoryAndNeedsAPrice() throws {
         let settings = ConnectorSettings(baseURL: "http://sim/c/etsy-shop", credentials: ["apiKey": "key", "accessToken": "tok", "shopId": "77"])
         let requests = try EtsyConnector().pushRequests(
-            [ListingUpdate(sku: "MUG", externalId: "1234567890", quantity: 3, price: WireMoney(amount: 1250, currency: "EUR"))],
+            [ListingUpdate(sku: "MUG", externalId: "1234567890", quantity: 3, price: Money(amount: 1250, currency: "EUR"))],
             settings: settings
         )
         let request = try #require(requests.first)

@@ -1,6 +1,7 @@
 import Foundation
 import ShelfConnectors
 import Testing
+import ShelfCore
 
 @Suite("JSON, money and dates on the wire")
 struct WireSupportTests {
@@ -16,18 +17,18 @@ struct WireSupportTests {
     }
 
     @Test func moneyIsExact() {
-        #expect(WireMoney(amount: 1999, currency: "USD").decimalString == "19.99")
-        #expect(WireMoney(amount: 5, currency: "usd").decimalString == "0.05")
-        #expect(WireMoney(amount: -1250, currency: "EUR").decimalString == "-12.50")
-        #expect(WireMoney(amount: 1500, currency: "JPY").decimalString == "1500")
-        #expect(WireMoney(amount: 1234, currency: "KWD").decimalString == "1.234")
-        #expect(WireMoney(decimal: "19.99", currency: "USD") == WireMoney(amount: 1999, currency: "USD"))
-        #expect(WireMoney(decimal: "19.9", currency: "usd") == WireMoney(amount: 1990, currency: "USD"))
-        #expect(WireMoney(decimal: "20.000", currency: "USD") == WireMoney(amount: 2000, currency: "USD"))
-        #expect(WireMoney(decimal: "0.1", currency: "USD")?.amount == 10)
-        #expect(WireMoney(decimal: "1.999", currency: "USD") == nil)
-        #expect(WireMoney(decimal: "1e3", currency: "USD") == nil)
-        #expect(WireMoney(decimal: "1500.5", currency: "JPY") == nil)
+        #expect(Money(amount: 1999, currency: "USD").decimalString == "19.99")
+        #expect(Money(amount: 5, currency: "usd").decimalString == "0.05")
+        #expect(Money(amount: -1250, currency: "EUR").decimalString == "-12.50")
+        #expect(Money(amount: 1500, currency: "JPY").decimalString == "1500")
+        #expect(Money(amount: 1234, currency: "KWD").decimalString == "1.234")
+        #expect(Money(decimal: "19.99", currency: "USD") == Money(amount: 1999, currency: "USD"))
+        #expect(Money(decimal: "19.9", currency: "usd") == Money(amount: 1990, currency: "USD"))
+        #expect(Money(decimal: "20.000", currency: "USD") == Money(amount: 2000, currency: "USD"))
+        #expect(Money(decimal: "0.1", currency: "USD")?.amount == 10)
+        #expect(Money(decimal: "1.999", currency: "USD") == nil)
+        #expect(Money(decimal: "1e3", currency: "USD") == nil)
+        #expect(Money(decimal: "1500.5", currency: "JPY") == nil)
     }
 
     @Test func datesParseOffsetsAndFormatMillis() {

@@ -2,6 +2,7 @@ import Foundation
 import ShelfConnectors
 import ShelfSimulator
 import Testing
+import ShelfCore
 
 @Suite("Polls over HTTP: pagination, ETag, rate limits")
 struct SimulatorPollTests {
@@ -14,7 +15,7 @@ struct SimulatorPollTests {
                     externalId: KindSetup.externalId(kind, number),
                     sku: KindSetup.sku(number),
                     quantity: number,
-                    price: WireMoney(amount: 1000 + Int64(number), currency: "USD"),
+                    price: Money(amount: 1000 + Int64(number), currency: "USD"),
                     references: KindSetup.references(kind, number)
                 )
             }

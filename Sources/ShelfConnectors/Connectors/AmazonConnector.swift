@@ -1,4 +1,5 @@
 import Foundation
+import ShelfCore
 
 /// Amazon Selling Partner API: Listings Items `PATCH` per SKU (quantity via `fulfillment_availability`, price via
 /// `purchasable_offer`), FBA Inventory summaries polls, and SP-API notifications (`ORDER_CHANGE`,

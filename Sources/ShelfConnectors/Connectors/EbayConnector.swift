@@ -1,4 +1,5 @@
 import Foundation
+import ShelfCore
 
 /// eBay Sell APIs: Inventory API `bulk_update_price_quantity` (25 SKUs per call) pushes, `inventory_item` offset polls,
 /// Notification API `ORDER_CONFIRMATION` (a reference: read the order with the Fulfillment API).

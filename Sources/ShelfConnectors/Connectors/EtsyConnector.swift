@@ -1,4 +1,5 @@
 import Foundation
+import ShelfCore
 
 /// Etsy Open API v3: `PUT /v3/application/listings/{listing_id}/inventory` pushes (one listing per call; Etsy needs a
 /// price in every offering), `GET /v3/application/shops/{shop_id}/listings` offset polls, and Etsy webhooks
@@ -82,15 +83,15 @@ public struct EtsyConnector: ChannelConnector {
     }
 
     /// Etsy's Money: `{amount, divisor, currency_code}` → exact minor units (nil if it cannot be exact).
-    static func money(_ value: JSONValue?) -> WireMoney? {
+    static func money(_ value: JSONValue?) -> Money? {
         guard let value, let amount = value["amount"]?.int64Value, let divisor = value["divisor"]?.int64Value, divisor > 0,
             let currency = value["currency_code"]?.stringValue
         else { return nil }
         var scale: Int64 = 1
-        for _ in 0..<CurrencyExponent.of(currency) { scale *= 10 }
+        for _ in 0..<Money.minorUnitDigits(currency) { scale *= 10 }
         let (scaled, overflow) = amount.multipliedReportingOverflow(by: scale)
         guard !overflow, scaled % divisor == 0 else { return nil }
-        return WireMoney(amount: scaled / divisor, currency: currency.uppercased())
+        return Money(amount: scaled / divisor, currency: currency.uppercased())
     }
 
     // MARK: Webhooks (Standard Webhooks)

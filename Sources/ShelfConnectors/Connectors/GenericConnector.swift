@@ -1,4 +1,5 @@
 import Foundation
+import ShelfCore
 
 /// Shelf's own simple channel format for custom storefronts/POS: `POST /inventory/batch` pushes (500 per call),
 /// `GET /inventory?cursor=&limit=` polls with ETag, and webhooks signed `X-Shelf-Signature: sha256=<hex HMAC-SHA256>`
@@ -17,14 +18,14 @@ public struct GenericConnector: ChannelConnector {
         return ["Authorization": "Bearer \(key)"]
     }
 
-    static func moneyJSON(_ money: WireMoney?) -> JSONValue {
+    static func moneyJSON(_ money: Money?) -> JSONValue {
         guard let money else { return .null }
         return .object(["amount": .int(money.amount), "currency": .string(money.currency)])
     }
 
-    static func money(_ value: JSONValue?) -> WireMoney? {
+    static func money(_ value: JSONValue?) -> Money? {
         guard let value, let amount = value["amount"]?.int64Value, let currency = value["currency"]?.stringValue else { return nil }
-        return WireMoney(amount: amount, currency: currency)
+        return Money(amount: amount, currency: currency)
     }
 
     public func pushRequests(_ updates: [ListingUpdate], settings: ConnectorSettings) throws -> [ChannelHTTPRequest] {

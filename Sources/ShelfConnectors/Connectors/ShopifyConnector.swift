@@ -1,4 +1,5 @@
 import Foundation
+import ShelfCore
 
 /// Shopify Admin GraphQL API: `inventorySetQuantities` / `productVariantsBulkUpdate` pushes, `inventoryItems` polls,
 /// HMAC-SHA256 (base64) webhooks in `X-Shopify-Hmac-Sha256`.

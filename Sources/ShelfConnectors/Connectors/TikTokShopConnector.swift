@@ -1,4 +1,5 @@
 import Foundation
+import ShelfCore
 
 /// TikTok Shop Open API (version 202309): per-product `inventory/update` and `prices/update` pushes, `products/search`
 /// token polls, and webhooks signed `Authorization: hex(HMAC-SHA256(app_secret, app_key + body))`. Order webhooks

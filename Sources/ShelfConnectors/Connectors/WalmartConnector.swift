@@ -1,4 +1,5 @@
 import Foundation
+import ShelfCore
 
 /// Walmart Marketplace API v3: `PUT /v3/inventory?sku=` and `PUT /v3/price` per SKU, `GET /v3/inventories` cursor polls,
 /// and Walmart webhooks signed per Walmart's "Security and authenticity" guide:

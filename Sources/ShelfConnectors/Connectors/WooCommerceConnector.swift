@@ -1,4 +1,5 @@
 import Foundation
+import ShelfCore
 
 /// WooCommerce REST API v3: `products/batch` (100 per call; `products/{parent}/variations/batch` for variations)
 /// pushes, page-numbered `products` polls (next page from the `Link: rel="next"` header), and webhooks signed

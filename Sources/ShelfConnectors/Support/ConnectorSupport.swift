@@ -1,4 +1,5 @@
 import Foundation
+import ShelfCore
 
 /// Small helpers shared by the connector files.
 enum ConnectorSupport {
@@ -75,13 +76,13 @@ enum ConnectorSupport {
     }
 
     /// The decimal amount as a JSON number literal (exact; never through Double).
-    static func decimalNumber(_ money: WireMoney) -> JSONValue {
+    static func decimalNumber(_ money: Money) -> JSONValue {
         .number(money.decimalString)
     }
 
     /// Parses a channel price given as decimal text plus currency.
-    static func money(_ decimal: JSONValue?, currency: String?) -> WireMoney? {
+    static func money(_ decimal: JSONValue?, currency: String?) -> Money? {
         guard let text = decimal?.decimalText, let currency, !currency.isEmpty else { return nil }
-        return WireMoney(decimal: text, currency: currency)
+        return Money(decimal: text, currency: currency)
     }
 }

@@ -48,8 +48,11 @@ public final class SellerSnapshot: Sendable {
     /// The current state of `sku`, or nil when unknown.
     public func sku(_ sku: String) -> SKUState? { shard(sku).withLock { $0[sku] } }
 
-    /// Locations and channels.
+    /// Locations, channels and the seller's business calendar.
     public var catalog: SellerCatalog { meta.withLock { $0.catalog } }
+
+    /// Replaces the seller's business calendar (seller-wide holidays).
+    func setHolidays(_ holidays: [CivilDate]) { meta.withLock { $0.catalog.holidays = holidays.sorted() } }
 
     /// The sequence of the last event applied.
     public var lastSequence: Int64 { meta.withLock { $0.lastSequence } }

@@ -50,14 +50,14 @@ public final class DemandSpikeMonitor: Service, Sendable {
     let logger: Logger
     private let sellerPolicies = Mutex<[String: Policy]>([:])
     /// Subscribed at construction, so no order committed before `run()` is missed.
-    private let events: AsyncStream<[LedgerEvent]>
+    private let events: ChangeFeed.Subscription
 
     public init(ledger: Ledger, velocity: SalesVelocity, policy: Policy = Policy(), logger: Logger = Logger(label: "shelf.spikes")) {
         self.ledger = ledger
         self.velocity = velocity
         self.policy = policy
         self.logger = logger
-        events = ledger.snapshot.bus.subscribe(buffer: 1024)
+        events = ledger.snapshot.feed.subscribe()
     }
 
     public func run() async throws {

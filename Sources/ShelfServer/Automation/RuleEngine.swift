@@ -32,8 +32,8 @@ public final class RuleEngine: Service, Sendable {
     public let maxConsecutiveFailures = 5
     let state = Mutex(EngineState())
     let parts = Mutex(Parts())
-    /// Subscribed at construction, so no event committed between start-up and `run()` is missed.
-    private let events: AsyncStream<[LedgerEvent]>
+    /// Subscribed at construction, so no event committed between start-up and `run()` is missed; the change feed never drops one.
+    private let events: ChangeFeed.Subscription
 
     struct Compiled: Sendable {
         var seller: String
@@ -69,7 +69,7 @@ public final class RuleEngine: Service, Sendable {
         self.curl = curl
         self.notifyURL = notifyURL
         self.logger = logger
-        events = ledger.snapshot.bus.subscribe(buffer: 4096)
+        events = ledger.snapshot.feed.subscribe()
     }
 
     /// Lets rules read sync lag and velocity, prioritise pushes and reconcile channels.

@@ -16,6 +16,8 @@ struct AdminController: Sendable {
         router.put("/v1/skus/:sku/listings/:channel", use: upsertListing)
         router.get("/v1/locations", use: listLocations)
         router.put("/v1/locations/:id", use: upsertLocation)
+        router.get("/v1/channels", use: listChannels)
+        router.put("/v1/channels/:id", use: upsertChannel)
         router.post("/v1/tokens", use: createToken)
         router.get("/v1/tokens", use: listTokens)
         router.delete("/v1/tokens/:id", use: revokeToken)
@@ -304,6 +306,34 @@ struct AdminController: Sendable {
         )
     }
 
+    // MARK: Channels
+
+    @Sendable func listChannels(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try request.authenticate(env.tokens, scope: .read)
+        return try JSONResponder.respond(["channels": env.snapshot.seller(token.seller)?.catalog.channels ?? []], to: request)
+    }
+
+    /// Adds or renames a sales channel of the seller (the names rules use for it in `aliases`); listings and connections name it.
+    @Sendable func upsertChannel(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let (token, _) = try admin(request)
+        let id = try context.pathParameter("id")
+        guard Validation.isIdentifier(id) else { throw Problem(.validation, detail: "id must be 1–128 printable characters", field: "id") }
+        let channel = try StrictJSON.decode(Channel.self, from: try await request.jsonBody(limit: 16 << 10),
+                                            shape: .object(["id": .any, "name": .any, "aliases": .any]))
+        guard channel.id == id else { throw Problem(.validation, detail: "id does not match the path", field: "id") }
+        if channel.name.isEmpty || channel.name.count > 200 { throw Problem(.validation, detail: "name must be 1–200 characters", field: "name") }
+        if let reason = TextPolicy.problem(channel.name) { throw Problem(.validation, detail: "name \(reason)", field: "name") }
+        guard channel.aliases.count <= 50 else { throw Problem(.validation, detail: "aliases lists at most 50 names", field: "aliases") }
+        for (i, alias) in channel.aliases.enumerated() {
+            if alias.isEmpty || alias.count > 200 { throw Problem(.validation, detail: "aliases[\(i)] must be 1–200 characters", field: "aliases[\(i)]") }
+            if let reason = TextPolicy.problem(alias) { throw Problem(.validation, detail: "aliases[\(i)] \(reason)", field: "aliases[\(i)]") }
+        }
+        return try await record(
+            [Command(seller: token.seller, source: "admin", draft: ShelfEvent(type: .channelUpserted, channelInfo: channel, occurredAt: env.clock.now()))],
+            request: request
+        )
+    }
+
     // MARK: Tokens
 
     struct TokenBody: Decodable {
@@ -319,11 +349,17 @@ struct AdminController: Sendable {
 
     @Sendable func createToken(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(request)
+        return try await Self.issueToken(for: token.seller, request: request, tokens: env.tokens)
+    }
+
+    /// Reads a token request (`scopes` among read/ingest/admin, `ttlSeconds`, `label`) and issues a token of `seller`: 201 with
+    /// the secret, shown once. Sellers' admins and the platform operator (a seller's first token) share it.
+    static func issueToken(for seller: String, request: Request, tokens: TokenStore) async throws -> Response {
         let body = try StrictJSON.decode(TokenBody.self, from: try await request.jsonBody(limit: 16 << 10),
                                          shape: .object(["scopes": .any, "ttlSeconds": .any, "label": .any]))
         var scopes: [Scope] = []
         for (i, s) in body.scopes.enumerated() {
-            guard let scope = Scope(rawValue: s) else {
+            guard let scope = Scope(rawValue: s), Scope.sellerScopes.contains(scope) else {
                 throw Problem(.validation, detail: "scopes[\(i)] must be read, ingest or admin", field: "scopes[\(i)]")
             }
             scopes.append(scope)
@@ -334,8 +370,7 @@ struct AdminController: Sendable {
         }
         if let label = body.label, label.count > 200 { throw Problem(.validation, detail: "label is at most 200 characters", field: "label") }
         if let label = body.label, let reason = TextPolicy.problem(label) { throw Problem(.validation, detail: "label \(reason)", field: "label") }
-        let (info, secret) = try env.tokens.create(seller: token.seller, scopes: scopes, ttl: body.ttlSeconds.map(TimeInterval.init),
-                                                   label: body.label)
+        let (info, secret) = try tokens.create(seller: seller, scopes: scopes, ttl: body.ttlSeconds.map(TimeInterval.init), label: body.label)
         return try JSONResponder.respond(CreatedToken(token: secret, info: info), to: request, status: .created, etag: false)
     }
 

@@ -31,9 +31,13 @@ public enum RulesCatalogBuilder {
     /// The seller's vocabulary for the parser: channels, locations, suppliers, notify targets, collections.
     public static func catalog(seller: SellerSnapshot, fixture: SellerFixture?, currency: String) -> RuleCatalog {
         let entries: ([(String, [String])]) -> [RuleCatalogEntry] = { $0.map { RuleCatalogEntry(id: $0.0, aliases: $0.1) } }
+        /// A channel or location is called by its name and by each alias (the name first, each spelling once).
+        func names(_ name: String, _ aliases: [String]) -> [String] {
+            [name] + aliases.filter { $0.caseInsensitiveCompare(name) != .orderedSame }
+        }
         return RuleCatalog(
-            channels: entries(seller.catalog.channels.map { ($0.id, $0.aliases.isEmpty ? [$0.name] : $0.aliases) }),
-            locations: entries(seller.catalog.locations.map { ($0.id, $0.aliases.isEmpty ? [$0.name] : $0.aliases) }),
+            channels: entries(seller.catalog.channels.map { ($0.id, names($0.name, $0.aliases)) }),
+            locations: entries(seller.catalog.locations.map { ($0.id, names($0.name, $0.aliases)) }),
             suppliers: entries((fixture?.suppliers ?? []).map { ($0.id, $0.aliases) }),
             notifyTargets: entries((fixture?.notifyTargets ?? []).map { ($0.id, $0.aliases) }),
             collections: entries((fixture?.collections ?? []).map { ($0, [$0]) }),

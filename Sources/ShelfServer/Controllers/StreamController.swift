@@ -31,11 +31,6 @@ struct StreamController: Sendable {
         var ruleId: String?
     }
 
-    enum Item: Sendable {
-        case events([LedgerEvent])
-        case heartbeat
-    }
-
     @Sendable func stream(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try request.authenticate(env.tokens, scope: .read)
         let seller = token.seller
@@ -54,22 +49,20 @@ struct StreamController: Sendable {
         let max = try request.intParameter("max", default: Int.max, range: 1...Int.max)
         let resumeAfter = after
         let ledger = env.ledger
-        // Subscribe before reading history so nothing falls between the two.
-        let live = ledger.snapshot.bus.subscribe(buffer: 1024)
-        let (items, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .unbounded)
+        // Subscribe before reading history so nothing falls between the two. The change feed is the only buffer: this stream
+        // reads it as fast as the client takes the bytes, and a client that falls behind the feed resumes from the ledger.
+        let live = ledger.snapshot.feed.subscribe(maxBatch: 500)
         let encoder = ShelfJSON.encoder()
         let body = ResponseBody { writer in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await batch in live { continuation.yield(.events(batch)) }
-                    continuation.finish()
-                }
-                group.addTask {
+                    // Heartbeats: the subscription answers an empty batch when woken.
                     while !Task.isCancelled {
                         try await Task.sleep(for: Self.heartbeat)
-                        continuation.yield(.heartbeat)
+                        live.wake()
                     }
                 }
+                defer { live.cancel() }
                 var last = resumeAfter
                 var sent = 0
                 func send(_ events: [LedgerEvent], _ writer: inout any ResponseBodyWriter) async throws -> Bool {
@@ -104,18 +97,16 @@ struct StreamController: Sendable {
                 if !done {
                     try await writer.write(ByteBuffer(string: ": live\n\n"))
                 }
-                var iterator = items.makeAsyncIterator()
-                while !done, let item = await iterator.next() {
-                    switch item {
-                    case .heartbeat:
+                while !done, let batch = await live.next() {
+                    guard !batch.isEmpty else {
                         try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
-                    case .events(let batch):
-                        let mine = batch.filter { $0.seller == seller }
-                        guard let first = mine.first else { continue }
-                        // A gap (the buffer dropped batches): fill it from the ledger first.
-                        if first.sequence > last + 1 { done = try await catchUp(through: first.sequence - 1, &writer) }
-                        if !done { done = try await send(mine, &writer) }
+                        continue
                     }
+                    let mine = batch.filter { $0.seller == seller }
+                    guard let first = mine.first else { continue }
+                    // Events before the subscription began (the history read above may have stopped short of them).
+                    if first.sequence > last + 1 { done = try await catchUp(through: first.sequence - 1, &writer) }
+                    if !done { done = try await send(mine, &writer) }
                 }
                 group.cancelAll()
                 try await writer.finish(nil)

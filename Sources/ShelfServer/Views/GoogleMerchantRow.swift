@@ -48,7 +48,7 @@ struct GoogleMerchantRow {
     }
 
     /// `19.99 USD`.
-    static func money(_ m: Money) -> String { ProductFacts.decimal(m) + " " + m.currency }
+    static func money(_ m: Money) -> String { m.decimalString + " " + m.currency }
 
     /// One carrier service of one location, as it reaches the feed's country.
     struct ServiceReach: Sendable {

@@ -71,15 +71,4 @@ struct ProductFacts: Sendable {
         confidence = offer.confidence
         freshness = offer.freshness
     }
-
-    /// A decimal amount in major units without floating point, e.g. 1999 USD → "19.99", 500 JPY → "500".
-    static func decimal(_ money: Money) -> String {
-        let digits = Money.minorUnitDigits(money.currency)
-        guard digits > 0 else { return String(money.amount) }
-        let scale = (0..<digits).reduce(Int64(1)) { r, _ in r * 10 }
-        let sign = money.amount < 0 ? "-" : ""
-        let magnitude = money.amount.magnitude
-        let fraction = String(magnitude % UInt64(scale))
-        return sign + String(magnitude / UInt64(scale)) + "." + String(repeating: "0", count: digits - fraction.count) + fraction
-    }
 }

@@ -123,7 +123,7 @@ struct SchemaOrgProduct: Encodable {
                 shippingLabel: "\(option.carrier) \(option.service)",
                 shippingOrigin: DefinedRegion(addressCountry: location.country, postalCode: location.postalCode),
                 shippingDestination: DefinedRegion(addressCountry: destination.country, postalCode: destination.postalCode),
-                shippingRate: rate.map { MonetaryAmount(value: ProductFacts.decimal($0), currency: $0.currency) },
+                shippingRate: rate.map { MonetaryAmount(value: $0.decimalString, currency: $0.currency) },
                 deliveryTime: ShippingDeliveryTime(
                     handlingTime: QuantitativeValue(minValue: location.handlingDays, maxValue: location.handlingDays, unitCode: "DAY"),
                     transitTime: QuantitativeValue(minValue: option.transitDays.min, maxValue: option.transitDays.max, unitCode: "DAY"),
@@ -132,7 +132,7 @@ struct SchemaOrgProduct: Encodable {
             )
         }
         offers = Offer(
-            sku: item.sku, url: item.url, price: ProductFacts.decimal(facts.price), priceCurrency: facts.price.currency,
+            sku: item.sku, url: item.url, price: facts.price.decimalString, priceCurrency: facts.price.currency,
             priceValidUntil: Self.utcDate(until), availability: facts.status.schemaOrg,
             inventoryLevel: QuantitativeValue(value: facts.available), shippingDetails: shipping
         )

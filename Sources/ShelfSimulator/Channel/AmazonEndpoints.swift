@@ -1,4 +1,5 @@
 import ShelfConnectors
+import ShelfCore
 
 /// Amazon SP-API: `PATCH /listings/2021-08-01/items/{sellerId}/{sku}` and `GET /fba/inventory/v1/summaries`.
 struct AmazonEndpoints: ChannelEndpoints {
@@ -40,7 +41,7 @@ struct AmazonEndpoints: ChannelEndpoints {
             case "/attributes/purchasable_offer":
                 let currency = value?["currency"]?.stringValue ?? existing?.price?.currency ?? "USD"
                 let amount = value?["our_price"]?.arrayValue?.first?["schedule"]?.arrayValue?.first?["value_with_tax"]
-                change.price = amount?.decimalText.flatMap { WireMoney(decimal: $0, currency: currency) }
+                change.price = amount?.decimalText.flatMap { Money(decimal: $0, currency: currency) }
             default:
                 continue
             }

@@ -1,4 +1,5 @@
 import ShelfConnectors
+import ShelfCore
 
 /// eBay: `POST /sell/inventory/v1/bulk_update_price_quantity`, `GET /sell/inventory/v1/inventory_item`,
 /// `GET /sell/fulfillment/v1/order/{orderId}`.
@@ -47,7 +48,7 @@ struct EbayEndpoints: ChannelEndpoints {
             let offer = request["offers"]?.arrayValue?.first
             let quantity = request["shipToLocationAvailability"]?["quantity"]?.intValue ?? offer?["availableQuantity"]?.intValue
             let price = offer?["price"].flatMap { price in
-                price["value"]?.decimalText.flatMap { WireMoney(decimal: $0, currency: price["currency"]?.stringValue ?? "USD") }
+                price["value"]?.decimalText.flatMap { Money(decimal: $0, currency: price["currency"]?.stringValue ?? "USD") }
             }
             changes.append(SimulatorState.PushChange(externalId: sku, quantity: quantity, price: price))
         }

@@ -1,4 +1,5 @@
 import ShelfConnectors
+import ShelfCore
 
 /// Etsy Open API v3: `PUT /v3/application/listings/{listing_id}/inventory`,
 /// `GET /v3/application/shops/{shop_id}/listings`, `GET /v3/application/shops/{shop_id}/receipts/{receipt_id}`.
@@ -20,10 +21,10 @@ struct EtsyEndpoints: ChannelEndpoints {
         )
     }
 
-    static func money(_ price: WireMoney?) -> JSONValue {
+    static func money(_ price: Money?) -> JSONValue {
         guard let price else { return .null }
         var divisor: Int64 = 1
-        for _ in 0..<CurrencyExponent.of(price.currency) { divisor *= 10 }
+        for _ in 0..<Money.minorUnitDigits(price.currency) { divisor *= 10 }
         return .object(["amount": .int(price.amount), "divisor": .int(divisor), "currency_code": .string(price.currency)])
     }
 
@@ -43,7 +44,7 @@ struct EtsyEndpoints: ChannelEndpoints {
         }
         let existing = await state.item(call.connection.id, listingId)
         let currency = existing?.price?.currency ?? "USD"
-        guard let priceText = offering["price"]?.decimalText, let price = WireMoney(decimal: priceText, currency: currency) else {
+        guard let priceText = offering["price"]?.decimalText, let price = Money(decimal: priceText, currency: currency) else {
             return .json(400, .object(["error": .string("offerings[0].price is required")]))
         }
         let results = await state.applyPush(

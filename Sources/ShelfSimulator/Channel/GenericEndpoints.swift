@@ -1,4 +1,5 @@
 import ShelfConnectors
+import ShelfCore
 
 /// Shelf's generic channel: `POST /inventory/batch`, `GET /inventory?cursor=&limit=`.
 struct GenericEndpoints: ChannelEndpoints {
@@ -17,7 +18,7 @@ struct GenericEndpoints: ChannelEndpoints {
                     quantity: item["quantity"]?.intValue,
                     price: item["price"].flatMap { price in
                         guard let amount = price["amount"]?.int64Value, let currency = price["currency"]?.stringValue else { return nil }
-                        return WireMoney(amount: amount, currency: currency)
+                        return Money(amount: amount, currency: currency)
                     }
                 )
             }

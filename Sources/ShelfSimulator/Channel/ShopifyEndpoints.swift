@@ -1,4 +1,5 @@
 import ShelfConnectors
+import ShelfCore
 
 /// Shopify Admin GraphQL at `POST /admin/api/{version}/graphql.json`: `inventorySetQuantities`,
 /// `productVariantsBulkUpdate` and the `inventoryItems` poll query (recognised by name, read from `variables`).
@@ -122,7 +123,7 @@ struct ShopifyEndpoints: ChannelEndpoints {
                 continue
             }
             let currency = item.price?.currency ?? "USD"
-            guard let text = variant["price"]?.decimalText, let price = WireMoney(decimal: text, currency: currency) else {
+            guard let text = variant["price"]?.decimalText, let price = Money(decimal: text, currency: currency) else {
                 userErrors.append(
                     .object([
                         "code": .string("INVALID"), "field": .array([.string("variants"), .string(String(index)), .string("price")]),

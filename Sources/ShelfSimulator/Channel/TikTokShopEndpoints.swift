@@ -1,4 +1,5 @@
 import ShelfConnectors
+import ShelfCore
 
 /// TikTok Shop 202309: `POST /product/202309/products/{id}/inventory/update`, `…/prices/update`,
 /// `POST /product/202309/products/search`, `GET /order/202309/orders?ids=`. Every response is `{code, message, data}`.
@@ -57,7 +58,7 @@ struct TikTokShopEndpoints: ChannelEndpoints {
         var change = SimulatorState.PushChange(externalId: productId)
         if isPrice {
             let price = first["price"]
-            change.price = price?["amount"]?.decimalText.flatMap { WireMoney(decimal: $0, currency: price?["currency"]?.stringValue ?? "USD") }
+            change.price = price?["amount"]?.decimalText.flatMap { Money(decimal: $0, currency: price?["currency"]?.stringValue ?? "USD") }
         } else {
             change.quantity = (first["inventory"]?.arrayValue ?? []).reduce(0) { $0 + ($1["quantity"]?.intValue ?? 0) }
         }

@@ -1,4 +1,5 @@
 import ShelfConnectors
+import ShelfCore
 
 /// Walmart Marketplace: `PUT /v3/inventory?sku=`, `PUT /v3/price`, `GET /v3/inventories`.
 struct WalmartEndpoints: ChannelEndpoints {
@@ -60,7 +61,7 @@ struct WalmartEndpoints: ChannelEndpoints {
             let sku = json["sku"]?.stringValue ?? ""
             let current = json["pricing"]?.arrayValue?.first?["currentPrice"]
             let price = current.flatMap { price in
-                price["amount"]?.decimalText.flatMap { WireMoney(decimal: $0, currency: price["currency"]?.stringValue ?? "USD") }
+                price["amount"]?.decimalText.flatMap { Money(decimal: $0, currency: price["currency"]?.stringValue ?? "USD") }
             }
             guard let price else {
                 return .json(

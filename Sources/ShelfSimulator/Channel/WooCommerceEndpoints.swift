@@ -1,4 +1,5 @@
 import ShelfConnectors
+import ShelfCore
 
 /// WooCommerce REST v3: `POST /wp-json/wc/v3/products/batch`, `POST …/products/{parent}/variations/batch`,
 /// `GET /wp-json/wc/v3/products` (with `X-WP-Total`, `X-WP-TotalPages` and `Link`).
@@ -53,7 +54,7 @@ struct WooCommerceEndpoints: ChannelEndpoints {
                 SimulatorState.PushChange(
                     externalId: id,
                     quantity: update["stock_quantity"]?.intValue,
-                    price: update["regular_price"]?.decimalText.flatMap { WireMoney(decimal: $0, currency: currency) }
+                    price: update["regular_price"]?.decimalText.flatMap { Money(decimal: $0, currency: currency) }
                 )
             )
         }

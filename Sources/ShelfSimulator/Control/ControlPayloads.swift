@@ -1,4 +1,5 @@
 import ShelfConnectors
+import ShelfCore
 
 /// Request and response bodies of the `/_sim` control API.
 enum ControlPayloads {
@@ -15,7 +16,7 @@ enum ControlPayloads {
     struct ItemInput: Decodable, Sendable {
         var sku: String
         var quantity: Int
-        var price: WireMoney?
+        var price: Money?
         var references: [String: String]?
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ShelfConnectors
+import ShelfCore
 
 /// Connections and items loaded from `--fixtures DIR` (`connections.json`, optional `items.json`).
 public struct FixtureSet: Sendable, Equatable {
@@ -9,10 +10,10 @@ public struct FixtureSet: Sendable, Equatable {
         public var externalId: String
         public var sku: String
         public var quantity: Int
-        public var price: WireMoney?
+        public var price: Money?
         public var references: [String: String]?
 
-        public init(connection: String, externalId: String, sku: String, quantity: Int, price: WireMoney? = nil, references: [String: String]? = nil)
+        public init(connection: String, externalId: String, sku: String, quantity: Int, price: Money? = nil, references: [String: String]? = nil)
         {
             self.connection = connection
             self.externalId = externalId

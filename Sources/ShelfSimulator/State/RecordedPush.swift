@@ -1,4 +1,5 @@
 import ShelfConnectors
+import ShelfCore
 
 /// One item update the simulator received on a channel push endpoint.
 public struct RecordedPush: Sendable, Codable, Equatable {
@@ -10,7 +11,7 @@ public struct RecordedPush: Sendable, Codable, Equatable {
     /// The quantity set by this push (nil when the push only set a price).
     public var quantity: Int?
     /// The price set by this push (nil when it only set a quantity).
-    public var price: WireMoney?
+    public var price: Money?
     /// Wall clock, RFC 3339 with milliseconds.
     public var receivedAt: String
     /// Monotonic nanoseconds (CLOCK_MONOTONIC), comparable with other processes on this host.

@@ -1,5 +1,6 @@
 import Foundation
 import ShelfConnectors
+import ShelfCore
 
 /// One item as a channel displays it.
 public struct SimItem: Sendable, Codable, Equatable {
@@ -8,7 +9,7 @@ public struct SimItem: Sendable, Codable, Equatable {
     public var sku: String
     /// The quantity the channel's storefront shows (what a buyer can order).
     public var quantity: Int
-    public var price: WireMoney?
+    public var price: Money?
     /// Channel ids beyond `externalId` (Shopify `variantId`/`productId`, eBay `offerId`, TikTok `skuId`).
     public var references: [String: String]?
     /// RFC 3339 (ms) time of the last change.

@@ -1,5 +1,6 @@
 import Foundation
 import ShelfConnectors
+import ShelfCore
 
 /// Everything the simulator knows, behind one actor: connections, displayed items, recorded pushes, faults, budgets,
 /// orders and counters.
@@ -8,7 +9,7 @@ actor SimulatorState {
     struct PushChange: Sendable {
         var externalId: String
         var quantity: Int?
-        var price: WireMoney?
+        var price: Money?
         /// Compare-and-set base (Shopify `changeFromQuantity`); nil skips the check.
         var expectedQuantity: Int?
     }
@@ -99,7 +100,7 @@ actor SimulatorState {
         externalId: String,
         sku: String,
         quantity: Int,
-        price: WireMoney?,
+        price: Money?,
         references: [String: String]?
     ) throws(SimulatorError) -> SimItem {
         guard connectionsById[connection] != nil else { throw .unknownConnection(connection) }

@@ -1,5 +1,6 @@
 import Foundation
 import ShelfConnectors
+import ShelfCore
 
 /// Per-kind ids, references and settings that make a connector and the simulator agree.
 enum KindSetup {
@@ -38,7 +39,7 @@ enum KindSetup {
             sku: sku(number),
             externalId: externalId(kind, number),
             quantity: quantity,
-            price: price.map { WireMoney(amount: $0, currency: "USD") },
+            price: price.map { Money(amount: $0, currency: "USD") },
             references: references(kind, number)
         )
     }

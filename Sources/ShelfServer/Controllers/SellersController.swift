@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import ShelfCore
+import ShelfLedger
+
+/// The platform operator's routes (scope `platform`, which no seller token carries): create and list sellers (tenants) and
+/// issue a new seller's first token. Nothing here reads or changes a seller's stock.
+struct SellersController: Sendable {
+    let env: ShelfEnvironment
+
+    func register(on router: Router<ShelfRequestContext>) {
+        router.post("/v1/sellers", use: create)
+        router.get("/v1/sellers", use: list)
+        router.get("/v1/sellers/:id", use: get)
+        router.post("/v1/sellers/:id/tokens", use: createToken)
+    }
+
+    /// The body of `POST /v1/sellers`: identity, settings, business calendar and the names rules may use.
+    struct SellerBody: Decodable {
+        var id: String
+        var name: String
+        var currency: String
+        var timeZone: String
+        var holidays: [String]?
+        var suppliers: [NamedEntity]?
+        var notifyTargets: [NamedEntity]?
+        var collections: [String]?
+    }
+
+    static let entityShape: StrictJSON.Shape = .array(.object(["id": .any, "name": .any, "aliases": .any, "address": .any]))
+
+    @Sendable func create(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        _ = try request.authenticate(env.tokens, scope: .platform)
+        let body = try StrictJSON.decode(SellerBody.self, from: try await request.jsonBody(limit: 256 << 10), shape: .object([
+            "id": .any, "name": .any, "currency": .any, "timeZone": .any, "holidays": .any, "suppliers": Self.entityShape,
+            "notifyTargets": Self.entityShape, "collections": .any,
+        ]))
+        var holidays: [CivilDate] = []
+        for (i, text) in (body.holidays ?? []).enumerated() {
+            guard let day = CivilDate(text) else {
+                throw Problem(.validation, detail: "holidays[\(i)] must be a date like 2026-12-25", field: "holidays[\(i)]")
+            }
+            holidays.append(day)
+        }
+        let seller = SellerFixture(
+            id: body.id, name: body.name, currency: body.currency, timeZone: body.timeZone, suppliers: body.suppliers ?? [],
+            notifyTargets: body.notifyTargets ?? [], collections: body.collections ?? [], holidays: Array(Set(holidays)).sorted()
+        )
+        if let (field, reason) = seller.problem { throw Problem(.validation, detail: "\(field) \(reason)", field: field) }
+        guard try env.ledger.createSeller(seller) else {
+            throw Problem(.conflict, detail: "a seller with id \(seller.id) exists already", field: "id")
+        }
+        guard let summary = try env.ledger.sellers().first(where: { $0.id == seller.id }) else {
+            throw Problem(.internalError, detail: "the new seller could not be read back")
+        }
+        return try JSONResponder.respond(summary, to: request, status: .created, etag: false,
+                                         headers: [.location: "/v1/sellers/\(seller.id)"])
+    }
+
+    @Sendable func list(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        _ = try request.authenticate(env.tokens, scope: .platform)
+        return try JSONResponder.respond(["sellers": try env.ledger.sellers()], to: request, etag: false)
+    }
+
+    @Sendable func get(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        _ = try request.authenticate(env.tokens, scope: .platform)
+        return try JSONResponder.respond(try seller(context), to: request, etag: false)
+    }
+
+    /// A seller's token issued by the platform operator (how a new tenant gets its first admin token).
+    @Sendable func createToken(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        _ = try request.authenticate(env.tokens, scope: .platform)
+        let seller = try seller(context)
+        return try await AdminController.issueToken(for: seller.id, request: request, tokens: env.tokens)
+    }
+
+    func seller(_ context: ShelfRequestContext) throws -> Ledger.SellerSummary {
+        let id = try context.pathParameter("id")
+        guard let found = try env.ledger.sellers().first(where: { $0.id == id }) else {
+            throw Problem(.notFound, detail: "unknown seller \(id)", field: "id")
+        }
+        return found
+    }
+}

@@ -91,30 +91,37 @@ struct AllocationLedgerTests {
     @Test("concurrent split orders from six channels oversell only what the channels sold beyond the stock")
     func concurrentOrdersFromSixChannels() async throws {
         let t = try await TestLedger()
-        try await t.addSKU("HOT-1", east: 100, west: 80)
+        try await t.addSKU("HOT-1", east: 90, west: 78)
         let channels = ["amazon", "ebay", "etsy", "shopify", "tiktok", "walmart"]
-        let orders = channels.flatMap { channel in (0..<8).map { (channel: channel, index: $0, qty: 3 + ($0 * 7 + channel.count) % 5) } }
-        let ordered = orders.reduce(0) { $0 + $1.qty }
-        let oversold = try await withThrowingTaskGroup(of: Int.self) { group in
-            for order in orders {
-                group.addTask {
-                    try await Self.order(t, "HOT-1", qty: order.qty, channel: order.channel, orderId: "\(order.channel)-\(order.index)").get().oversold
+        /// Sends every order at once; returns the oversold the ledger reported.
+        func burst(_ round: String, _ sizes: [Int]) async throws -> Int {
+            let orders = channels.flatMap { channel in sizes.enumerated().map { (channel: channel, id: "\(channel)-\(round)-\($0.offset)", qty: $0.element) } }
+            return try await withThrowingTaskGroup(of: Int.self) { group in
+                for order in orders {
+                    group.addTask { try await Self.order(t, "HOT-1", qty: order.qty, channel: order.channel, orderId: order.id).get().oversold }
                 }
+                return try await group.reduce(0, +)
             }
-            return try await group.reduce(0, +)
         }
-        #expect(ordered > 180)
-        #expect(oversold == ordered - 180)
-        let state = try #require(t.state("HOT-1"))
-        let total = state.totalLevel(now: t.clock.now())
-        #expect(total.committed == ordered)
-        #expect(total.oversold == ordered - 180)
+        // Exactly the stock (6 × 4 orders of 7 = 168 units; neither location holds a multiple of 7): no location is ever
+        // oversold while another still has units.
+        let exact = try await burst("a", [7, 7, 7, 7])
+        #expect(exact == 0)
+        var state = try #require(t.state("HOT-1"))
         #expect(state.available(at: "east", now: t.clock.now()) == 0)
         #expect(state.available(at: "west", now: t.clock.now()) == 0)
+        #expect(state.totalLevel(now: t.clock.now()).oversold == 0)
+        // Beyond the stock: the oversold is exactly what the channels sold beyond it.
+        let beyond = try await burst("b", [2, 1])
+        #expect(beyond == 18)
+        state = try #require(t.state("HOT-1"))
+        let total = state.totalLevel(now: t.clock.now())
+        #expect(total.committed == 186)
+        #expect(total.oversold == 18)
         let confirmed = try t.ledger.events(seller: "s1", sku: "HOT-1").filter { $0.event.type == .orderConfirmed }
-        #expect(confirmed.count == orders.count)
+        #expect(confirmed.count == 36)
         #expect(confirmed.allSatisfy { $0.event.parts.reduce(0) { $0 + $1.qty } == $0.event.qty })
-        #expect(confirmed.reduce(0) { $0 + $1.event.parts.reduce(0) { $0 + $1.qty } } == ordered)
+        #expect(confirmed.reduce(0) { $0 + $1.event.parts.reduce(0) { $0 + $1.qty } } == 186)
         #expect(try t.reopened().snapshot.seller("s1")?.sku("HOT-1") == state)
     }
 

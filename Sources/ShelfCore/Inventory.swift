@@ -68,14 +68,17 @@ public struct SellerCatalog: Codable, Hashable, Sendable {
 public enum Inventory {
     /// Turns a draft into the facts to record, or refuses it. Channel orders are facts (never refused for stock,
     /// the shortfall is recorded as oversold); holds and their commits are promises (refused when the stock is not there).
+    /// Without an explicit location, orders and holds are allocated across locations in routing order. `orderHistory` holds the
+    /// earlier recorded events of the draft's order on this SKU (same `orderId`, in sequence order), so a cancellation,
+    /// fulfilment or return gives back to the locations the order took from.
     public static func decide(
-        _ draft: ShelfEvent, state: SKUState?, catalog: SellerCatalog, now: Date, newId: () -> String
+        _ draft: ShelfEvent, state: SKUState?, catalog: SellerCatalog, now: Date, orderHistory: [ShelfEvent] = [], newId: () -> String
     ) -> Result<Decision, InventoryRefusal> {
         if let qty = draft.qty, draft.type != .stockAdjusted, qty < 0 {
             return .failure(.invalid(field: "qty", reason: "must not be negative"))
         }
         if let refusal = outOfBounds(draft) { return .failure(refusal) }
-        let decided = decideWithinBounds(draft, state: state, catalog: catalog, now: now, newId: newId)
+        let decided = decideWithinBounds(draft, state: state, catalog: catalog, now: now, orderHistory: orderHistory, newId: newId)
         // Facts are never refused for stock, but no fact may take a stored figure past its bound: checked before anything is
         // recorded, so the arithmetic on stored values can never overflow.
         if case .success(let decision) = decided, state != nil {
@@ -132,7 +135,7 @@ public enum Inventory {
     }
 
     static func decideWithinBounds(
-        _ draft: ShelfEvent, state: SKUState?, catalog: SellerCatalog, now: Date, newId: () -> String
+        _ draft: ShelfEvent, state: SKUState?, catalog: SellerCatalog, now: Date, orderHistory: [ShelfEvent] = [], newId: () -> String
     ) -> Result<Decision, InventoryRefusal> {
         switch draft.type {
         case .locationUpserted:
@@ -168,11 +171,27 @@ public enum Inventory {
         switch draft.type {
         case .orderConfirmed:
             guard let qty = draft.qty, qty > 0 else { return .failure(.invalid(field: "qty", reason: "must be at least 1")) }
-            let location = draft.location ?? route(state, catalog: catalog, now: now)
-            guard let location else { return .failure(.invalid(field: "location", reason: "the seller has no location to fulfil from")) }
+            // An order naming its location stays there; otherwise it is allocated across locations in routing order and
+            // any shortfall (units no location has) is committed at the first, best location.
+            var parts: [Allocation]
+            var shortfall: Int
+            if let chosen = draft.location {
+                parts = [Allocation(location: chosen, qty: qty)]
+                shortfall = max(0, qty - state.available(at: chosen, now: now))
+            } else {
+                (parts, shortfall) = allocate(qty, state: state, catalog: catalog, now: now)
+                if parts.isEmpty {
+                    guard let fallback = route(state, catalog: catalog, now: now) else {
+                        return .failure(.invalid(field: "location", reason: "the seller has no location to fulfil from"))
+                    }
+                    parts = [Allocation(location: fallback, qty: 0)]
+                }
+                parts[0].qty += shortfall  // the parts and the shortfall sum to qty (≤ Limits.maxQuantity): cannot overflow
+            }
+            let location = parts[0].location
             event.location = location
-            let available = state.available(at: location, now: now)
-            let shortfall = max(0, qty - available)
+            event.qty = qty
+            event.allocation = parts.count > 1 ? parts : nil
             var events = [event]
             if shortfall > 0 {
                 events.append(
@@ -185,6 +204,10 @@ public enum Inventory {
             return .success(Decision(events: events, oversold: shortfall))
         case .orderCancelled, .orderFulfilled:
             guard let qty = draft.qty, qty > 0 else { return .failure(.invalid(field: "qty", reason: "must be at least 1")) }
+            if event.location == nil, let parts = giveBack(qty, of: draft.type, orderHistory: orderHistory) {
+                event.location = parts[0].location
+                event.allocation = parts.count > 1 ? parts : nil
+            }
             if event.location == nil {
                 event.location =
                     state.stock.max { $0.level.committed < $1.level.committed }?.location
@@ -193,7 +216,11 @@ public enum Inventory {
             guard event.location != nil else { return .failure(.invalid(field: "location", reason: "the seller has no location")) }
             return .success(Decision(events: [event]))
         case .returnReceived, .stockReceived, .stockAdjusted, .stockSet, .safetyStockSet:
-            guard draft.qty != nil else { return .failure(.invalid(field: "qty", reason: "required")) }
+            guard let qty = draft.qty else { return .failure(.invalid(field: "qty", reason: "required")) }
+            if draft.type == .returnReceived, event.location == nil, let parts = giveBack(qty, of: draft.type, orderHistory: orderHistory) {
+                event.location = parts[0].location
+                event.allocation = parts.count > 1 ? parts : nil
+            }
             if event.location == nil { event.location = state.stock.first?.location ?? catalog.locations.first?.id }
             guard event.location != nil else { return .failure(.invalid(field: "location", reason: "required")) }
             return .success(Decision(events: [event]))
@@ -222,6 +249,7 @@ public enum Inventory {
             event.reservation = hold
             event.location = hold.location
             event.qty = hold.qty
+            event.allocation = hold.allocation
             return .success(Decision(events: [event], reservation: hold))
         case .demandSpikeStarted, .demandSpikeEnded, .skuDeleted, .inventoryOversold, .inventoryVarianceDetected, .ruleActed, .syncFailed,
              .inputRejected:
@@ -258,22 +286,28 @@ public enum Inventory {
         var events: [ShelfEvent] = state.holds.filter { !$0.isActive(at: now) }.map {
             ShelfEvent(type: .reservationExpired, sku: state.sku, location: $0.location, qty: $0.qty, reservation: $0, occurredAt: now)
         }
-        let location: String
+        // A hold naming its location is checked there alone; otherwise it is allocated across locations in routing order and
+        // refused unless they have all of it together.
+        let parts: [Allocation]
         if let chosen = draft.location {
-            location = chosen
-        } else if let best = route(state, catalog: catalog, now: now, atLeast: qty) {
-            location = best
+            let available = state.available(at: chosen, now: now)
+            guard available >= qty else {
+                return .failure(.insufficientStock(sku: state.sku, available: available, requested: qty))
+            }
+            parts = [Allocation(location: chosen, qty: qty)]
         } else {
-            return .failure(.insufficientStock(sku: state.sku, available: state.available(now: now), requested: qty))
-        }
-        let available = state.available(at: location, now: now)
-        guard available >= qty else {
-            return .failure(.insufficientStock(sku: state.sku, available: available, requested: qty))
+            let (split, shortfall) = allocate(qty, state: state, catalog: catalog, now: now)
+            guard shortfall == 0, !split.isEmpty else {
+                return .failure(.insufficientStock(sku: state.sku, available: state.available(now: now), requested: qty))
+            }
+            parts = split
         }
         let givenId = draft.reservation?.id ?? ""
-        let hold = Reservation(id: givenId.isEmpty ? newId() : givenId, sku: state.sku, location: location, qty: qty, expiresAt: expiresAt)
+        let hold = Reservation(id: givenId.isEmpty ? newId() : givenId, sku: state.sku, location: parts[0].location, qty: qty,
+                               expiresAt: expiresAt, allocation: parts.count > 1 ? parts : nil)
         var event = draft
-        event.location = location
+        event.location = hold.location
+        event.allocation = hold.allocation
         event.reservation = hold
         events.append(event)
         return .success(Decision(events: events, reservation: hold))
@@ -281,16 +315,69 @@ public enum Inventory {
 
     /// Picks the location an order ships from: the one with most available (ties: priority, then id).
     public static func route(_ state: SKUState, catalog: SellerCatalog, now: Date, atLeast: Int = 0) -> String? {
-        var best: (id: String, available: Int, priority: Int)?
-        for stock in state.stock {
-            let available = state.available(at: stock.location, now: now)
-            guard available >= atLeast else { continue }
-            let priority = catalog.location(stock.location)?.priority ?? Int.max
-            if let b = best, b.available > available || (b.available == available && b.priority <= priority) { continue }
-            best = (stock.location, available, priority)
-        }
-        if let best { return best.id }
+        if let best = routingOrder(state, catalog: catalog, now: now).first(where: { $0.qty >= atLeast }) { return best.location }
         return atLeast > 0 ? nil : (state.stock.first?.location ?? catalog.locations.first?.id)
+    }
+
+    /// Every stocked location with its available units, best first: most available, ties by priority, then id.
+    public static func routingOrder(_ state: SKUState, catalog: SellerCatalog, now: Date) -> [Allocation] {
+        state.stock
+            .map { (available: state.available(at: $0.location, now: now), priority: catalog.location($0.location)?.priority ?? Int.max, id: $0.location) }
+            .sorted { ($1.available, $0.priority, $0.id) < ($0.available, $1.priority, $1.id) }
+            .map { Allocation(location: $0.id, qty: $0.available) }
+    }
+
+    /// Splits `qty` across locations in routing order: fills the best location, then the next. Returns the units taken per
+    /// location (only locations that give some) and the shortfall no location has.
+    public static func allocate(_ qty: Int, state: SKUState, catalog: SellerCatalog, now: Date) -> (parts: [Allocation], shortfall: Int) {
+        var remaining = max(0, qty)
+        var parts: [Allocation] = []
+        for candidate in routingOrder(state, catalog: catalog, now: now) where remaining > 0 && candidate.qty > 0 {
+            let taken = min(remaining, candidate.qty)
+            parts.append(Allocation(location: candidate.location, qty: taken))
+            remaining -= taken
+        }
+        return (parts, remaining)
+    }
+
+    /// Where a cancellation or fulfilment (or a return) of `qty` units of an order gives its units back: the locations the
+    /// order took them from, in the order it took them, as far as each still has units of the order open (confirmed less
+    /// cancelled and fulfilled; for a return, confirmed less cancelled and returned). Units beyond what is open go to the
+    /// order's first location. Nil when no confirmation of the order is recorded.
+    static func giveBack(_ qty: Int, of type: EventType, orderHistory: [ShelfEvent]) -> [Allocation]? {
+        var open: [Allocation] = []
+        func change(_ location: String, _ units: Int, adding: Bool) {
+            let index = open.firstIndex { $0.location == location } ?? {
+                open.append(Allocation(location: location, qty: 0))
+                return open.count - 1
+            }()
+            let current = open[index].qty
+            open[index].qty = adding ? (Limits.stockSum(current, max(0, units)) ?? Limits.maxStockFigure) : max(0, current - max(0, units))
+        }
+        let consuming: Set<EventType> = type == .returnReceived ? [.orderCancelled, .returnReceived] : [.orderCancelled, .orderFulfilled]
+        for event in orderHistory {
+            if event.type == .orderConfirmed {
+                for part in event.parts { change(part.location, part.qty, adding: true) }
+            } else if consuming.contains(event.type) {
+                for part in event.parts { change(part.location, part.qty, adding: false) }
+            }
+        }
+        guard let first = open.first else { return nil }
+        var remaining = max(0, qty)
+        var parts: [Allocation] = []
+        for candidate in open where remaining > 0 && candidate.qty > 0 {
+            let taken = min(remaining, candidate.qty)
+            parts.append(Allocation(location: candidate.location, qty: taken))
+            remaining -= taken
+        }
+        if remaining > 0 {
+            if let i = parts.firstIndex(where: { $0.location == first.location }) {
+                parts[i].qty += remaining  // the parts and the remainder sum to qty: cannot overflow
+            } else {
+                parts.insert(Allocation(location: first.location, qty: remaining), at: 0)
+            }
+        }
+        return parts
     }
 
     /// Applies one recorded fact to a SKU's state. Deterministic: the same events always give the same state. Never traps: a
@@ -333,24 +420,28 @@ public enum Inventory {
         let location = event.location ?? ""
         switch event.type {
         case .orderConfirmed:
-            s.withLevel(location) { $0.committed = add($0.committed, qty, "committed") }
+            for part in event.parts { s.withLevel(part.location) { $0.committed = add($0.committed, part.qty, "committed") } }
         case .inventoryOversold:
             s.withLevel(location) { $0.oversold = add($0.oversold, qty, "oversold") }
         case .orderRerouted:
             s.withLevel(event.fromLocation ?? "") { $0.committed = max(0, $0.committed - qty) }
             s.withLevel(location) { $0.committed = add($0.committed, qty, "committed") }
         case .orderCancelled:
-            s.withLevel(location) {
-                $0.committed = max(0, $0.committed - qty)
-                $0.oversold = max(0, $0.oversold - qty)
+            for part in event.parts {
+                s.withLevel(part.location) {
+                    $0.committed = max(0, $0.committed - max(0, part.qty))
+                    $0.oversold = max(0, $0.oversold - max(0, part.qty))
+                }
             }
         case .orderFulfilled:
-            s.withLevel(location) {
-                $0.onHand = max(0, $0.onHand - qty)
-                $0.committed = max(0, $0.committed - qty)
+            for part in event.parts {
+                s.withLevel(part.location) {
+                    $0.onHand = max(0, $0.onHand - max(0, part.qty))
+                    $0.committed = max(0, $0.committed - max(0, part.qty))
+                }
             }
         case .returnReceived:
-            s.withLevel(location) { $0.onHand = add($0.onHand, qty, "onHand") }
+            for part in event.parts { s.withLevel(part.location) { $0.onHand = add($0.onHand, part.qty, "onHand") } }
         case .stockReceived:
             s.withLevel(location) {
                 $0.onHand = add($0.onHand, qty, "onHand")
@@ -388,14 +479,16 @@ public enum Inventory {
             if let hold = event.reservation {
                 s.holds.append(hold)
                 s.holds.sort { $0.id < $1.id }
-                s.withLevel(hold.location) { $0.reserved = add($0.reserved, hold.qty, "reserved") }
+                for part in hold.parts { s.withLevel(part.location) { $0.reserved = add($0.reserved, part.qty, "reserved") } }
             }
         case .reservationReleased, .reservationExpired, .reservationCommitted:
             if let id = event.reservation?.id, let i = s.holds.firstIndex(where: { $0.id == id }) {
                 let hold = s.holds.remove(at: i)
-                s.withLevel(hold.location) {
-                    $0.reserved = max(0, $0.reserved - hold.qty)
-                    if event.type == .reservationCommitted { $0.committed = add($0.committed, hold.qty, "committed") }
+                for part in hold.parts {
+                    s.withLevel(part.location) {
+                        $0.reserved = max(0, $0.reserved - max(0, part.qty))
+                        if event.type == .reservationCommitted { $0.committed = add($0.committed, part.qty, "committed") }
+                    }
                 }
             }
         case .demandSpikeStarted:

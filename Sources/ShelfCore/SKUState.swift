@@ -45,7 +45,10 @@ public struct SKUState: Codable, Hashable, Sendable {
     /// The level at `location` with `reserved` counting only holds active at `instant`.
     public func level(at location: String, now instant: Date) -> StockLevel {
         guard var level = stock.first(where: { $0.location == location })?.level else { return StockLevel() }
-        let expired = holds.lazy.filter { $0.location == location && !$0.isActive(at: instant) }.reduce(0) { $0 + $1.qty }
+        var expired = 0
+        for hold in holds where !hold.isActive(at: instant) {
+            for part in hold.parts where part.location == location { expired = Limits.stockSum(expired, max(0, part.qty)) ?? Limits.maxStockFigure }
+        }
         level.reserved = max(0, level.reserved - expired)
         return level
     }

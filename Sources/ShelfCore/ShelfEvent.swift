@@ -78,15 +78,25 @@ public struct ShelfEvent: Codable, Hashable, Sendable {
     public var listings: [Listing]?
     /// Free text for `rule.acted` (what the rule did).
     public var note: String?
+    /// Units per location when the event spans several locations (an order allocated across locations in routing order, its
+    /// cancellation, fulfilment or return, a split hold): `location` is then the first part's and `qty` the total. Nil when the
+    /// event touches `location` alone.
+    public var allocation: [Allocation]?
     public var occurredAt: Date
+
+    /// The locations this event touches with their units: `allocation`, or `location` and `qty` alone.
+    public var parts: [Allocation] {
+        allocation ?? [Allocation(location: location ?? "", qty: qty ?? 0)]
+    }
 
     public init(
         type: EventType, sku: String? = nil, location: String? = nil, channel: String? = nil, qty: Int? = nil, price: Money? = nil,
         item: CatalogItem? = nil, locationInfo: Location? = nil, channelInfo: Channel? = nil, listing: Listing? = nil,
         reservation: Reservation? = nil, orderId: String? = nil, ruleId: String? = nil, spikeMultiplier: Int? = nil, levels: [LocationStock]? = nil, listings: [Listing]? = nil,
-        note: String? = nil, fromLocation: String? = nil, occurredAt: Date
+        note: String? = nil, fromLocation: String? = nil, allocation: [Allocation]? = nil, occurredAt: Date
     ) {
         self.fromLocation = fromLocation
+        self.allocation = allocation
         self.type = type
         self.sku = sku
         self.location = location

@@ -7,7 +7,7 @@ import ShelfCore
 enum FastJSON {
     static func event(_ e: ShelfEvent) -> String? {
         guard e.price == nil, e.item == nil, e.locationInfo == nil, e.channelInfo == nil, e.listing == nil, e.reservation == nil,
-              e.levels == nil, e.listings == nil
+              e.levels == nil, e.listings == nil, e.allocation == nil
         else { return nil }
         var out = "{"
         var first = true

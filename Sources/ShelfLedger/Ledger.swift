@@ -314,7 +314,12 @@ public final class Ledger: Sendable {
             let current: SKUState? = sku.flatMap { change.states[$0] ?? sellerSnapshot.sku($0) }
             let catalog = change.catalog ?? sellerSnapshot.catalog
             let decision: Decision
-            switch Inventory.decide(command.draft, state: current, catalog: catalog, now: now, newId: { UUID().uuidString.lowercased() }) {
+            var orderHistory: [ShelfEvent] = []
+            if Self.givesBackToOrder.contains(command.draft.type), command.draft.location == nil, let sku, let orderId = command.draft.orderId {
+                orderHistory = try Self.orderEvents(db, seller: command.seller, sku: sku, orderId: orderId, decoder: decoder)
+            }
+            switch Inventory.decide(command.draft, state: current, catalog: catalog, now: now, orderHistory: orderHistory,
+                                    newId: { UUID().uuidString.lowercased() }) {
             case .failure(let refusal):
                 results.append(.failure(.refused(refusal)))
                 changes[command.seller] = change
@@ -378,6 +383,28 @@ public final class Ledger: Sendable {
             results.append(.success(outcome))
         }
         return (results, changes)
+    }
+}
+
+extension Ledger {
+    /// Event types that give units back to the locations their order took them from (when they name no location).
+    static let givesBackToOrder: Set<EventType> = [.orderCancelled, .orderFulfilled, .returnReceived]
+
+    /// The recorded events of one order on one SKU that move its units (confirmed, cancelled, fulfilled, returned), in
+    /// sequence order: read inside the writing transaction, so earlier commands of the same batch are included.
+    static func orderEvents(_ db: Database, seller: String, sku: String, orderId: String, decoder: JSONDecoder) throws -> [ShelfEvent] {
+        let bodies = try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT body FROM events INDEXED BY events_by_order
+                    WHERE seller = ? AND sku = ? AND type IN ('order.confirmed', 'order.cancelled', 'order.fulfilled', 'return.received')
+                        AND json_extract(body, '$.orderId') = ?
+                    ORDER BY sequence
+                    """
+            ),
+            arguments: [seller, sku, orderId]
+        )
+        return try bodies.map { try decoder.decode(ShelfEvent.self, from: Data($0.utf8)) }
     }
 }
 

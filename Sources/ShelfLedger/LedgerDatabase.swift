@@ -113,6 +113,17 @@ public struct LedgerDatabase: Sendable {
             // Why the engine paused a rule whose actions kept failing (null while it runs or was paused by the seller).
             try db.execute(sql: "ALTER TABLE rules ADD COLUMN pausedReason TEXT")
         }
+        migrator.registerMigration("v4-allocation") { db in
+            // A hold split across locations keeps its parts (packed location/qty pairs; null for a hold at one location), and
+            // the events of one order on one SKU are found by order id, so a cancellation gives back where the order took from.
+            try db.execute(
+                sql: """
+                    ALTER TABLE holds ADD COLUMN allocation TEXT;
+                    CREATE INDEX events_by_order ON events (seller, sku, json_extract(body, '$.orderId'), sequence)
+                        WHERE type IN ('order.confirmed', 'order.cancelled', 'order.fulfilled', 'return.received');
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -28,6 +28,22 @@ enum StateRows {
         return out
     }
 
+    /// A split hold's parts as `location␞qty` pairs joined by `␟`, in allocation order.
+    static func pack(_ allocation: [Allocation]) -> String {
+        allocation.map { "\($0.location)\(record)\($0.qty)" }.joined(separator: unit)
+    }
+
+    /// The parts packed by `pack(_: [Allocation])`; nil when a pair is malformed.
+    static func unpackAllocation(_ text: String) -> [Allocation]? {
+        var parts: [Allocation] = []
+        for pair in split(Substring(text).utf8, on: 0x1F) {
+            let fields = split(pair, on: 0x1E)
+            guard fields.count == 2, let qty = Int(String(decoding: fields[1], as: UTF8.self)) else { return nil }
+            parts.append(Allocation(location: String(decoding: fields[0], as: UTF8.self), qty: qty))
+        }
+        return parts
+    }
+
     static func unpack(_ text: String) -> [String] {
         text.isEmpty ? [] : split(Substring(text).utf8, on: 0x1F).map { String(decoding: $0, as: UTF8.self) }
     }
@@ -130,8 +146,9 @@ enum StateRows {
         let oldHolds = Set(old?.holds.map(\.id) ?? [])
         let newHolds = Set(new.holds.map(\.id))
         for hold in new.holds where !oldHolds.contains(hold.id) {
-            try db.cachedStatement(sql: "INSERT INTO holds (seller, id, sku, location, qty, expiresAt) VALUES (?,?,?,?,?,?)")
-                .execute(arguments: [seller, hold.id, hold.sku, hold.location, hold.qty, hold.expiresAt.timeIntervalSince1970])
+            try db.cachedStatement(sql: "INSERT INTO holds (seller, id, sku, location, qty, expiresAt, allocation) VALUES (?,?,?,?,?,?,?)")
+                .execute(arguments: [seller, hold.id, hold.sku, hold.location, hold.qty, hold.expiresAt.timeIntervalSince1970,
+                                     hold.allocation.map(pack)])
         }
         for id in oldHolds.subtracting(newHolds) {
             try db.cachedStatement(sql: "DELETE FROM holds WHERE seller = ? AND id = ?").execute(arguments: [seller, id])
@@ -344,18 +361,29 @@ enum StateRows {
             }
         }
         let holds = try Row.fetchCursor(
-            db, sql: "SELECT sku, id, location, qty, expiresAt FROM holds WHERE seller = ? ORDER BY sku, id", arguments: [seller]
+            db, sql: "SELECT sku, id, location, qty, expiresAt, allocation FROM holds WHERE seller = ? ORDER BY sku, id", arguments: [seller]
         )
         while let row = try holds.next() {
             do {
                 let sku: String = try row.decode(atIndex: 0)
                 guard quarantined[sku] == nil else { continue }
+                let packed: String? = try row.decode(atIndex: 5)
+                var allocation: [Allocation]?
+                if let packed {
+                    guard let parts = unpackAllocation(packed) else {
+                        drop(row, "the stored allocation of hold \(try row.decode(String.self, atIndex: 1)) cannot be read")
+                        continue
+                    }
+                    allocation = parts
+                }
                 let hold = Reservation(
                     id: try row.decode(atIndex: 1), sku: sku, location: try row.decode(atIndex: 2), qty: try int(row, 3),
-                    expiresAt: Date(timeIntervalSince1970: try row.decode(atIndex: 4))
+                    expiresAt: Date(timeIntervalSince1970: try row.decode(atIndex: 4)), allocation: allocation
                 )
-                guard Limits.count.contains(hold.qty) else {
-                    drop(row, "the stored hold \(hold.id) of \(hold.qty) units lies outside 0…\(Limits.maxQuantity)")
+                guard Limits.count.contains(hold.qty), hold.parts.allSatisfy({ Limits.count.contains($0.qty) }),
+                      hold.parts.reduce(0, { $0 + $1.qty }) == hold.qty
+                else {
+                    drop(row, "the stored hold \(hold.id) of \(hold.qty) units lies outside 0…\(Limits.maxQuantity) or its parts do not add up")
                     continue
                 }
                 shards[SellerSnapshot.shardIndex(hold.sku)][hold.sku]?.holds.append(hold)

@@ -348,7 +348,7 @@ extension RuleGrammarParser {
         let start = pos
         if !word("the") && !word("that") && !word("this") { _ = word("its") }
         var object = ListingObject(pronounLike: true)
-        if let channels = channelList(committed: false) { object.channels = channels }
+        if let channels = channelList(committed: namesUnknownListing()) { object.channels = channels }
         guard word("listing") || word("listings") else { return nil }
         let nounSpan = span(from: start)
         let save = pos
@@ -363,6 +363,21 @@ extension RuleGrammarParser {
         applyChannelSet(&object)
         if object.item == nil { object.item = Item(ref: .pronoun, span: nounSpan) }
         return object
+    }
+
+    /// True when up to four words before the next `listing(s)` include one the lexicon does not know: in `the Zalando
+    /// listing` the name can only be a channel, so a miss there is an unknown channel rather than an unknown word.
+    private func namesUnknownListing() -> Bool {
+        var probe = pos
+        var unknown = false
+        while probe < tokens.count, probe - pos < 4 {
+            let token = tokens[probe]
+            if token.isWord("listing") || token.isWord("listings") { return unknown }
+            guard token.isWordLike else { return false }
+            if !RuleLexicon.known.contains(token.lower) { unknown = true }
+            probe += 1
+        }
+        return false
     }
 
     /// `it on Amazon and eBay`, `SKU-9 on eBay`, `every SKU tagged handmade on Etsy`, `it everywhere`, `SKU-1's listing`.

@@ -205,14 +205,15 @@ extension RuleGrammarParser {
     private func makeSchedule(_ period: Period, _ time: (TimeOfDay, DayPart?)?, start: Int) -> RuleSyntax.Schedule {
         var schedule = RuleSyntax.Schedule(span: span(from: start))
         guard let (timeOfDay, suffixPart) = time else {
+            // A missing part is reported where it could be added: an empty span at the end of the input (§7.4, §10.8).
+            let end = tokens[tokens.count - 1].start
             schedule.issues.append(
                 RuleIssue(
                     .missing,
                     RuleParseError(
                         code: .missingArgument,
                         message: "Daily and weekly schedules need a time of day.",
-                        span: schedule.span,
-                        found: text(schedule.span),
+                        span: RuleSpan(start: end, end: end),
                         expected: ["at <time>"],
                         hint: "Add a time, e.g. 'every day at 9am'."
                     )

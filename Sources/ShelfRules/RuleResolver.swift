@@ -684,6 +684,8 @@ struct RuleResolver {
                 )
             )
         }
+        // A missing channel is completed with each connected one (§7.6: the catalog aliases where an entity is expected).
+        let withEachChannel = parser.catalog.displayNames[RuleEntityKind.channel.rawValue].map { "\(found) on \($0)" }
         if node.inheritsChannel, action.channels == nil {
             if let channels = scope.channels, channels.count == 1 {
                 action.channels = channels
@@ -696,6 +698,7 @@ struct RuleResolver {
                         span: node.span,
                         found: found,
                         expected: ["channel"],
+                        suggestions: withEachChannel,
                         hint: "Add the channel, e.g. 'pause it on Amazon' or 'pause the Amazon listing'."
                     )
                 )
@@ -709,6 +712,7 @@ struct RuleResolver {
                     span: node.span,
                     found: found,
                     expected: ["channel"],
+                    suggestions: withEachChannel,
                     hint: parser.catalog.hint(for: .channel)
                 )
             )

@@ -162,12 +162,11 @@ struct RuleSyntaxErrorBuilder {
             )
         }
         if expected.contains(.head) {
-            let whole = RuleSpan(start: tokens[0].start, end: tokens[tokens.count - 2].end)
+            // The trigger is a missing part: §7.4/§10.8 put it at the end of the input, where it could be added.
             return RuleParseError(
                 code: .noTrigger,
                 message: "The sentence has actions but no trigger or schedule.",
-                span: whole,
-                found: parser.text(whole),
+                span: span,
                 expected: ["when …", "if …", "every …"],
                 hint: "Add a trigger, e.g. '… when stock of SKU-1 drops below 10', or a schedule such as 'every day at 9am'."
             )

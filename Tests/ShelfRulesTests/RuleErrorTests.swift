@@ -5,8 +5,10 @@ import Testing
 @Suite("Errors")
 struct RuleErrorTests {
     @Test func noTriggerForABareCommand() throws {
-        let error = try RuleExpectations.rejects("Pause SKU-1 on Amazon.", .noTrigger, at: "Pause")
-        #expect(error?.span.end == 21)
+        // Actions but no trigger: the trigger is a missing part, reported at the end of the input (§7.4, §10.8).
+        let error = try RuleExpectations.rejects("Pause SKU-1 on Amazon.", .noTrigger, at: nil)
+        #expect(error?.span.end == error?.span.start)
+        #expect(error?.found == nil)
         try RuleExpectations.rejects("", .noTrigger, at: nil)
     }
 
@@ -75,7 +77,9 @@ struct RuleErrorTests {
     @Test func missingArguments() throws {
         try RuleExpectations.rejects("When SKU-1 sells out, hold back 3 units.", .missingArgument, at: "hold")
         try RuleExpectations.rejects("When an order comes in, if we've sold more than 5 units, notify ops.", .missingArgument, at: "we")
-        try RuleExpectations.rejects("Every day, reconcile all channels.", .missingArgument, at: "Every")
+        // A schedule without a time is a missing part: an empty span at the end of the input (§10.8).
+        let noTime = try RuleExpectations.rejects("Every day, reconcile all channels.", .missingArgument, at: nil)
+        #expect(noTime?.span.end == noTime?.span.start)
         try RuleExpectations.rejects("When SKU-1 sells out, notify.", .missingArgument, at: "notify")
         try RuleExpectations.rejects("When Amazon sync fails, pause it on Amazon.", .missingArgument, at: "it")
     }

@@ -232,6 +232,8 @@ struct ReservationView: Codable, Sendable {
     var qty: Int
     var location: String
     var expiresAt: Date
+    /// Units per location when the hold is split across locations.
+    var allocation: [Allocation]?
     var status: String
     var sequence: Int64?
     var available: Int?
@@ -242,6 +244,7 @@ struct ReservationView: Codable, Sendable {
         qty = hold.qty
         location = hold.location
         expiresAt = hold.expiresAt
+        allocation = hold.allocation
         self.status = status
         self.sequence = sequence
         self.available = available

@@ -208,13 +208,15 @@ extension RuleEngine {
 
     /// Moves the firing order's units to the action's location (`order.rerouted`); nil when the firing is not an order.
     func reroute(_ action: RuleAction, firing: RuleFiring, now: Date) -> [ShelfEvent]? {
-        guard let fired = firing.event, fired.event.type == .orderConfirmed, let to = action.to, let from = fired.event.location,
-              let qty = fired.event.qty
+        guard let fired = firing.event, fired.event.type == .orderConfirmed, let to = action.to, fired.event.location != nil,
+              fired.event.qty != nil
         else { return nil }
         if let channels = action.channels, !channels.contains("all"), !channels.contains(fired.event.channel ?? "") { return [] }
-        guard from != to else { return [] }
-        return [ShelfEvent(type: .orderRerouted, sku: fired.event.sku, location: to, channel: fired.event.channel, qty: qty,
-                           orderId: fired.event.orderId ?? fired.externalId, fromLocation: from, occurredAt: now)]
+        // An order allocated across locations moves from each location it took units from.
+        return fired.event.parts.filter { $0.location != to && $0.qty > 0 }.map { part in
+            ShelfEvent(type: .orderRerouted, sku: fired.event.sku, location: to, channel: fired.event.channel, qty: part.qty,
+                       orderId: fired.event.orderId ?? fired.externalId, fromLocation: part.location, occurredAt: now)
+        }
     }
 
     /// Reconciles the named channels' connections now (all when none are named) and says what it found.

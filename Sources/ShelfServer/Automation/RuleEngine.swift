@@ -193,8 +193,9 @@ public final class RuleEngine: Service, Sendable {
         let scope = trigger.scope
         if let channels = scope.channels, let channel = event.channel, !channels.contains(channel) { return false }
         if let excluded = scope.excludeChannels, let channel = event.channel, excluded.contains(channel) { return false }
-        if let locations = scope.locations, let location = event.location, !locations.contains(location) { return false }
-        if let excluded = scope.excludeLocations, let location = event.location, excluded.contains(location) { return false }
+        // An event spread over several locations (an allocated order) is in scope when any of its locations is.
+        if let locations = scope.locations, event.location != nil, !event.parts.contains(where: { locations.contains($0.location) }) { return false }
+        if let excluded = scope.excludeLocations, event.location != nil, event.parts.allSatisfy({ excluded.contains($0.location) }) { return false }
         switch trigger.event {
         case .stockChanged:
             return [.orderConfirmed, .orderCancelled, .orderFulfilled, .orderRerouted, .returnReceived, .stockReceived, .stockAdjusted,

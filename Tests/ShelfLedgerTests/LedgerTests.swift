@@ -89,6 +89,28 @@ struct LedgerTests {
         #expect(try t.eventCount() == before)
     }
 
+    @Test("inside one group-commit batch, the same key with a different request is a conflict, not a duplicate, and records nothing")
+    func keyReuseConflictsInOneBatch() async throws {
+        let t = try await TestLedger()
+        try await t.addSKU("CAP-4", east: 9)
+        let one = ShelfEvent(type: .orderConfirmed, sku: "CAP-4", qty: 1, occurredAt: t.clock.now())
+        let three = ShelfEvent(type: .orderConfirmed, sku: "CAP-4", qty: 3, occurredAt: t.clock.now())
+        let before = try t.eventCount()
+        // One submission is one transaction: the second and third commands meet the first's key inside the same batch.
+        let results = await t.ledger.submit([
+            Command(seller: "s1", source: "direct", key: "k4", requestHash: "one", draft: one),
+            Command(seller: "s1", source: "direct", key: "k4", requestHash: "three", draft: three),
+            Command(seller: "s1", source: "direct", key: "k4", requestHash: "one", draft: one),
+        ])
+        let first = try results[0].get()
+        #expect(first.status == .accepted)
+        #expect(results[1] == .failure(.idempotencyConflict(key: "k4")))
+        let third = try results[2].get()
+        #expect(third.status == .duplicate && third.sequence == first.sequence)
+        #expect(try t.eventCount() == before + 1)
+        #expect(t.state("CAP-4")?.totalLevel(now: t.clock.now()).committed == 1)
+    }
+
     @Test("a refused promise leaves no trace but its refusal")
     func refusalLeavesNoTrace() async throws {
         let t = try await TestLedger()

@@ -2,7 +2,9 @@ import Foundation
 import GRDB
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import ShelfChannels
+import ShelfConnectors
 import ShelfCore
 import ShelfLedger
 import ShelfServer
@@ -53,6 +55,59 @@ struct ChannelTests {
             #expect(Self.available(h) == available - 1)
             #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "AMZ-1", qty: 1) == 200)
             #expect(Self.available(h) == available - 1)
+        }
+    }
+
+    @Test("a Shopify delivery with every header present but an HMAC from the wrong secret is refused as a signature failure; the same delivery signed right is applied")
+    func wrongSecretIsComparedAndRefused() async throws {
+        try await ChannelHarness.run(propagate: false) { h in
+            let shopify = ShopifyConnector()
+            let listing = try #require(h.server.env.snapshot.seller("demo")?.sku(Self.sku)?.listing(on: "shopify"))
+            let draft = WebhookDraft(topic: .order, eventId: "sig-1", orderId: "7001",
+                                     lines: [.init(sku: Self.sku, externalId: listing.externalId, quantity: 2)], occurredAt: Date(),
+                                     accountId: "demo.myshopify.com")
+            let body = try shopify.webhookBody(draft)
+            func deliver(secret: String) async throws -> TestResponse {
+                let headers = shopify.signWebhook(body: body, secret: secret, eventId: "sig-1", topic: .order, now: Date())
+                return try await h.shelf.send(.post, "/v1/webhooks/shopify-main", json: String(decoding: body, as: UTF8.self), headers: headers)
+            }
+            let before = h.server.env.snapshot.seller("demo")!.lastSequence
+            let available = Self.available(h)
+            let forged = try await deliver(secret: "not-the-connection-secret")
+            #expect(forged.status == .unauthorized)
+            #expect(String(buffer: forged.body).contains("signature-invalid"))
+            #expect(h.server.env.snapshot.seller("demo")!.lastSequence == before)
+            #expect(Self.available(h) == available)
+            // The same bytes and headers, signed with the connection's secret, are accepted: only the HMAC differed.
+            let genuine = try await deliver(secret: "demo-secret-shopify-main")
+            #expect(genuine.status == .ok)
+            #expect(Self.available(h) == available - 2)
+        }
+    }
+
+    @Test("a change committed while a push is in flight is pushed after it (its outbox row is not deleted with the older one), and a burst coalesces")
+    func changeDuringPushIsNotLost() async throws {
+        try await ChannelHarness.run { h in
+            let start = Self.available(h)
+            // Amazon answers its next push slowly: the first push stays in flight for 800 ms.
+            #expect(try await h.sim("POST", "/_sim/faults", json: #"{"connection":"amazon-us","mode":"slow_body","durationMs":800,"count":1}"#).status < 300)
+            #expect(try await Self.orderWebhook(h, connection: "shopify-main", orderId: "INFLIGHT-1", qty: 1) == 200)
+            try await h.eventually("amazon receives the first value") {
+                try await h.pushes(sku: Self.sku, connection: "amazon-us").last?["quantity"] as? Int == start - 1
+            }
+            // While that response trickles in, five more orders land.
+            for i in 2...6 { #expect(try await Self.orderWebhook(h, connection: "shopify-main", orderId: "INFLIGHT-\(i)", qty: 1) == 200) }
+            #expect(Self.available(h) == start - 6)
+            try await h.eventually("amazon receives the final value") {
+                try await h.pushes(sku: Self.sku, connection: "amazon-us").last?["quantity"] as? Int == start - 6
+            }
+            // Six changes, coalesced: the first push, then the latest value (at most one intermediate if a pass ran between orders).
+            let amazon = try await h.pushes(sku: Self.sku, connection: "amazon-us").compactMap { $0["quantity"] as? Int }
+            #expect(amazon.count >= 2 && amazon.count <= 3, "amazon pushes: \(amazon)")
+            #expect(amazon.first == start - 1 && amazon.last == start - 6)
+            try await h.eventually("the outbox drains once every connection has the final value") {
+                try await h.server.env.ledger.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") } == 0
+            }
         }
     }
 

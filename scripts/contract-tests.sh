@@ -110,6 +110,7 @@ SHELF_URL="$base" \
 SHELF_READ_TOKEN=$(token read pytest-read) \
 SHELF_INGEST_TOKEN=$(token ingest pytest-ingest) \
 SHELF_ADMIN_TOKEN=$(token read,ingest,admin pytest-admin) \
+SHELF_PLATFORM_TOKEN=$("$bin" token create --database "$db" --platform --label "contract platform") \
 SHELF_OPENAPI="$root/$spec" \
     run python3 -m pytest -q -p no:cacheprovider --junitxml "$tmp/pytest.xml" scripts/contract
 py_status=$?

@@ -60,6 +60,8 @@ public final class Propagator: Service, Sendable {
     var clock: any WallClock { ledger.clock }
 
     public func run() async throws {
+        // Nothing to do until start-up has built the snapshot; a shutdown during start-up ends the service at once.
+        guard await ledger.snapshot.readyOrShutdown() else { return }
         let (wakeups, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         wake.withLock { $0 = continuation }
         let events = ledger.snapshot.feed.subscribe()

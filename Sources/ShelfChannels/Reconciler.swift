@@ -58,6 +58,8 @@ public final class Reconciler: Service, Sendable {
     public func latest(seller: String) -> ReconciliationReport? { reports.withLock { $0[seller] } }
 
     public func run() async throws {
+        // Nothing to do until start-up has built the snapshot; a shutdown during start-up ends the service at once.
+        guard await ledger.snapshot.readyOrShutdown() else { return }
         try await cancelWhenGracefulShutdown { try await self.loop() }
     }
 

@@ -37,9 +37,10 @@ public final class Ledger: Sendable {
         var channel: String
     }
 
-    public init(database: LedgerDatabase, snapshot: Snapshot = Snapshot(), clock: any WallClock = SystemWallClock(),
+    public init(database: LedgerDatabase, snapshot: Snapshot? = nil, clock: any WallClock = SystemWallClock(),
                 logger: Logger = Logger(label: "shelf.ledger"), maxBatch: Int = 512) {
         self.database = database
+        let snapshot = snapshot ?? Snapshot()
         self.snapshot = snapshot
         self.clock = clock
         self.logger = logger
@@ -129,11 +130,14 @@ public final class Ledger: Sendable {
 
     // MARK: Snapshot
 
-    /// Rebuilds the snapshot from the state tables and marks it ready.
-    public func rebuildSnapshot() throws {
+    /// Rebuilds the snapshot from the state tables, reporting to `snapshot.progress` (and stopping with `RebuildStopped` when
+    /// it is asked to); marks the snapshot ready unless `markReady` is false (start-up marks it after loading fixtures).
+    public func rebuildSnapshot(markReady: Bool = true) throws {
+        let progress = snapshot.progress
         let loaded = try database.pool.read { db -> [(String, StateRows.LoadedStates, SellerCatalog, Int64, Date?)] in
-            try String.fetchAll(db, sql: "SELECT id FROM sellers").map { seller in
-                let states = try StateRows.readStates(db, seller: seller)
+            progress.begin(total: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skus") ?? 0)
+            return try String.fetchAll(db, sql: "SELECT id FROM sellers").map { seller in
+                let states = try StateRows.readStates(db, seller: seller, progress: progress)
                 var catalog = try StateRows.readCatalog(db, seller: seller)
                 catalog.holidays = try Self.sellerFixture(db, seller: seller)?.holidays.sorted() ?? []
                 let last = try Row.fetchOne(
@@ -150,7 +154,7 @@ public final class Ledger: Sendable {
                                                quarantined: states.quarantined)
         }
         try reloadConnections()
-        snapshot.markReady()
+        if markReady { snapshot.markReady() }
     }
 
     /// Re-reads which connections receive pushes (after a connection is created, changed or deleted).

@@ -233,7 +233,7 @@ enum StateRows {
     }
 
     /// Reads every SKU of `seller` from the state tables. Never traps on stored data: each row is decoded with checks.
-    static func readStates(_ db: Database, seller: String) throws -> LoadedStates {
+    static func readStates(_ db: Database, seller: String, progress: RebuildProgress? = nil) throws -> LoadedStates {
         // Read straight into the snapshot's shards, so a large catalog is never held twice.
         let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skus WHERE seller = ?", arguments: [seller]) ?? 0
         var shards = (0..<SellerSnapshot.shardCount).map { _ -> [String: SKUState] in
@@ -256,7 +256,13 @@ enum StateRows {
                 """,
             arguments: [seller]
         )
+        var read = 0
         while let row = try rows.next() {
+            read += 1
+            if read & 4095 == 0, let progress {
+                progress.advance(by: 4096)
+                if progress.isStopped { throw RebuildStopped() }
+            }
             do {
                 let currency = interner.string(try row.decode(String.self, atIndex: 14))
                 let price = try integer(row, 13)
@@ -298,6 +304,7 @@ enum StateRows {
                 quarantine(row, "the stored SKU row cannot be read: \(error)")
             }
         }
+        progress?.advance(by: read & 4095)
         func drop(_ row: Row, _ reason: String) {
             quarantine(row, reason)
             if let sku = try? row.decode(String.self, atIndex: 0) { shards[SellerSnapshot.shardIndex(sku)][sku] = nil }
@@ -311,6 +318,8 @@ enum StateRows {
             arguments: [seller]
         )
         while let row = try stock.next() {
+            read += 1
+            if read & 4095 == 0, progress?.isStopped == true { throw RebuildStopped() }
             do {
                 let sku: String = try row.decode(atIndex: 0)
                 guard quarantined[sku] == nil else { continue }
@@ -337,6 +346,8 @@ enum StateRows {
             arguments: [seller]
         )
         while let row = try listings.next() {
+            read += 1
+            if read & 4095 == 0, progress?.isStopped == true { throw RebuildStopped() }
             do {
                 let sku: String = try row.decode(atIndex: 0)
                 guard quarantined[sku] == nil else { continue }
@@ -364,6 +375,8 @@ enum StateRows {
             db, sql: "SELECT sku, id, location, qty, expiresAt, allocation FROM holds WHERE seller = ? ORDER BY sku, id", arguments: [seller]
         )
         while let row = try holds.next() {
+            read += 1
+            if read & 4095 == 0, progress?.isStopped == true { throw RebuildStopped() }
             do {
                 let sku: String = try row.decode(atIndex: 0)
                 guard quarantined[sku] == nil else { continue }

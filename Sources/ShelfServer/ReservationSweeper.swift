@@ -19,6 +19,8 @@ public struct ReservationSweeper: Service {
     }
 
     public func run() async throws {
+        // Nothing to do until start-up has built the snapshot; a shutdown during start-up ends the service at once.
+        guard await env.ledger.snapshot.readyOrShutdown() else { return }
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 _ = await self.sweepOnce()

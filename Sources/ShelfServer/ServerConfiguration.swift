@@ -72,17 +72,12 @@ public struct ShelfEnvironment: Sendable {
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
 
-    /// Opens the database, rebuilds the snapshot, loads fixtures into an empty database, and wires velocity and pulses.
-    public static func open(_ configuration: ServerConfiguration) async throws -> ShelfEnvironment {
+    /// Opens the database and wires every part (velocity, pulses, services). With `load` (tests, one-shot tools) it also builds
+    /// the snapshot and loads fixtures before returning; `shelf serve` passes false and runs `StartupLoader` as the first
+    /// service instead, so the server answers `/livez` and `/readyz` while the snapshot is built.
+    public static func open(_ configuration: ServerConfiguration, load: Bool = true) async throws -> ShelfEnvironment {
         let database = try LedgerDatabase(path: configuration.databasePath, durability: configuration.durability)
         let ledger = Ledger(database: database, clock: configuration.clock)
-        try ledger.rebuildSnapshot()
-        if let fixtures = configuration.fixturesDirectory {
-            let loader = FixtureLoader(ledger: ledger)
-            if try loader.databaseIsEmpty() {
-                try await loader.load(directory: URL(fileURLWithPath: fixtures))
-            }
-        }
         let pulses = ChannelPulseBoard()
         let curl = CurlClient()
         let metrics = ShelfMetrics()
@@ -98,7 +93,6 @@ public struct ShelfEnvironment: Sendable {
             ruleEngine: RuleEngine(ledger: ledger, store: RuleStore(database: database), curl: curl, notifyURL: configuration.notifyURL),
             spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics
         )
-        try env.registerConnections()
         env.ruleEngine.connect(propagator: env.propagator, reconciler: env.reconciler, spikes: env.spikes)
         ledger.snapshot.observe { events in
             let velocity = env.velocity
@@ -114,7 +108,33 @@ public struct ShelfEnvironment: Sendable {
                 }
             }
         }
+        if load { try await env.loadSnapshot() }
         return env
+    }
+
+    /// Builds the snapshot from the ledger, loads the fixtures into an empty database, makes the pulse board know every
+    /// connection, then marks the snapshot ready. Throws `RebuildStopped` when `snapshot.progress.stop()` is called meanwhile.
+    public func loadSnapshot() async throws {
+        // The rebuild blocks on SQLite for a while: on its own thread, never on an event loop or the cooperative pool.
+        let ledger = self.ledger
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            Thread {
+                do {
+                    try ledger.rebuildSnapshot(markReady: false)
+                    c.resume()
+                } catch {
+                    c.resume(throwing: error)
+                }
+            }.start()
+        }
+        if let fixtures = configuration.fixturesDirectory {
+            let loader = FixtureLoader(ledger: ledger)
+            if try loader.databaseIsEmpty() {
+                try await loader.load(directory: URL(fileURLWithPath: fixtures))
+            }
+        }
+        try registerConnections()
+        snapshot.markReady()
     }
 
     /// Makes the pulse board know every connection.

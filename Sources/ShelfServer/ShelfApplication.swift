@@ -13,6 +13,7 @@ public enum ShelfApplication {
         let router = Router(context: ShelfRequestContext.self)
         router.add(middleware: RequestIDMiddleware(metrics: env.metrics))
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: ReadinessMiddleware(snapshot: env.snapshot))
         OpsController(env: env).register(on: router)
         ReadController(env: env).register(on: router)
         IngestController(env: env).register(on: router)
@@ -43,6 +44,19 @@ public enum ShelfApplication {
             onServerRunning: onServerRunning ?? { _ in },
             logger: logger
         )
+    }
+}
+
+/// Until start-up has built the snapshot, answers every route but the operations ones (`/healthz`, `/livez`, `/readyz`,
+/// `/metrics`, `/openapi.yaml`) with a 503 `not-ready` problem carrying the progress and `Retry-After`, instead of
+/// answering from an empty snapshot.
+struct ReadinessMiddleware<Context: RequestContext>: RouterMiddleware {
+    let snapshot: Snapshot
+    static var alwaysOpen: Set<String> { ["/healthz", "/livez", "/readyz", "/metrics", "/openapi.yaml"] }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if snapshot.isReady || Self.alwaysOpen.contains(request.uri.path) { return try await next(request, context) }
+        throw Problem.notReady(snapshot.progress)
     }
 }
 

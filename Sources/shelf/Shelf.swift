@@ -50,12 +50,11 @@ struct Serve: AsyncParsableCommand {
         var config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures,
                                          notifyURL: notifyURL)
         config.mcpAllowedHosts += mcpAllowedHosts
-        let started = ContinuousClock.now
-        let env = try await ShelfEnvironment.open(config)
-        let skus = env.snapshot.sellerIDs.reduce(0) { $0 + (env.snapshot.seller($1)?.count ?? 0) }
-        logger.info("snapshot ready", metadata: ["skus": "\(skus)", "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))"])
+        // The server listens at once; the snapshot is built by the first service (`/readyz` says 503 with progress until then).
+        let env = try await ShelfEnvironment.open(config, load: false)
+        let loader = StartupLoader(env: env, logger: logger, terminal: isatty(2) == 1)
         let (boundHost, boundPort) = (config.host, config.port)
-        let app = ShelfApplication.build(env, services: env.services, logger: logger) { _ in
+        let app = ShelfApplication.build(env, services: [loader] + env.services, logger: logger) { _ in
             print("Shelf listening on http://\(boundHost):\(boundPort)")
             fflush(nil)
         }

@@ -27,6 +27,7 @@ BASE = os.environ["SHELF_URL"].rstrip("/")
 READ = os.environ["SHELF_READ_TOKEN"]
 INGEST = os.environ["SHELF_INGEST_TOKEN"]
 ADMIN = os.environ["SHELF_ADMIN_TOKEN"]
+PLATFORM = os.environ["SHELF_PLATFORM_TOKEN"]
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 RUN = uuid.uuid4().hex[:8]
 SKU = f"CONTRACT-PY-{RUN}"
@@ -163,6 +164,15 @@ def idempotency_key() -> dict:
 VALID = {
     "healthz": lambda sku: ("GET", "/healthz", None, None, None, {}),
     "readyz": lambda sku: ("GET", "/readyz", None, None, None, {}),
+    "livez": lambda sku: ("GET", "/livez", None, None, None, {}),
+    "listChannels": lambda sku: ("GET", "/v1/channels", READ, None, None, {}),
+    "upsertChannel": lambda sku: ("PUT", "/v1/channels/contract-market", ADMIN, {"id": "contract-market", "name": "Contract Market",
+                                                                                "aliases": ["CM"]}, None, {}),
+    "createSeller": lambda sku: ("POST", "/v1/sellers", PLATFORM, {"id": f"contract-{uuid.uuid4().hex[:10]}", "name": "Contract Seller",
+                                                                 "currency": "EUR", "timeZone": "Europe/Berlin"}, None, {}),
+    "listSellers": lambda sku: ("GET", "/v1/sellers", PLATFORM, None, None, {}),
+    "getSeller": lambda sku: ("GET", "/v1/sellers/demo", PLATFORM, None, None, {}),
+    "createSellerToken": lambda sku: ("POST", "/v1/sellers/demo/tokens", PLATFORM, {"scopes": ["read"], "ttlSeconds": 600}, None, {}),
     "getOpenAPIDocument": lambda sku: ("GET", "/openapi.yaml", None, None, None, {}),
     "getOffer": lambda sku: ("GET", f"/v1/offers/{sku}", READ, None, None, {"qty": 2, "country": "US", "postalCode": "10001"}),
     "getOffersBatch": lambda sku: ("POST", "/v1/offers:batch", READ, {"items": [{"sku": sku, "qty": 2}], "country": "US"}, None, {}),

@@ -61,6 +61,8 @@ public final class DemandSpikeMonitor: Service, Sendable {
     }
 
     public func run() async throws {
+        // Nothing to do until start-up has built the snapshot; a shutdown during start-up ends the service at once.
+        guard await ledger.snapshot.readyOrShutdown() else { return }
         let events = self.events
         try await cancelWhenGracefulShutdown {
         try await withThrowingTaskGroup(of: Void.self) { group in

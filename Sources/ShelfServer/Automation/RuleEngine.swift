@@ -115,6 +115,8 @@ public final class RuleEngine: Service, Sendable {
     }
 
     public func run() async throws {
+        // Nothing to do until start-up has built the snapshot; a shutdown during start-up ends the service at once.
+        guard await ledger.snapshot.readyOrShutdown() else { return }
         reload()
         let events = self.events
         // Cancelled on graceful shutdown, which ends the subscription loop and the ticker.

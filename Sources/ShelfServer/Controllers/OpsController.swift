@@ -11,8 +11,11 @@ struct OpsController: Sendable {
         router.get("/healthz") { request, _ in
             try JSONResponder.respond(["status": "ok"], to: request, etag: false)
         }
+        router.get("/livez") { request, _ in
+            try JSONResponder.respond(["status": "alive"], to: request, etag: false)
+        }
         router.get("/readyz") { request, _ -> Response in
-            guard env.snapshot.isReady else { throw Problem(.notReady, detail: "the snapshot is still being built") }
+            guard env.snapshot.isReady else { throw Problem.notReady(env.snapshot.progress) }
             let sellers = env.snapshot.sellerIDs
             let skus = sellers.reduce(0) { $0 + (env.snapshot.seller($1)?.count ?? 0) }
             let quarantined = sellers.reduce(0) { $0 + (env.snapshot.seller($1)?.quarantined.count ?? 0) }

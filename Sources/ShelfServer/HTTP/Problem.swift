@@ -17,6 +17,24 @@ public struct Problem: Codable, Hashable, Sendable, Error {
     public var available: Int?
     public var requested: Int?
     public var error: JSONValue?
+    /// How far start-up has come, on `not-ready` problems.
+    public var progress: StartupProgress?
+
+    /// SKUs loaded into the snapshot so far, of how many.
+    public struct StartupProgress: Codable, Hashable, Sendable {
+        public var loaded: Int
+        public var total: Int
+        public var percent: Int
+    }
+
+    /// 503 while the snapshot is being built, with the progress (and `Retry-After: 1` on the response). The percent stays
+    /// below 100 until the snapshot is ready (stock, listings and holds are read after the SKU rows).
+    public static func notReady(_ progress: RebuildProgress) -> Problem {
+        let percent = min(99, progress.percent)
+        var p = Problem(.notReady, detail: "starting: the snapshot is being built (\(progress.loaded) of \(progress.total) SKUs, \(percent)%)")
+        p.progress = StartupProgress(loaded: progress.loaded, total: progress.total, percent: percent)
+        return p
+    }
 
     public static let base = "https://shelf.dev/problems/"
 
@@ -153,6 +171,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let problem as Problem {
+            if problem.status == 503 { return problem.response(extraHeaders: [.retryAfter: "1"]) }
             return problem.response(extraHeaders: problem.status == 401 ? [.wwwAuthenticate: "Bearer realm=\"shelf\""] : [:])
         } catch let error as HTTPError {
             switch error.status {

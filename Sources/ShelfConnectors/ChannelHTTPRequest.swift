@@ -1,3 +1,4 @@
+import ShelfCore
 /// One outbound request a connector wants sent (the lead sends it with libcurl).
 public struct ChannelHTTPRequest: Sendable, Equatable {
     /// Upper-case HTTP method.

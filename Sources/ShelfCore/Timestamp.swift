@@ -1,10 +1,27 @@
 import Foundation
 
-/// RFC 3339 timestamps in UTC with milliseconds, as the API contract writes them.
+/// The one RFC 3339 writer and parser: UTC with milliseconds as the API contract writes them (whole seconds for channels that
+/// want them), and every RFC 3339 form channels send (`Z`, `±hh:mm` or `±hhmm` offsets, any fraction). Pure arithmetic, no
+/// Foundation formatter: safe and fast on any thread.
 public enum Timestamp {
-    /// Formats `date` as `2026-11-23T06:00:00.120Z` (no Foundation formatter on this hot path).
+    /// Formats `date` as `2026-11-23T06:00:00.120Z`, to the nearest millisecond (binary doubles put a parsed `.120` at
+    /// `.11999…`; rounding down would write `.119`).
     public static func format(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        return format(millis: millis, fraction: true)
+    }
+
+    /// Formats `date` as `2026-11-23T06:00:00Z` (UTC, whole seconds, rounded down).
+    public static func formatSeconds(_ date: Date) -> String {
+        format(millis: epochSeconds(date) * 1000, fraction: false)
+    }
+
+    /// Unix epoch seconds, rounded down (TikTok, Etsy and Walmart use them).
+    public static func epochSeconds(_ date: Date) -> Int64 {
+        Int64(date.timeIntervalSince1970.rounded(.down))
+    }
+
+    static func format(millis: Int64, fraction: Bool) -> String {
         let days = floorDiv(millis, 86_400_000)
         let msOfDay = Int(millis - days * 86_400_000)
         let (y, mo, d) = CivilDate.fromDays(days)
@@ -21,7 +38,12 @@ public enum Timestamp {
         }
         digits(y, 4); out.append(45); digits(mo, 2); out.append(45); digits(d, 2); out.append(84)
         digits(msOfDay / 3_600_000, 2); out.append(58); digits((msOfDay / 60_000) % 60, 2); out.append(58)
-        digits((msOfDay / 1000) % 60, 2); out.append(46); digits(msOfDay % 1000, 3); out.append(90)
+        digits((msOfDay / 1000) % 60, 2)
+        if fraction {
+            out.append(46)
+            digits(msOfDay % 1000, 3)
+        }
+        out.append(90)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -68,9 +90,11 @@ public enum Timestamp {
         if s[i] == 90 || s[i] == 122 {
             i += 1
         } else if s[i] == 43 || s[i] == 45 {
-            guard let oh = num(i + 1, 2), i + 3 < s.count, s[i + 3] == 58, let om = num(i + 4, 2) else { return nil }
+            // `±hh:mm` (RFC 3339) or `±hhmm` (ISO 8601 basic, which some channels send).
+            let colon = i + 3 < s.count && s[i + 3] == 58
+            guard let oh = num(i + 1, 2), let om = num(i + (colon ? 4 : 3), 2), oh < 24, om < 60 else { return nil }
             offset = (oh * 3600 + om * 60) * (s[i] == 45 ? -1 : 1)
-            i += 6
+            i += colon ? 6 : 5
         } else {
             return nil
         }

@@ -39,24 +39,6 @@ enum FastJSON {
         return out
     }
 
-    /// Appends `s` as a JSON string literal.
-    static func string(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
-    }
+    /// Appends `s` as a JSON string literal (the one escaper, `JSONText`).
+    static func string(_ s: String, into out: inout String) { out += JSONText.quoted(s) }
 }

@@ -453,6 +453,15 @@ struct RuleLexer {
     ]
     private static let moneyCodes: Set<String> = ["usd", "eur", "gbp", "cad", "aud", "jpy"]
 
+    /// The ISO 4217 code a token spells when it is written in capitals and is an active code (`5 KWD`, `CLF 2.5`); lower-case
+    /// words that happen to be codes ("all", "top", "try") stay words.
+    private func isoCode(_ token: RuleToken?) -> String? {
+        guard let token, token.lower.utf8.count == 3 else { return nil }
+        let raw = text(token.start, token.end)
+        guard raw.utf8.allSatisfy({ $0 >= 65 && $0 <= 90 }), ISO4217.isActive(raw) else { return nil }
+        return raw
+    }
+
     private func mergeLiterals(_ tokens: [RuleToken]) throws(RuleParseError) -> [RuleToken] {
         var out: [RuleToken] = []
         out.reserveCapacity(tokens.count)
@@ -498,7 +507,7 @@ struct RuleLexer {
                     index += 2
                     continue
                 }
-                if let next, let code = Self.moneyWords[next] {
+                if let next, let code = Self.moneyWords[next] ?? isoCode(index + 1 < tokens.count ? tokens[index + 1] : nil) {
                     let numeric = RuleDecimal(value: value, text: token.lower)
                     let span = RuleSpan(start: token.start, end: tokens[index + 1].end)
                     out.append(merged(try money(numeric, currency: code, span: span), 2))
@@ -537,7 +546,7 @@ struct RuleLexer {
                 }
             case .word, .sku:
                 let lower = token.lower
-                if lower == "$" || (lower.utf8.count == 3 && Self.moneyCodes.contains(lower)), index + 1 < tokens.count,
+                if lower == "$" || (lower.utf8.count == 3 && (Self.moneyCodes.contains(lower) || isoCode(token) != nil)), index + 1 < tokens.count,
                     case .number(let value) = tokens[index + 1].kind
                 {
                     let code = lower == "$" ? dollarCurrency : lower.uppercased()

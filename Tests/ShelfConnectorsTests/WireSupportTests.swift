@@ -32,14 +32,14 @@ struct WireSupportTests {
     }
 
     @Test func datesParseOffsetsAndFormatMillis() {
-        #expect(WireDate.parse("2026-01-09T12:00:00-05:00") == Date(timeIntervalSince1970: 1_767_978_000))
-        #expect(WireDate.parse("2026-01-09T17:00:00.5Z") == Date(timeIntervalSince1970: 1_767_978_000.5))
-        #expect(WireDate.parse("2026-01-09 17:00:00+00:00") == Date(timeIntervalSince1970: 1_767_978_000))
-        #expect(WireDate.parse("2026-13-09T17:00:00Z") == nil)
-        #expect(WireDate.parse("2026-01-09T17:00:00") == nil)
-        #expect(WireDate.rfc3339Millis(Date(timeIntervalSince1970: 1_795_413_600.12)) == "2026-11-23T06:00:00.120Z")
-        #expect(WireDate.rfc3339Millis(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00.000Z")
-        #expect(WireDate.rfc3339Seconds(Date(timeIntervalSince1970: 1_795_413_600.9)) == "2026-11-23T06:00:00Z")
+        #expect(Timestamp.parse("2026-01-09T12:00:00-05:00") == Date(timeIntervalSince1970: 1_767_978_000))
+        #expect(Timestamp.parse("2026-01-09T17:00:00.5Z") == Date(timeIntervalSince1970: 1_767_978_000.5))
+        #expect(Timestamp.parse("2026-01-09 17:00:00+00:00") == Date(timeIntervalSince1970: 1_767_978_000))
+        #expect(Timestamp.parse("2026-13-09T17:00:00Z") == nil)
+        #expect(Timestamp.parse("2026-01-09T17:00:00") == nil)
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 1_795_413_600.12)) == "2026-11-23T06:00:00.120Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00.000Z")
+        #expect(Timestamp.formatSeconds(Date(timeIntervalSince1970: 1_795_413_600.9)) == "2026-11-23T06:00:00Z")
     }
 
     @Test func constantTimeCompareNeedsEqualNonEmptyInput() {

@@ -2,6 +2,7 @@ import Foundation
 import ShelfConnectors
 import ShelfSimulator
 import Testing
+import ShelfCore
 
 @Suite("Injected faults")
 struct SimulatorFaultTests {

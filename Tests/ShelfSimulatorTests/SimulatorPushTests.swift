@@ -3,6 +3,7 @@ import Foundation
 import ShelfConnectors
 import ShelfSimulator
 import Testing
+import ShelfCore
 
 @Suite("Pushes over HTTP")
 struct SimulatorPushTests {
@@ -43,7 +44,7 @@ struct SimulatorPushTests {
             let quantityPush = try #require(pushes.first { $0["quantity"]?.intValue == 3 }, "\(kind): no quantity push in \(pushes)")
             #expect(quantityPush["sku"]?.stringValue == KindSetup.sku(1))
             #expect(quantityPush["externalId"]?.stringValue == KindSetup.externalId(kind, 1))
-            let receivedAt = try #require(quantityPush["receivedAt"]?.stringValue.flatMap(WireDate.parse))
+            let receivedAt = try #require(quantityPush["receivedAt"]?.stringValue.flatMap(Timestamp.parse))
             #expect(receivedAt >= before.addingTimeInterval(-0.001) && receivedAt <= after.addingTimeInterval(0.001))
             #expect(quantityPush["receivedAt"]?.stringValue?.count == 24, "RFC 3339 with milliseconds")
             let nanos = try #require(quantityPush["receivedAtNanos"]?.stringValue.flatMap(UInt64.init))

@@ -2,6 +2,7 @@ import Foundation
 import ShelfConnectors
 import ShelfSimulator
 import Testing
+import ShelfCore
 
 @Suite("Storefront sales, stats, reset, fixtures")
 struct SimulatorSaleTests {

@@ -105,7 +105,7 @@ public struct AmazonConnector: ChannelConnector {
                 externalId: sku,
                 quantity: quantity,
                 price: nil,
-                updatedAt: summary["lastUpdatedTime"]?.stringValue.flatMap(WireDate.parse)
+                updatedAt: summary["lastUpdatedTime"]?.stringValue.flatMap(Timestamp.parse)
             )
         }
         let token = json["pagination"]?["nextToken"]?.stringValue
@@ -124,7 +124,7 @@ public struct AmazonConnector: ChannelConnector {
     public func parseWebhook(headers: [String: String], body: [UInt8]) throws -> [ChannelWebhookEvent] {
         let json = try ConnectorSupport.json(body)
         let eventId = try ConnectorSupport.requiredString(json["NotificationMetadata"]?["NotificationId"], "NotificationMetadata.NotificationId")
-        let occurredAt = json["EventTime"]?.stringValue.flatMap(WireDate.parse)
+        let occurredAt = json["EventTime"]?.stringValue.flatMap(Timestamp.parse)
         switch json["NotificationType"]?.stringValue {
         case "ORDER_CHANGE":
             guard let change = json["Payload"]?["OrderChangeNotification"] else {
@@ -168,7 +168,7 @@ public struct AmazonConnector: ChannelConnector {
     }
 
     public func webhookBody(_ draft: WebhookDraft) throws -> [UInt8] {
-        let at = JSONValue.string(WireDate.rfc3339Millis(draft.occurredAt))
+        let at = JSONValue.string(Timestamp.format(draft.occurredAt))
         let metadata: JSONValue = .object([
             "ApplicationId": .string("amzn1.sellerapps.app.shelf-sim"),
             "SubscriptionId": .string(WebhookCrypto.derivedUUID(Array("subscription:\(draft.topic.rawValue)".utf8))),

@@ -111,7 +111,7 @@ public struct EbayConnector: ChannelConnector {
                     eventId: eventId,
                     orderId: orderId,
                     lines: [],
-                    occurredAt: notification["eventDate"]?.stringValue.flatMap(WireDate.parse),
+                    occurredAt: notification["eventDate"]?.stringValue.flatMap(Timestamp.parse),
                     needsOrderDetail: true
                 )
             ]
@@ -132,7 +132,7 @@ public struct EbayConnector: ChannelConnector {
 
     public func webhookBody(_ draft: WebhookDraft) throws -> [UInt8] {
         guard draft.topic == .order else { throw ConnectorError.unsupportedTopic(.ebay, draft.topic) }
-        let at = JSONValue.string(WireDate.rfc3339Millis(draft.occurredAt))
+        let at = JSONValue.string(Timestamp.format(draft.occurredAt))
         let orderId = draft.orderId ?? draft.eventId
         let lineItems: [JSONValue] = draft.lines.enumerated().map { index, line in
             .object([
@@ -175,7 +175,7 @@ public struct EbayConnector: ChannelConnector {
             orderId: orderId,
             cancelled: json["cancelStatus"]?["cancelState"]?.stringValue == "CANCELED",
             lines: lines,
-            occurredAt: json["creationDate"]?.stringValue.flatMap(WireDate.parse)
+            occurredAt: json["creationDate"]?.stringValue.flatMap(Timestamp.parse)
         )
     }
 }

@@ -135,7 +135,7 @@ public struct EtsyConnector: ChannelConnector {
     }
 
     public func signWebhook(body: [UInt8], secret: String, eventId: String, topic: WebhookTopic, now: Date) -> [String: String] {
-        let timestamp = String(WireDate.epochSeconds(now))
+        let timestamp = String(Timestamp.epochSeconds(now))
         let signature = Self.signature(id: eventId, timestamp: timestamp, body: body, secret: secret)
         return [
             "Content-Type": "application/json",

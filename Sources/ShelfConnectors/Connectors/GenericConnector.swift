@@ -74,7 +74,7 @@ public struct GenericConnector: ChannelConnector {
                 externalId: try ConnectorSupport.requiredString(item["externalId"], "items.externalId"),
                 quantity: try ConnectorSupport.requiredInt(item["quantity"], "items.quantity"),
                 price: Self.money(item["price"]),
-                updatedAt: item["updatedAt"]?.stringValue.flatMap(WireDate.parse)
+                updatedAt: item["updatedAt"]?.stringValue.flatMap(Timestamp.parse)
             )
         }
         let next = json["nextCursor"]?.stringValue
@@ -123,7 +123,7 @@ public struct GenericConnector: ChannelConnector {
                 eventId: eventId,
                 orderId: json["orderId"]?.stringValue,
                 lines: lines,
-                occurredAt: json["occurredAt"]?.stringValue.flatMap(WireDate.parse)
+                occurredAt: json["occurredAt"]?.stringValue.flatMap(Timestamp.parse)
             )
         ]
     }
@@ -148,7 +148,7 @@ public struct GenericConnector: ChannelConnector {
             "eventId": .string(draft.eventId),
             "type": .string(Self.typeName(draft.topic)),
             "orderId": draft.orderId.map { .string($0) } ?? .null,
-            "occurredAt": .string(WireDate.rfc3339Millis(draft.occurredAt)),
+            "occurredAt": .string(Timestamp.format(draft.occurredAt)),
             "lines": .array(lines),
         ]).serializedBytes
     }

@@ -162,7 +162,7 @@ public struct ShopifyConnector: ChannelConnector {
                     externalId: Self.legacyId(gid),
                     quantity: available,
                     price: ConnectorSupport.money(node["variant"]?["price"], currency: currency),
-                    updatedAt: node["updatedAt"]?.stringValue.flatMap(WireDate.parse)
+                    updatedAt: node["updatedAt"]?.stringValue.flatMap(Timestamp.parse)
                 )
             )
         }
@@ -216,7 +216,7 @@ public struct ShopifyConnector: ChannelConnector {
                     eventId: webhookId,
                     orderId: String(orderId),
                     lines: lines,
-                    occurredAt: when.flatMap(WireDate.parse)
+                    occurredAt: when.flatMap(Timestamp.parse)
                 )
             ]
         case "inventory_levels/update":
@@ -229,7 +229,7 @@ public struct ShopifyConnector: ChannelConnector {
                     kind: .inventoryLevel,
                     eventId: webhookId,
                     lines: [ChannelWebhookEvent.Line(sku: nil, externalId: String(itemId), quantity: available)],
-                    occurredAt: json["updated_at"]?.stringValue.flatMap(WireDate.parse),
+                    occurredAt: json["updated_at"]?.stringValue.flatMap(Timestamp.parse),
                     channelLocationId: json["location_id"]?.int64Value.map(String.init)
                 )
             ]
@@ -247,12 +247,12 @@ public struct ShopifyConnector: ChannelConnector {
             "X-Shopify-API-Version": Self.apiVersion,
             "X-Shopify-Webhook-Id": eventId,
             "X-Shopify-Event-Id": WebhookCrypto.derivedUUID(Array(("event:" + eventId).utf8)),
-            "X-Shopify-Triggered-At": WireDate.rfc3339Millis(now),
+            "X-Shopify-Triggered-At": Timestamp.format(now),
         ]
     }
 
     public func webhookBody(_ draft: WebhookDraft) throws -> [UInt8] {
-        let at = JSONValue.string(WireDate.rfc3339Millis(draft.occurredAt))
+        let at = JSONValue.string(Timestamp.format(draft.occurredAt))
         switch draft.topic {
         case .order, .cancel:
             let orderId = ConnectorSupport.numericId(draft.orderId ?? draft.eventId)

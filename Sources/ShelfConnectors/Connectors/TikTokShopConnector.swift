@@ -42,7 +42,7 @@ public struct TikTokShopConnector: ChannelConnector {
     {
         var query: [(String, String)] = [
             ("app_key", settings.credential("appKey")),
-            ("timestamp", String(WireDate.epochSeconds(now()))),
+            ("timestamp", String(Timestamp.epochSeconds(now()))),
         ]
         if let cipher = settings.credentials["shopCipher"], !cipher.isEmpty { query.append(("shop_cipher", cipher)) }
         query += extra
@@ -197,7 +197,7 @@ public struct TikTokShopConnector: ChannelConnector {
 
     public func webhookBody(_ draft: WebhookDraft) throws -> [UInt8] {
         guard draft.topic != .inventory else { throw ConnectorError.unsupportedTopic(.tiktok, draft.topic) }
-        let seconds = JSONValue.int(WireDate.epochSeconds(draft.occurredAt))
+        let seconds = JSONValue.int(Timestamp.epochSeconds(draft.occurredAt))
         return JSONValue.object([
             "type": .int(1),
             "tts_notification_id": .string(draft.eventId),

@@ -106,7 +106,7 @@ public struct WalmartConnector: ChannelConnector {
         let json = try ConnectorSupport.json(body)
         guard let source = json["source"], let payload = json["payload"] else { throw ConnectorError.invalidPayload("missing source/payload") }
         let eventId = try ConnectorSupport.requiredString(source["eventId"], "source.eventId")
-        let occurredAt = source["eventTime"]?.stringValue.flatMap(WireDate.parse)
+        let occurredAt = source["eventTime"]?.stringValue.flatMap(Timestamp.parse)
         switch source["eventType"]?.stringValue {
         case "PO_CREATED", "PO_LINE_AUTOCANCELLED":
             let orderId = try ConnectorSupport.requiredString(payload["purchaseOrderId"], "payload.purchaseOrderId")
@@ -143,7 +143,7 @@ public struct WalmartConnector: ChannelConnector {
         now: Date,
         requestTarget: String
     ) -> [String: String] {
-        let timestamp = String(WireDate.epochSeconds(now))
+        let timestamp = String(Timestamp.epochSeconds(now))
         let signature = WebhookCrypto.hmacSHA256(
             secret: secret,
             message: Self.stringToSign(method: "POST", requestTarget: requestTarget, timestamp: timestamp, body: body)
@@ -157,7 +157,7 @@ public struct WalmartConnector: ChannelConnector {
     }
 
     public func webhookBody(_ draft: WebhookDraft) throws -> [UInt8] {
-        let at = JSONValue.string(WireDate.rfc3339Millis(draft.occurredAt))
+        let at = JSONValue.string(Timestamp.format(draft.occurredAt))
         switch draft.topic {
         case .order, .cancel:
             let eventType = draft.topic == .order ? "PO_CREATED" : "PO_LINE_AUTOCANCELLED"

@@ -104,7 +104,7 @@ public struct WooCommerceConnector: ChannelConnector {
 
     /// WooCommerce `_gmt` dates have no zone designator: they are UTC.
     static func gmtDate(_ text: String) -> Date? {
-        WireDate.parse(text) ?? WireDate.parse(text + "Z")
+        Timestamp.parse(text) ?? Timestamp.parse(text + "Z")
     }
 
     /// The `page` of the `rel="next"` entry of a Link header.
@@ -199,7 +199,7 @@ public struct WooCommerceConnector: ChannelConnector {
     }
 
     public func webhookBody(_ draft: WebhookDraft) throws -> [UInt8] {
-        let at = String(WireDate.rfc3339Seconds(draft.occurredAt).dropLast())
+        let at = String(Timestamp.formatSeconds(draft.occurredAt).dropLast())
         switch draft.topic {
         case .order, .cancel:
             let orderId = ConnectorSupport.numericId(draft.orderId ?? draft.eventId)

@@ -1,3 +1,4 @@
+import ShelfCore
 extension JSONValue {
     /// Parses a complete JSON document (RFC 8259) from raw bytes.
     public static func parse(_ bytes: [UInt8]) throws(ConnectorError) -> JSONValue {

@@ -137,7 +137,7 @@ struct UCPController: Sendable {
         if let price = fields["price"] {
             guard case .object(let band) = price else { throw Problem(.validation, detail: "filters.price must be an object", field: "filters.price") }
             for (key, value) in band {
-                guard key == "min" || key == "max", case .int(let n) = value, n >= 0 else {
+                guard key == "min" || key == "max", case .number(let literal) = value, let n = Int64(literal), n >= 0 else {
                     throw Problem(.validation, detail: "filters.price.\(key) must be a non-negative integer in minor units",
                                   field: "filters.price.\(key)")
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import ShelfConnectors
+import ShelfCore
 
 /// One request to a simulated channel endpoint, with the `/c/{connectionId}` prefix removed.
 struct ChannelCall: Sendable {

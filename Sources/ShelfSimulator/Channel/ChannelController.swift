@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import ShelfConnectors
+import ShelfCore
 
 #if canImport(Glibc)
 import Glibc
@@ -145,7 +146,7 @@ struct ChannelController: Sendable {
     }
 
     /// Closes the TCP connection with RST (SO_LINGER 0) instead of a graceful FIN.
-    static func reset(_ channel: any Channel) async {
+    static func reset(_ channel: any NIOCore.Channel) async {
         if let provider = channel as? any SocketOptionProvider {
             try? await provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
         }

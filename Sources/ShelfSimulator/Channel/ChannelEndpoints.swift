@@ -1,4 +1,5 @@
 import ShelfConnectors
+import ShelfCore
 
 /// The server side of one channel kind's wire format, as the simulator speaks it.
 protocol ChannelEndpoints: Sendable {

@@ -89,7 +89,7 @@ struct EtsyEndpoints: ChannelEndpoints {
         let limit = PageSlice<SimItem>.limit(call.query["limit"], default: 25, max: 100)
         let page = PageSlice(await state.items(call.connection.id), offset: Int(call.query["offset"] ?? "0") ?? 0, limit: limit)
         let results: [JSONValue] = page.elements.map { item in
-            let seconds = JSONValue.int(WireDate.parse(item.updatedAt).map(WireDate.epochSeconds) ?? 0)
+            let seconds = JSONValue.int(Timestamp.parse(item.updatedAt).map(Timestamp.epochSeconds) ?? 0)
             return .object([
                 "listing_id": .number(String(ConnectorsIds.number(item.externalId))),
                 "shop_id": .number(String(ConnectorsIds.number(call.segments[3]))),

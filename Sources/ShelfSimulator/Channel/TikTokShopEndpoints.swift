@@ -95,7 +95,7 @@ struct TikTokShopEndpoints: ChannelEndpoints {
                 "id": .string(item.externalId),
                 "title": .string(item.sku),
                 "status": .string("ACTIVATE"),
-                "update_time": .int(WireDate.parse(item.updatedAt).map(WireDate.epochSeconds) ?? 0),
+                "update_time": .int(Timestamp.parse(item.updatedAt).map(Timestamp.epochSeconds) ?? 0),
                 "skus": .array([.object(sku)]),
             ])
         }

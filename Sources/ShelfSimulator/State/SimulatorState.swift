@@ -60,7 +60,7 @@ actor SimulatorState {
                 quantity: seed.quantity,
                 price: seed.price,
                 references: seed.references,
-                updatedAt: WireDate.rfc3339Millis(now),
+                updatedAt: Timestamp.format(now),
                 version: 1
             )
         }
@@ -113,7 +113,7 @@ actor SimulatorState {
             quantity: quantity,
             price: price,
             references: references ?? previous?.references,
-            updatedAt: WireDate.rfc3339Millis(clock.now()),
+            updatedAt: Timestamp.format(clock.now()),
             version: (previous?.version ?? 0) + 1
         )
         itemsByConnection[connection, default: [:]][externalId] = item
@@ -157,7 +157,7 @@ actor SimulatorState {
         if atomic && failures > 0 {
             return results
         }
-        let stamp = WireDate.rfc3339Millis(receivedAt)
+        let stamp = Timestamp.format(receivedAt)
         for (index, change) in changes.enumerated() {
             guard case .applied(var item, _) = results[index] else { continue }
             let delta = (change.quantity ?? item.quantity) - item.quantity
@@ -278,7 +278,7 @@ actor SimulatorState {
         guard var item = itemsByConnection[connection]?[externalId] else { return }
         item.quantity = quantity
         item.version += 1
-        item.updatedAt = WireDate.rfc3339Millis(clock.now())
+        item.updatedAt = Timestamp.format(clock.now())
         itemsByConnection[connection]![externalId] = item
     }
 
@@ -293,14 +293,14 @@ actor SimulatorState {
         let now = clock.now()
         item.quantity -= quantity
         item.version += 1
-        item.updatedAt = WireDate.rfc3339Millis(now)
+        item.updatedAt = Timestamp.format(now)
         itemsByConnection[connection]![externalId] = item
         let order = SimOrder(
             orderId: wireOrderId,
             lines: [ChannelWebhookEvent.Line(sku: item.sku, externalId: item.externalId, quantity: quantity)],
             cancelled: false,
-            createdAt: WireDate.rfc3339Millis(now),
-            createdAtEpochSeconds: WireDate.epochSeconds(now)
+            createdAt: Timestamp.format(now),
+            createdAtEpochSeconds: Timestamp.epochSeconds(now)
         )
         ordersByConnection[connection, default: [:]][wireOrderId] = order
         statsByConnection[connection, default: ConnectionStats()].sold += 1
@@ -323,6 +323,6 @@ actor SimulatorState {
     /// A fresh delivery id for a simulated webhook.
     func nextEventId(prefix: String) -> String {
         defer { nextEventNumber += 1 }
-        return "\(prefix)-\(WireDate.epochSeconds(clock.now()))-\(nextEventNumber)"
+        return "\(prefix)-\(Timestamp.epochSeconds(clock.now()))-\(nextEventNumber)"
     }
 }

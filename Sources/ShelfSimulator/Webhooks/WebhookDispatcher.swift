@@ -1,5 +1,6 @@
 import Foundation
 import ShelfConnectors
+import ShelfCore
 
 /// Builds channel-format webhooks, records what they imply in the simulated channel, signs and sends them.
 struct WebhookDispatcher: Sendable {
@@ -87,8 +88,8 @@ struct WebhookDispatcher: Sendable {
                     orderId: orderId,
                     lines: draft.lines.isEmpty ? existing?.lines ?? [] : draft.lines,
                     cancelled: draft.topic == .cancel,
-                    createdAt: existing?.createdAt ?? WireDate.rfc3339Millis(draft.occurredAt),
-                    createdAtEpochSeconds: existing?.createdAtEpochSeconds ?? WireDate.epochSeconds(draft.occurredAt)
+                    createdAt: existing?.createdAt ?? Timestamp.format(draft.occurredAt),
+                    createdAtEpochSeconds: existing?.createdAtEpochSeconds ?? Timestamp.epochSeconds(draft.occurredAt)
                 )
             )
         case .inventory:

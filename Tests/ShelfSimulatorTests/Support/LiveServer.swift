@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import ShelfConnectors
 import ShelfSimulator
+import ShelfCore
 
 /// A value set once and awaited by others.
 actor Once<Value: Sendable> {

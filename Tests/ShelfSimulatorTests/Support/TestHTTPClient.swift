@@ -3,6 +3,7 @@ import ShelfConnectors
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import ShelfCore
 #endif
 
 /// An HTTP response as tests look at it.

@@ -38,7 +38,6 @@ public final class Reconciler: Service, Sendable {
     let ledger: Ledger
     let curl: CurlClient
     let pulses: ChannelPulseBoard
-    let index: ExternalIdIndex
     let logger: Logger
     private let etags = Mutex<[String: String]>([:])
     private let nextPoll = Mutex<[String: Date]>([:])
@@ -50,7 +49,6 @@ public final class Reconciler: Service, Sendable {
         self.ledger = ledger
         self.curl = curl
         self.pulses = pulses
-        index = ExternalIdIndex(snapshot: ledger.snapshot)
         self.logger = logger
     }
 
@@ -81,7 +79,7 @@ public final class Reconciler: Service, Sendable {
         let connections = only ?? ((try? ledger.connections(seller: seller)) ?? [])
         var report = ReconciliationReport(startedAt: started, finishedAt: started, connections: connections.map(\.id), pages: 0, skusChecked: 0,
                                           variancesFound: 0, healed: 0, variances: [], errors: [:])
-        let spiking = ledger.snapshot.seller(seller)?.allStates().contains { $0.spikeMultiplier > 1 } ?? false
+        let spiking = ledger.snapshot.seller(seller)?.hasSpike ?? false
         for connection in connections {
             guard let link = ChannelLink(seller: seller, connection: connection) else { continue }
             let interval = TimeInterval(max(5, connection.pollIntervalSeconds)) / (spiking ? 2 : 1)
@@ -100,7 +98,7 @@ public final class Reconciler: Service, Sendable {
                     if let etag = page.etag { etags.withLock { $0[tagKey] = etag } }
                     pulses.heard(seller: seller, connection: connection.id, source: "poll", at: ledger.clock.now())
                     for level in page.levels {
-                        guard let sku = index.resolve(sku: level.sku, externalId: level.externalId, seller: seller, channel: connection.channel),
+                        guard let sku = ledger.snapshot.seller(seller)?.resolve(sku: level.sku, externalId: level.externalId, channel: connection.channel),
                               let state = ledger.snapshot.seller(seller)?.sku(sku), let expected = link.update(for: state, now: ledger.clock.now())
                         else { continue }
                         report.skusChecked += 1

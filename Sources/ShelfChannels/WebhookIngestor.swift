@@ -14,12 +14,10 @@ public final class WebhookIngestor: Sendable {
     let curl: CurlClient
     let pulses: ChannelPulseBoard
     let logger: Logger
-    let index: ExternalIdIndex
     private let lastLevelAt = Mutex<[String: Date]>([:])
 
     public init(ledger: Ledger, curl: CurlClient, pulses: ChannelPulseBoard, logger: Logger = Logger(label: "shelf.webhooks")) {
         self.ledger = ledger
-        index = ExternalIdIndex(snapshot: ledger.snapshot)
         self.curl = curl
         self.pulses = pulses
         self.logger = logger
@@ -157,7 +155,7 @@ public final class WebhookIngestor: Sendable {
     }
 
     func resolve(_ line: ChannelWebhookEvent.Line, seller: String, channel: String) -> String? {
-        index.resolve(sku: line.sku, externalId: line.externalId, seller: seller, channel: channel)
+        ledger.snapshot.seller(seller)?.resolve(sku: line.sku, externalId: line.externalId, channel: channel)
     }
 }
 

@@ -55,12 +55,9 @@ public final class ShelfMetrics: Sendable {
         let now = env.clock.now()
         for seller in env.snapshot.sellerIDs {
             guard let snapshot = env.snapshot.seller(seller) else { continue }
-            var holds = 0
-            var spikes = 0
-            for state in snapshot.allStates() {
-                holds += state.holds.filter { $0.isActive(at: now) }.count
-                if state.spikeMultiplier > 1 { spikes += 1 }
-            }
+            // From the snapshot's incremental indexes: a scrape never scans the catalog.
+            let holds = snapshot.activeHoldCount(now: now)
+            let spikes = snapshot.spikingSKUs.count
             registry.makeGauge(descriptor: descriptor("snapshot_skus", nil, "SKUs in the snapshot"), labels: [("seller", seller)]).set(Double(snapshot.count))
             registry.makeGauge(descriptor: descriptor("reservations_active", nil, "Active holds"), labels: [("seller", seller)]).set(Double(holds))
             registry.makeGauge(descriptor: descriptor("spikes_active", nil, "SKUs in a demand spike"), labels: [("seller", seller)]).set(Double(spikes))

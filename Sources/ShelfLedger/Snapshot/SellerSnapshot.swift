@@ -22,6 +22,21 @@ public final class SellerSnapshot: Sendable {
         var count = 0
         /// SKUs whose stored rows could not be applied at start-up, with the reason; kept out of the snapshot.
         var quarantined: [String: String] = [:]
+        /// Channel → the channel's own item id → SKU, kept up to date on every publish (webhooks and polls name items by it).
+        var externalIds: [String: [String: String]] = [:]
+        /// SKUs whose safety stock is multiplied by a demand spike.
+        var spiking: Set<String> = []
+
+        /// Moves the incremental indexes from `old` (nil: a new SKU) to `new`.
+        mutating func index(from old: SKUState?, to new: SKUState) {
+            if let old {
+                for listing in old.listings where externalIds[listing.channel]?[listing.externalId] == old.sku {
+                    externalIds[listing.channel]?[listing.externalId] = nil
+                }
+            }
+            for listing in new.listings { externalIds[listing.channel, default: [:]][listing.externalId] = new.sku }
+            if new.spikeMultiplier > 1 { spiking.insert(new.sku) } else { spiking.remove(new.sku) }
+        }
     }
 
     init(id: String) {
@@ -77,6 +92,26 @@ public final class SellerSnapshot: Sendable {
     /// Why `sku` is quarantined, or nil when it is not.
     public func quarantineReason(_ sku: String) -> String? { meta.withLock { $0.quarantined[sku] } }
 
+    /// The SKU a channel line refers to: its SKU when given and known, else the SKU listed on `channel` under `externalId`.
+    /// An O(1) lookup in an index kept up to date on every publish (never a scan).
+    public func resolve(sku: String?, externalId: String?, channel: String) -> String? {
+        if let sku, self.sku(sku) != nil { return sku }
+        guard let externalId else { return nil }
+        return meta.withLock { $0.externalIds[channel]?[externalId] }
+    }
+
+    /// SKUs in a demand spike (safety stock multiplied), in ascending order.
+    public var spikingSKUs: [String] { meta.withLock { $0.spiking.sorted() } }
+
+    /// True when at least one SKU is in a demand spike.
+    public var hasSpike: Bool { meta.withLock { !$0.spiking.isEmpty } }
+
+    /// Holds not yet expired at `now` (reads only the SKUs that have holds).
+    public func activeHoldCount(now: Date) -> Int {
+        let skus = meta.withLock { Set($0.holdIndex.values) }
+        return skus.reduce(0) { total, sku in total + (self.sku(sku)?.holds.filter { $0.isActive(at: now) }.count ?? 0) }
+    }
+
     /// The SKU a hold belongs to.
     public func skuForReservation(_ id: String) -> String? { meta.withLock { $0.holdIndex[id] } }
 
@@ -117,17 +152,22 @@ public final class SellerSnapshot: Sendable {
     func publish(states: [SKUState], catalog: SellerCatalog?, events: [LedgerEvent]) {
         var added: [String] = []
         var moved: [(sku: String, from: String?, to: String)] = []
+        var changed: [(old: SKUState?, new: SKUState)] = []
+        changed.reserveCapacity(states.count)
         for state in states {
-            // The product the SKU belonged to before (nil: a new SKU).
-            let previous: String? = shard(state.sku).withLock { dict in
-                let previous = dict[state.sku]?.item.productId
+            let old: SKUState? = shard(state.sku).withLock { dict in
+                let old = dict[state.sku]
                 dict[state.sku] = state
-                return previous
+                return old
             }
+            // The product the SKU belonged to before (nil: a new SKU).
+            let previous = old?.item.productId
             if previous == nil { added.append(state.sku) }
             if previous != state.item.productId { moved.append((state.sku, previous, state.item.productId)) }
+            changed.append((old, state))
         }
         meta.withLock { m in
+            for (old, new) in changed { m.index(from: old, to: new) }
             for (sku, from, to) in moved {
                 if let from {
                     m.products[from]?.removeAll { $0 == sku }
@@ -166,11 +206,13 @@ public final class SellerSnapshot: Sendable {
         ids.reserveCapacity(loaded.reduce(0) { $0 + $1.count })
         var holds: [String: String] = [:]
         var products: [String: [String]] = [:]
+        var indexes = Meta()
         for (i, bucket) in loaded.enumerated() {
             for (sku, state) in bucket {
                 ids.append(sku)
                 products[state.item.productId, default: []].append(sku)
                 for hold in state.holds { holds[hold.id] = sku }
+                indexes.index(from: nil, to: state)
             }
             shards[i].withLock { $0 = bucket }
         }
@@ -179,6 +221,8 @@ public final class SellerSnapshot: Sendable {
         meta.withLock { m in
             m = Meta(catalog: catalog, lastSequence: lastSequence, lastRecordedAt: lastRecordedAt, sortedSKUs: ids, holdIndex: holds,
                      products: products)
+            m.externalIds = indexes.externalIds
+            m.spiking = indexes.spiking
             m.count = ids.count
             m.quarantined = quarantined
         }

@@ -143,7 +143,7 @@ public final class DemandSpikeMonitor: Service, Sendable {
     public func checkActive() async {
         for seller in ledger.snapshot.sellerIDs {
             guard let snapshot = ledger.snapshot.seller(seller) else { continue }
-            for state in snapshot.allStates() where state.spikeMultiplier > 1 { await check(seller: seller, sku: state.sku) }
+            for sku in snapshot.spikingSKUs { await check(seller: seller, sku: sku) }
         }
     }
 }

@@ -346,8 +346,8 @@ function renderConnections(list) {
 
 function renderDLQ(letters) {
   const body = $('#dlq-rows');
-  const status = $('#dlq-status');
   if (letters.length === 0) {
+    $('#dlq-title').textContent = 'Dead letters (0)';
     body.replaceChildren(h('tr', {}, h('td', { colspan: 7, class: 'empty muted', text: 'The dead-letter queue is empty.' })));
     return;
   }
@@ -373,7 +373,7 @@ function renderDLQ(letters) {
     const again = body.querySelector(`[data-key="${CSS.escape(focusedKey)}"]`);
     if (again) again.focus();
   }
-  status.textContent = `${letters.length} dead letter${letters.length === 1 ? '' : 's'}.`;
+  $('#dlq-title').textContent = `Dead letters (${letters.length})`;
 }
 
 async function dlqAction(kind, letter) {

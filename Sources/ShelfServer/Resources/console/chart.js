@@ -102,10 +102,11 @@ export class LagHistory {
   /** [{t, p50, p99}] (ms, null where no push was acknowledged) over trailing `stepWindowMs` windows. */
   series(connection) {
     const out = [];
-    for (let i = 1; i < this.snapshots.length; i += 1) {
+    for (let i = 0; i < this.snapshots.length; i += 1) {
       const s = this.snapshots[i];
       const base = this.at(s.t - this.stepWindowMs);
-      const older = base === s ? this.snapshots[i - 1] : base;
+      // The first snapshot has nothing older: it stands for every push since the server started.
+      const older = i === 0 ? { buckets: {} } : base === s ? this.snapshots[i - 1] : base;
       const p50 = quantile(s.buckets[connection], older.buckets[connection], 0.5);
       const p99 = quantile(s.buckets[connection], older.buckets[connection], 0.99);
       out.push({ t: s.t, p50: p50 === null ? null : p50 * 1000, p99: p99 === null ? null : p99 * 1000 });

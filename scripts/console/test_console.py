@@ -244,6 +244,12 @@ def test_dead_letters_are_replayed_and_discarded_from_the_console(shelf, browser
         lambda d: d.find_element(By.CSS_SELECTOR, '#conn-rows tr[data-connection="walmart-us"] .health').text in ("Failing", "Dead letters"))
     walmart = browser.find_element(By.CSS_SELECTOR, '#conn-rows tr[data-connection="walmart-us"]')
     assert "none" not in walmart.find_elements(By.TAG_NAME, "td")[4].text
+    # The sync-lag chart draws p50 and p99 from the /metrics histogram (the demo's first pushes have been acknowledged).
+    amazon = '#conn-rows tr[data-connection="amazon-us"]'
+    wait(browser, 15, "a sync-lag chart with data").until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{amazon} svg .p50")
+                                                          and d.find_elements(By.CSS_SELECTOR, f"{amazon} svg .p99"))
+    assert "p50" in browser.find_element(By.CSS_SELECTOR, f"{amazon} svg title").get_attribute("textContent")
+    assert "pushes" in browser.find_element(By.CSS_SELECTOR, amazon).text
     shoot(browser, screenshots, "channels", browser.find_element(By.ID, "channels"))
 
     entry.find_element(By.CSS_SELECTOR, "button.replay").click()
@@ -279,6 +285,9 @@ def test_reconciliation_and_spikes(shelf, browser, screenshots):
     assert browser.find_elements(By.CSS_SELECTOR, "#spike-list li")
     shoot(browser, screenshots, "reconciliation", browser.find_element(By.ID, "reconciliation"))
     shoot(browser, screenshots, "console-admin")
+    browser.execute_script("window.scrollTo(0, 0)")
+    overview = os.path.join(screenshots, "overview.png")
+    assert browser.get_screenshot_as_file(overview) and os.path.getsize(overview) > 1000
 
 
 def test_keyboard_alone_reaches_every_section_with_visible_focus(shelf, browser):

@@ -334,7 +334,7 @@ function renderConnections(list) {
         h('span', { class: 'sub', text: `heard ${ago(c.lastHeardAt, now)}${c.source ? ` (${c.source})` : ''}` }),
         h('span', { class: 'sub', text: `pushed ${ago(c.lastPushedAt, now)}` })),
       h('td', { 'data-label': 'Sync lag' }, h('div', { class: 'lag' },
-        lagChart(state.lag.series(c.id), { now, label: `Sync lag of ${c.id}` }),
+        lagChart(state.lag.series(c.id), { now, spanMs: state.lag.span(now), label: `Sync lag of ${c.id}` }),
         h('span', { class: 'legend' }, h('span', { class: 'key50', text: '— p50 ' }), h('span', { class: 'key99', text: '-- p99' })),
         h('span', { class: 'sub', text: lagText }))),
       h('td', { 'data-label': 'Queue', class: 'num' }, h('span', { text: `${c.queueDepth ?? 0} retrying` }),

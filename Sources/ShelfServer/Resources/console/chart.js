@@ -85,6 +85,12 @@ export class LagHistory {
     return found;
   }
 
+  /** How long this page has watched (at least 15 s, at most what it keeps): the chart's time span. */
+  span(now = Date.now()) {
+    const first = this.snapshots[0];
+    return Math.min(this.keepMs, Math.max(15_000, first ? now - first.t + 2000 : 0));
+  }
+
   /** {p50, p99 (ms), count, windowMs} over the last `windowMs` (as far back as this page has watched). */
   summary(connection, windowMs = 5 * 60_000) {
     const latest = this.snapshots[this.snapshots.length - 1];
@@ -135,9 +141,9 @@ export function lagChart(series, { width = 160, height = 40, spanMs = 10 * 60_00
   const last = [...points].reverse().find((p) => p.p50 !== null);
   title.textContent = last
     ? `${label}: p50 ${formatMs(last.p50)}, p99 ${formatMs(last.p99)} over the last minute; chart scale 0–${formatMs(max)}`
-    : `${label}: no pushes acknowledged in the last ${Math.round(spanMs / 60_000)} minutes`;
+    : `${label}: no pushes acknowledged in the last ${formatMs(spanMs)}`;
   svg.append(title);
-  const x = (t) => ((t - (now - spanMs)) / spanMs) * (width - 2) + 1;
+  const x = (t) => ((t - (now - spanMs)) / spanMs) * (width - 6) + 3;
   const y = (v) => height - 2 - (v / max) * (height - 4);
   for (const key of ['p99', 'p50']) {
     let segment = [];
@@ -157,6 +163,19 @@ export function lagChart(series, { width = 160, height = 40, spanMs = 10 * 60_00
       if (p[key] === null) flush(); else segment.push([x(p.t), y(p[key])]);
     }
     flush();
+  }
+  // A dot on each point that has no neighbour to draw a line to.
+  for (const key of ['p99', 'p50']) {
+    points.forEach((p, i) => {
+      const lonely = p[key] !== null && (points[i - 1]?.[key] ?? null) === null && (points[i + 1]?.[key] ?? null) === null;
+      if (!lonely) return;
+      const dot = document.createElementNS(SVG, 'circle');
+      dot.setAttribute('cx', x(p.t).toFixed(1));
+      dot.setAttribute('cy', y(p[key]).toFixed(1));
+      dot.setAttribute('r', '2');
+      dot.setAttribute('class', `${key} dot`);
+      svg.append(dot);
+    });
   }
   return svg;
 }

@@ -1,7 +1,7 @@
 # Shelf — two commands for a newcomer: `make run` and `make test`.
 SHELL := /bin/bash
-APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata
-PY_PACKAGES := jsonschema schemathesis==4.32.5 pytest mcp==1.30.0
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata chromium chromium-driver
+PY_PACKAGES := jsonschema schemathesis==4.32.5 pytest mcp==1.30.0 selenium==4.40.0
 DATA_DIR ?= ./data
 DB ?= $(DATA_DIR)/shelf.sqlite
 PORT ?= 8080
@@ -19,9 +19,9 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-## Python tools used by the contract and protocol tests (schemathesis, jsonschema, mcp).
+## Python tools used by the contract, protocol and browser tests (schemathesis, jsonschema, mcp, selenium).
 py-deps:
-	@python3 -c "import jsonschema, schemathesis, pytest, importlib.metadata as m; assert schemathesis.__version__ == '4.32.5' and m.version('mcp') == '1.30.0'" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES)
+	@python3 -c "import jsonschema, schemathesis, pytest, importlib.metadata as m; assert schemathesis.__version__ == '4.32.5' and m.version('mcp') == '1.30.0' and m.version('selenium') == '4.40.0'" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES)
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
@@ -42,12 +42,14 @@ run: build
 	echo ""
 	exec $(BIN)/shelf serve --host 127.0.0.1 --port $(PORT) --database $(DB) --fixtures fixtures/demo
 
-## Run every test: Swift unit and end-to-end suites, then the Python contract/protocol checks against a live server.
+## Run every test: Swift unit and end-to-end suites, the Python contract/protocol checks against a live server, then the
+## seller console in headless Chromium.
 test: deps py-deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 	bash scripts/contract-tests.sh
 	python3 -m pytest -q -p no:cacheprovider scripts/reliability
+	python3 -m pytest -q -p no:cacheprovider scripts/console
 
 bench: deps
 	bash Benchmarks/run-all.sh

@@ -117,7 +117,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Resources/shelf.yaml")],
+            resources: [.copy("Resources/shelf.yaml"), .copy("Resources/console")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -13,7 +13,7 @@ public struct DeadLetter: Codable, Hashable, Sendable {
     public var failedAt: Date
 }
 
-/// Lists and replays dead-lettered pushes. A replay puts the push back in line for its connection; the value sent is the
+/// Lists, replays and discards dead-lettered pushes. A replay puts the push back in line for its connection; the value sent is the
 /// SKU's current one, so a replay never sends stale stock.
 public struct DeadLetterQueue: Sendable {
     let database: LedgerDatabase
@@ -33,9 +33,55 @@ public struct DeadLetterQueue: Sendable {
         }
     }
 
+    /// What waits on one connection: pushes in line for a retry, dead letters, and the latest failure of either.
+    public struct ConnectionQueue: Hashable, Sendable {
+        public var pending: Int = 0
+        public var deadLetters: Int = 0
+        public var lastError: String?
+        public var lastErrorAt: Date?
+    }
+
+    /// Per connection of the seller, the retry queue and dead letters (connections with neither are absent).
+    public func queues(seller: String) throws -> [String: ConnectionQueue] {
+        try database.pool.read { db in
+            var queues: [String: ConnectionQueue] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT connection, COUNT(*), (SELECT lastError FROM deliveries d2 WHERE d2.seller = d.seller AND d2.connection = d.connection AND d2.lastError IS NOT NULL LIMIT 1) FROM deliveries d WHERE seller = ? GROUP BY connection",
+                arguments: [seller]
+            ) {
+                let connection: String = row[0]
+                queues[connection, default: ConnectionQueue()].pending = row[1]
+                queues[connection, default: ConnectionQueue()].lastError = row[2]
+            }
+            for row in try Row.fetchAll(
+                db, sql: "SELECT connection, COUNT(*), MAX(failedAt), (SELECT lastError FROM dlq l2 WHERE l2.seller = l.seller AND l2.connection = l.connection ORDER BY id DESC LIMIT 1) FROM dlq l WHERE seller = ? GROUP BY connection",
+                arguments: [seller]
+            ) {
+                let connection: String = row[0]
+                var q = queues[connection, default: ConnectionQueue()]
+                q.deadLetters = row[1]
+                if q.lastError == nil {
+                    q.lastError = row[3]
+                    q.lastErrorAt = Date(timeIntervalSince1970: row[2])
+                }
+                queues[connection] = q
+            }
+            return queues
+        }
+    }
+
     /// Replays one dead letter; false when the seller has no such entry.
     public func replay(id: Int64, seller: String) throws -> Bool {
         try database.pool.write { db in try Self.requeue(db, seller: seller, where: "id = ?", arguments: [id]) > 0 }
+    }
+
+    /// Discards one dead letter without sending it (the operator decided the push is not wanted); false when the seller has
+    /// no such entry. The SKU's next change is pushed as usual.
+    public func discard(id: Int64, seller: String) throws -> Bool {
+        try database.pool.write { db in
+            try db.execute(sql: "DELETE FROM dlq WHERE seller = ? AND id = ?", arguments: [seller, id])
+            return db.changesCount > 0
+        }
     }
 
     /// Replays every dead letter of the seller; returns how many.

@@ -203,6 +203,7 @@ VALID = {
     "postWebhook": signed_webhook,
     "listDeadLetters": lambda sku: ("GET", "/v1/dlq", ADMIN, None, None, {"limit": 10}),
     "replayDeadLetter": lambda sku: ("POST", f"/v1/dlq/{dead_letter_id()}/replay", ADMIN, None, None, {}),
+    "discardDeadLetter": lambda sku: ("DELETE", f"/v1/dlq/{dead_letter_id()}", ADMIN, None, None, {}),
     "replayAllDeadLetters": lambda sku: ("POST", "/v1/dlq:replay-all", ADMIN, None, None, {}),
     "getReconciliation": lambda sku: (reconciled(), ("GET", "/v1/reconciliation", ADMIN, None, None, {}))[1],
     "runReconciliation": lambda sku: ("POST", "/v1/reconciliation:run", ADMIN, None, None, {}),
@@ -212,6 +213,8 @@ VALID = {
     "getRule": lambda sku: ("GET", f"/v1/rules/{fresh_rule()}", ADMIN, None, None, {}),
     "updateRule": lambda sku: ("PATCH", f"/v1/rules/{fresh_rule()}", ADMIN, {"enabled": False}, None, {}),
     "deleteRule": lambda sku: ("DELETE", f"/v1/rules/{fresh_rule()}", ADMIN, None, None, {}),
+    "getConsole": lambda sku: ("GET", "/console", None, None, None, {}),
+    "getConsoleAsset": lambda sku: ("GET", "/console/app.js", None, None, None, {}),
     "getMetrics": lambda sku: ("GET", "/metrics", None, None, None, {}),
     "streamEvents": lambda sku: ("GET", "/v1/stream", READ, None, None, {"max": 1, "lastEventId": 0}),
     "getACPFeed": lambda sku: ("GET", "/v1/feed/acp", READ, None, None, {}),
@@ -255,7 +258,7 @@ def test_every_documented_route_is_served(op, method, path, sku):
     r = call(req_method, req_path, token=token, body=body, headers=headers, **query)
     if op == "getOpenAPIDocument" and r.status_code == 404:
         pytest.fail("GET /openapi.yaml is routed but the document is not bundled (404): " + r.text)
-    if op == "replayDeadLetter" and req_path == "/v1/dlq/0/replay":
+    if (op, req_path) in (("replayDeadLetter", "/v1/dlq/0/replay"), ("discardDeadLetter", "/v1/dlq/0")):
         # The queue is empty, so no valid id exists: the route must still answer a not-found problem for the id.
         assert r.status_code == 404 and r.json().get("field") == "id", r.text
         return

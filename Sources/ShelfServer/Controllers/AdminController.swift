@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import ShelfCore
 import ShelfLedger
+import ShelfChannels
 
 /// Seller admin (scope `admin`): catalog upsert/delete and bulk import, locations, listings, tokens, connections, audit trail.
 struct AdminController: Sendable {
@@ -401,8 +402,16 @@ struct AdminController: Sendable {
         var lastHeardAt: Date?
         var lastPushedAt: Date?
         var source: String?
+        /// Pushes waiting for a retry on this connection.
+        var queueDepth: Int
+        /// Dead-lettered pushes of this connection (`GET /v1/dlq`).
+        var deadLetters: Int
+        /// The latest failure: a pending retry's error, else the newest dead letter's.
+        var lastError: String?
+        /// When the newest dead letter failed, when `lastError` is a dead letter's.
+        var lastErrorAt: Date?
 
-        init(_ c: ConnectionFixture, pulse: ChannelPulse?) {
+        init(_ c: ConnectionFixture, pulse: ChannelPulse?, queue: DeadLetterQueue.ConnectionQueue? = nil) {
             id = c.id
             channel = c.channel
             kind = c.kind
@@ -414,6 +423,10 @@ struct AdminController: Sendable {
             lastHeardAt = pulse?.lastHeardAt
             lastPushedAt = pulse?.lastPushedAt
             source = pulse?.source
+            queueDepth = queue?.pending ?? 0
+            deadLetters = queue?.deadLetters ?? 0
+            lastError = queue?.lastError
+            lastErrorAt = queue?.lastErrorAt
         }
     }
 
@@ -434,7 +447,10 @@ struct AdminController: Sendable {
     @Sendable func listConnections(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(request)
         let pulses = env.pulses.pulses(seller: token.seller)
-        let views = try env.ledger.connections(seller: token.seller).map { c in ConnectionView(c, pulse: pulses.first { $0.connection == c.id }) }
+        let queues = try env.deadLetters.queues(seller: token.seller)
+        let views = try env.ledger.connections(seller: token.seller).map { c in
+            ConnectionView(c, pulse: pulses.first { $0.connection == c.id }, queue: queues[c.id])
+        }
         return try JSONResponder.respond(["connections": views], to: request)
     }
 
@@ -444,7 +460,8 @@ struct AdminController: Sendable {
         guard let c = try env.ledger.connections(seller: token.seller).first(where: { $0.id == id }) else {
             throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
         }
-        return try JSONResponder.respond(ConnectionView(c, pulse: env.pulses.pulses(seller: token.seller).first { $0.connection == id }),
+        return try JSONResponder.respond(ConnectionView(c, pulse: env.pulses.pulses(seller: token.seller).first { $0.connection == id },
+                                                        queue: try env.deadLetters.queues(seller: token.seller)[id]),
                                          to: request)
     }
 

@@ -12,6 +12,7 @@ struct ChannelController: Sendable {
         router.post("/v1/webhooks/:connectionId", use: webhook)
         router.get("/v1/dlq", use: listDLQ)
         router.post("/v1/dlq/:id/replay", use: replay)
+        router.delete("/v1/dlq/:id", use: discard)
         router.post("/v1/dlq:replay-all", use: replayAll)
         router.get("/v1/reconciliation", use: latestReconciliation)
         router.post("/v1/reconciliation:run", use: runReconciliation)
@@ -85,6 +86,16 @@ struct ChannelController: Sendable {
         }
         env.propagator.poke()
         return try JSONResponder.respond(["replayed": 1], to: request, etag: false)
+    }
+
+    /// `DELETE /v1/dlq/{id}`: drops one dead letter without pushing it (204); 404 when the seller has no such entry.
+    @Sendable func discard(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try request.authenticate(env.tokens, scope: .admin)
+        guard let id = Int64(try context.pathParameter("id")) else { throw Problem(.notFound, detail: "no dead letter with that id", field: "id") }
+        guard try env.deadLetters.discard(id: id, seller: token.seller) else {
+            throw Problem(.notFound, detail: "no dead letter \(id)", field: "id")
+        }
+        return Response(status: .noContent)
     }
 
     @Sendable func replayAll(_ request: Request, context: ShelfRequestContext) async throws -> Response {

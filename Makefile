@@ -1,6 +1,8 @@
 # Shelf — two commands for a newcomer: `make run` and `make test`.
 SHELL := /bin/bash
-APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata chromium chromium-driver
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata
+## Only the tests need a browser (the console suite drives headless Chromium).
+TEST_APT_PACKAGES := chromium chromium-driver
 PY_PACKAGES := jsonschema schemathesis==4.32.5 pytest mcp==1.30.0 selenium==4.40.0
 DATA_DIR ?= ./data
 DB ?= $(DATA_DIR)/shelf.sqlite
@@ -8,11 +10,18 @@ PORT ?= 8080
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug
 
-.PHONY: run test deps py-deps build build-release bench clean sim
+.PHONY: run test deps test-deps apt-install py-deps build build-release bench clean sim
 
 ## Install missing system packages (apt-get only when something is missing).
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+## The browser the console tests drive.
+test-deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_APT_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -44,7 +53,7 @@ run: build
 
 ## Run every test: Swift unit and end-to-end suites, the Python contract/protocol checks against a live server, then the
 ## seller console in headless Chromium.
-test: deps py-deps
+test: deps test-deps py-deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 	bash scripts/contract-tests.sh

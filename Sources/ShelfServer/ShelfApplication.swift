@@ -49,14 +49,17 @@ public enum ShelfApplication {
 }
 
 /// Until start-up has built the snapshot, answers every route but the operations ones (`/healthz`, `/livez`, `/readyz`,
-/// `/metrics`, `/openapi.yaml`) with a 503 `not-ready` problem carrying the progress and `Retry-After`, instead of
-/// answering from an empty snapshot.
+/// `/metrics`, `/openapi.yaml`) and the console's static assets with a 503 `not-ready` problem carrying the progress and
+/// `Retry-After`, instead of answering from an empty snapshot.
 struct ReadinessMiddleware<Context: RequestContext>: RouterMiddleware {
     let snapshot: Snapshot
     static var alwaysOpen: Set<String> { ["/healthz", "/livez", "/readyz", "/metrics", "/openapi.yaml"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if snapshot.isReady || Self.alwaysOpen.contains(request.uri.path) { return try await next(request, context) }
+        let path = request.uri.path
+        if snapshot.isReady || Self.alwaysOpen.contains(path) || path == "/console" || path.hasPrefix("/console/") {
+            return try await next(request, context)
+        }
         throw Problem.notReady(snapshot.progress)
     }
 }

@@ -76,8 +76,11 @@ public final class DemandSpikeMonitor: Service, Sendable {
                 }
             }
             group.addTask {
+                // `try?`: a cancelled sleep must end this child quietly, never as an error that would fail the service group
+                // (whichever child finishes first after the shutdown's cancellation is the one `group.next()` reports).
                 while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                    try await Task.sleep(for: .seconds(5))
+                    try? await Task.sleep(for: .seconds(5))
+                    if Task.isCancelled { break }
                     await self.checkActive()
                 }
             }

@@ -126,8 +126,11 @@ public final class RuleEngine: Service, Sendable {
                     for await batch in events where !batch.isEmpty { await self.evaluate(batch) }
                 }
                 group.addTask {
+                    // `try?`: a cancelled sleep ends this child quietly (an error here would fail the whole service group at
+                    // shutdown whenever it finished before the subscription loop).
                     while !Task.isCancelled {
-                        try await Task.sleep(for: .seconds(1))
+                        try? await Task.sleep(for: .seconds(1))
+                        if Task.isCancelled { break }
                         await self.tick()
                     }
                 }

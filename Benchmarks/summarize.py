@@ -82,6 +82,15 @@ achieved = re.search(r"\*\*([\d,.]+) events/s achieved\*\*", prop)
 if achieved:
     row("propagation load achieved", f"{achieved[1]} events/s", goal=f"{target[1]} events/s" if target else "")
 
+for cal in re.finditer(r"calibration (\w+): shelf ECE=([\d.]+) Brier=([\d.]+) \| linear ECE=([\d.]+) Brier=([\d.]+) \| "
+                       r"Brier better by (-?[\d.]+)%", text("calibration")):
+    regime, ece, brier, lece, lbrier, gain = cal[1], float(cal[2]), float(cal[3]), float(cal[4]), float(cal[5]), float(cal[6])
+    row(f"confidence calibration, {regime} stock (lagging channels)", f"ECE {ece:.3f}, Brier {brier:.4f}",
+        f"linear freshnessScore: ECE {lece:.3f}, Brier {lbrier:.4f}", f"Brier {gain:.0f}% better",
+        "ECE ≤ 0.03, Brier ≥ 30% better", met(ece <= 0.03 and gain >= 30))
+if "calibration" not in "".join(rows):
+    row("confidence calibration", "not measured")
+
 print("| measure | figure | reference (same run) | ratio | goal | |")
 print("|---|---|---|---|---|---|")
 print("\n".join(rows))

@@ -31,6 +31,8 @@ public final class Propagator: Service, Sendable {
     let ledger: Ledger
     let curl: CurlClient
     let pulses: ChannelPulseBoard
+    /// Sales velocity: among jobs of equal urgency, the SKUs selling fastest are pushed first.
+    let velocity: SalesVelocity?
     let policy: Policy
     let logger: Logger
     private let wake = Mutex<AsyncStream<Void>.Continuation?>(nil)
@@ -46,13 +48,14 @@ public final class Propagator: Service, Sendable {
     /// Pushes attempted, delivered, retried and dead-lettered so far.
     public var stats: PropagatorStats { counters.withLock { $0 } }
 
-    public init(ledger: Ledger, curl: CurlClient, pulses: ChannelPulseBoard, policy: Policy = Policy(),
+    public init(ledger: Ledger, curl: CurlClient, pulses: ChannelPulseBoard, velocity: SalesVelocity? = nil, policy: Policy = Policy(),
                 logger: Logger = Logger(label: "shelf.propagator"),
                 onDelivered: @escaping @Sendable (_ connection: String, _ lag: TimeInterval) -> Void = { _, _ in }) {
         self.ledger = ledger
         self.onDelivered = onDelivered
         self.curl = curl
         self.pulses = pulses
+        self.velocity = velocity
         self.policy = policy
         self.logger = logger
     }
@@ -206,20 +209,50 @@ public final class Propagator: Service, Sendable {
             let attempts: Int = row[4]
             jobs[key] = Job(link: link, sku: sku, sequence: max(row[3], jobs[key]?.sequence ?? 0), attempts: attempts, update: update)
         }
-        // SKUs a rule prioritised go first, then SKUs in a demand spike: their quantities matter most.
+        // SKUs a rule prioritised go first, then SKUs in a demand spike, then the fastest sellers: their quantities matter most.
         let urgent = priorities.withLock { map in
             map = map.filter { $0.value > now }
             return Set(map.keys)
         }
-        let ordered = jobs.values.sorted { a, b in
-            let pa = urgent.contains("\(a.link.seller)\u{0}\(a.sku)")
-            let pb = urgent.contains("\(b.link.seller)\u{0}\(b.sku)")
-            if pa != pb { return pa }
-            let sa = ledger.snapshot.seller(a.link.seller)?.sku(a.sku)?.spikeMultiplier ?? 1
-            let sb = ledger.snapshot.seller(b.link.seller)?.sku(b.sku)?.spikeMultiplier ?? 1
-            return sa != sb ? sa > sb : a.sequence < b.sequence
-        }
+        let ordered = Self.hotFirst(Array(jobs.values), urgent: urgent) { heat(seller: $0, sku: $1, now: now) }
         return Work(jobs: ordered, outbox: outbox)
+    }
+
+    /// How hot a SKU is for push ordering: its spike multiplier and its sales velocity (units/s, from `SalesVelocity`).
+    public func heat(seller: String, sku: String, now: Date) -> (spike: Int, rate: Double) {
+        (ledger.snapshot.seller(seller)?.sku(sku)?.spikeMultiplier ?? 1, velocity?.totalRate(seller: seller, sku: sku, now: now) ?? 0)
+    }
+
+    /// The SKUs in the order their pending pushes would go out (prioritised, then spiking, then fastest selling; ties by name).
+    public func pushOrder(seller: String, skus: [String], now: Date) -> [String] {
+        let urgent = priorities.withLock { map in Set(map.filter { $0.value > now }.keys) }
+        let keyed = skus.map { sku in (sku: sku, urgent: urgent.contains("\(seller)\u{0}\(sku)"), heat: heat(seller: seller, sku: sku, now: now)) }
+        return keyed.sorted { a, b in
+            if a.urgent != b.urgent { return a.urgent }
+            if a.heat.spike != b.heat.spike { return a.heat.spike > b.heat.spike }
+            if a.heat.rate != b.heat.rate { return a.heat.rate > b.heat.rate }
+            return a.sku < b.sku
+        }.map(\.sku)
+    }
+
+    /// Orders jobs: prioritised SKUs, then higher spike multiplier, then higher sales velocity, then older sequence.
+    static func hotFirst(_ jobs: [Job], urgent: Set<String>, heat: (_ seller: String, _ sku: String) -> (spike: Int, rate: Double)) -> [Job] {
+        var keys: [String: (urgent: Bool, spike: Int, rate: Double)] = [:]
+        for job in jobs {
+            let key = "\(job.link.seller)\u{0}\(job.sku)"
+            if keys[key] == nil {
+                let h = heat(job.link.seller, job.sku)
+                keys[key] = (urgent.contains(key), h.spike, h.rate)
+            }
+        }
+        return jobs.sorted { a, b in
+            let ka = keys["\(a.link.seller)\u{0}\(a.sku)"]!
+            let kb = keys["\(b.link.seller)\u{0}\(b.sku)"]!
+            if ka.urgent != kb.urgent { return ka.urgent }
+            if ka.spike != kb.spike { return ka.spike > kb.spike }
+            if ka.rate != kb.rate { return ka.rate > kb.rate }
+            return a.sequence < b.sequence
+        }
     }
 
     /// Sends one connection's jobs (batched by the connector) and classifies each.

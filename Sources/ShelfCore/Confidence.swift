@@ -10,23 +10,35 @@ public enum Confidence {
         rounded(max(0, min(1, 1 - max(0, ageSeconds) / freshnessHorizon)))
     }
 
-    /// `P(Poisson(μ) ≤ available − qty)` with `μ = Σ λc·gc`: the chance that sales Shelf has not yet heard of leave `qty` units.
+    /// `P(Poisson(μ) ≤ available − qty)`: the chance that sales Shelf has not yet heard of leave `qty` units.
     public static func probability(available: Int, qty: Int, expectedUnseenSales mu: Double) -> Double {
+        probability(available: available, qty: qty, unseenMean: mu, unseenVariance: mu)
+    }
+
+    /// `P(U ≤ available − qty)` where U, the units sold but not yet heard of, has mean `m` and variance `v`: a negative
+    /// binomial with those two moments when `v > m` (rate uncertainty widens the tail), a Poisson otherwise.
+    public static func probability(available: Int, qty: Int, unseenMean m: Double, unseenVariance v: Double) -> Double {
         let slack = available - qty
         guard slack >= 0 else { return 0 }
-        guard mu > 0 else { return 1 }
-        // Beyond μ + 12σ the tail is negligible.
-        if Double(slack) > mu + 12 * mu.squareRoot() + 12 { return 1 }
-        var term = exp(-mu)
-        var sum = term
-        if term == 0 {
-            // Very large μ: fall back to a normal approximation with continuity correction.
-            let z = (Double(slack) + 0.5 - mu) / mu.squareRoot()
+        guard m > 0, m.isFinite else { return 1 }
+        let variance = max(v, m)
+        let sd = variance.squareRoot()
+        // Beyond m + 12σ the tail is negligible.
+        if Double(slack) > m + 12 * sd + 12 { return 1 }
+        let overdispersed = variance > m * (1 + 1e-9)
+        // Poisson: p0 = e^−m, ratio m/k. Negative binomial (r, p = m/v): p0 = p^r, ratio (k − 1 + r)/k · (1 − p).
+        let r = overdispersed ? m * m / (variance - m) : 0
+        let p = m / variance
+        var term = overdispersed ? exp(r * log(p)) : exp(-m)
+        if term == 0 || !term.isFinite {
+            // A far-out centre: normal approximation with continuity correction.
+            let z = (Double(slack) + 0.5 - m) / sd
             return rounded(0.5 * erfc(-z / 2.0.squareRoot()))
         }
+        var sum = term
         if slack > 0 {
             for k in 1...slack {
-                term *= mu / Double(k)
+                term *= overdispersed ? (Double(k) - 1 + r) / Double(k) * (1 - p) : m / Double(k)
                 sum += term
             }
         }

@@ -17,7 +17,7 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Most SKUs in one `POST /v1/offers:batch`.
     public var maxBatchSKUs: Int
-    /// Rolling window for channel sales rates (seconds).
+    /// Time constant τ of the exponentially decayed sales counts behind every rate (seconds).
     public var salesWindow: TimeInterval
     /// Retries and timeouts of channel pushes.
     public var pushPolicy: Propagator.Policy
@@ -31,7 +31,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "./data/shelf.sqlite", fixturesDirectory: String? = nil,
-        durability: LedgerDatabase.Durability = .full, maxBodyBytes: Int = 1 << 20, maxBatchSKUs: Int = 500, salesWindow: TimeInterval = 900,
+        durability: LedgerDatabase.Durability = .full, maxBodyBytes: Int = 1 << 20, maxBatchSKUs: Int = 500, salesWindow: TimeInterval = 300,
         pushPolicy: Propagator.Policy = Propagator.Policy(), notifyURL: String? = nil, clock: any WallClock = SystemWallClock()
     ) {
         self.notifyURL = notifyURL
@@ -81,12 +81,14 @@ public struct ShelfEnvironment: Sendable {
         let pulses = ChannelPulseBoard()
         let curl = CurlClient()
         let metrics = ShelfMetrics()
-        let velocity = SalesVelocity(window: configuration.salesWindow, retention: configuration.spikePolicy.baseline + configuration.spikePolicy.window)
+        let velocity = SalesVelocity(prior: DemandPrior(decay: configuration.salesWindow),
+                                     retention: configuration.spikePolicy.baseline + configuration.spikePolicy.window,
+                                     origin: configuration.clock.now())
         let env = ShelfEnvironment(
             configuration: configuration, ledger: ledger, tokens: TokenStore(database: database, clock: configuration.clock),
             pulses: pulses, velocity: velocity, startedAt: configuration.clock.now(),
             curl: curl,
-            propagator: Propagator(ledger: ledger, curl: curl, pulses: pulses, policy: configuration.pushPolicy,
+            propagator: Propagator(ledger: ledger, curl: curl, pulses: pulses, velocity: velocity, policy: configuration.pushPolicy,
                                    onDelivered: { metrics.delivered(connection: $0, lag: $1) }),
             webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),
@@ -99,10 +101,7 @@ public struct ShelfEnvironment: Sendable {
             metrics.ingested(events)
             for e in events {
                 guard let sku = e.event.sku else { continue }
-                if e.event.type == .orderConfirmed {
-                    // Orders that name no channel still count toward the SKU's pace (spikes), under "direct".
-                    velocity.record(seller: e.seller, sku: sku, channel: e.event.channel ?? "direct", qty: e.event.qty ?? 0, at: e.recordedAt)
-                }
+                velocity.apply(e)
                 if e.source == "direct", let channel = e.event.channel {
                     pulses.heard(seller: e.seller, channel: channel, source: "direct", at: e.recordedAt)
                 }
@@ -116,11 +115,13 @@ public struct ShelfEnvironment: Sendable {
     /// connection, then marks the snapshot ready. Throws `RebuildStopped` when `snapshot.progress.stop()` is called meanwhile.
     public func loadSnapshot() async throws {
         // The rebuild blocks on SQLite for a while: on its own thread, never on an event loop or the cooperative pool.
-        let ledger = self.ledger
+        let (ledger, velocity, now) = (self.ledger, self.velocity, clock.now())
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             Thread {
                 do {
                     try ledger.rebuildSnapshot(markReady: false)
+                    // Sales rates and channel delays from the ledger's recent orders (before the fixtures, which the observer counts).
+                    try velocity.rebuild(from: ledger, now: now)
                     c.resume()
                 } catch {
                     c.resume(throwing: error)

@@ -167,7 +167,7 @@ struct FeedController: Sendable {
             variants: variants
         )
         let shelf = ShelfFacts(
-            freshness: builder.freshness(for: run[0], rates: [:]).0,
+            freshness: builder.freshness(for: run[0], rates: .none).0,
             variants: facts.map { ShelfVariantFacts(sku: $0.state.sku, available: $0.available, confidence: $0.confidence, sequence: $0.state.lastSequence) }
         )
         return Line(product: product, shelf: shelf)

@@ -54,6 +54,7 @@ struct OfferJSON {
             w.key("connection"); w.string(c.connection)
             if let lag = c.lagMs { w.key("lagMs"); w.int(lag) }
             if let heard = c.lastHeardAt { w.key("lastHeardAt"); w.string(Timestamp.format(heard)) }
+            if let delay = c.reportingDelayMs { w.key("reportingDelayMs"); w.int(delay) }
             w.key("salesPerHour"); w.double(c.salesPerHour)
             if let source = c.source { w.key("source"); w.string(source) }
             w.close()

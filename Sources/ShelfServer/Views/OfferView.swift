@@ -31,8 +31,10 @@ public struct ChannelFreshnessView: Codable, Hashable, Sendable {
     public var lastHeardAt: Date?
     public var lagMs: Int64?
     public var source: String?
-    /// Units per hour sold on this channel over the rolling window.
+    /// Units per hour sold on this channel: the posterior mean of its decayed-count rate.
     public var salesPerHour: Double
+    /// The channel's learned reporting delay (occurredAt → recorded), once it has reported an order.
+    public var reportingDelayMs: Int64?
 }
 
 /// How fresh the answer is (DESIGN §3).
@@ -101,37 +103,60 @@ public struct OfferBuilder: Sendable {
         self.now = now
     }
 
-    /// Freshness over the connections of the channels the SKU is listed on (all connections if none match).
-    public func freshness(for state: SKUState, rates: [String: Double]) -> (FreshnessView, expectedUnseen: Double) {
+    /// Freshness over the connections of the channels the SKU is listed on (all connections if none match), and the mean
+    /// and variance of the units sold but not yet heard of (DESIGN §3, the OpenAPI "Freshness and confidence" section).
+    public func freshness(for state: SKUState, rates demand: DemandReading) -> (FreshnessView, unseen: (mean: Double, variance: Double)) {
         let listed = Set(state.listings.map(\.channel))
         let relevant = pulses.filter { listed.contains($0.channel) }
         var channels: [ChannelFreshnessView] = []
-        var mu = 0.0
         var asOf = now
         for p in relevant {
             let heard = p.lastHeardAt ?? knownSince
-            let gap = max(0, now.timeIntervalSince(heard))
-            let rate = rates[p.channel] ?? 0
-            mu += rate * gap
             asOf = min(asOf, heard)
+            let delay = demand.delays[p.channel]
             channels.append(
                 ChannelFreshnessView(
                     channel: p.channel, connection: p.connection, lastHeardAt: p.lastHeardAt,
                     lagMs: p.lastHeardAt.map { Int64(max(0, now.timeIntervalSince($0)) * 1000) }, source: p.source,
-                    salesPerHour: (rate * 3600 * 100).rounded() / 100
+                    salesPerHour: (demand.observed[p.channel] == nil ? 0 : demand.rate(p.channel).mean * 3600 * 100).rounded() / 100,
+                    reportingDelayMs: delay.map { Int64(($0.mean * 1000).rounded()) }
                 )
             )
         }
         let age = max(0, now.timeIntervalSince(asOf))
         return (
             FreshnessView(asOf: asOf, ageMs: Int64(age * 1000), freshnessScore: Confidence.freshnessScore(ageSeconds: age), channels: channels),
-            mu
+            unseenSales(listed: listed, demand: demand)
         )
+    }
+
+    /// Units sold but not yet heard of, summed over channels: on each channel the sales of its learned reporting delay (in
+    /// flight), plus, when the channel has been silent beyond what its delay and the 30 s horizon explain, the sales of that
+    /// extra silence at the rate it had when last heard (it may have stopped reporting).
+    func unseenSales(listed: Set<String>, demand: DemandReading) -> (mean: Double, variance: Double) {
+        var heardAt: [String: Date] = [:]
+        for p in pulses { heardAt[p.channel] = max(heardAt[p.channel] ?? .distantPast, p.lastHeardAt ?? knownSince) }
+        var mean = 0.0
+        var variance = 0.0
+        for channel in listed.union(demand.observed.keys) {
+            let delay = demand.delays[channel] ?? ReportingDelay()
+            let inFlight = demand.rate(channel).unseen(over: delay.mean)
+            mean += inFlight.mean
+            variance += inFlight.variance
+            guard demand.observed[channel] != nil, let heard = heardAt[channel] else { continue }
+            let stallAfter = Confidence.freshnessHorizon + delay.mean + 4 * delay.deviation
+            let stall = now.timeIntervalSince(heard) - stallAfter
+            guard stall > 0 else { continue }
+            let lost = demand.rate(channel, before: stall).unseen(over: stall)
+            mean += lost.mean
+            variance += lost.variance
+        }
+        return (mean, variance)
     }
 
     /// The full offer for `qty` units to `destination`; `channel` selects that channel's price and published quantity.
     /// `delivery: false` leaves the delivery options out (feeds that render shipping their own way).
-    public func offer(for state: SKUState, qty: Int, destination: Destination, channel: String?, rates: [String: Double],
+    public func offer(for state: SKUState, qty: Int, destination: Destination, channel: String?, rates: DemandReading,
                       delivery: Bool = true) -> OfferView {
         let total = state.totalLevel(now: now)
         var available = state.available(now: now)
@@ -142,9 +167,10 @@ public struct OfferBuilder: Sendable {
         } else if channel != nil {
             available = 0
         }
-        let (freshness, mu) = freshness(for: state, rates: rates)
+        let (freshness, unseen) = freshness(for: state, rates: rates)
         let purchasable = state.item.active && available >= qty
-        let confidence = purchasable ? Confidence.probability(available: available, qty: qty, expectedUnseenSales: mu) : 0
+        let confidence = purchasable
+            ? Confidence.probability(available: available, qty: qty, unseenMean: unseen.mean, unseenVariance: unseen.variance) : 0
         var reasons: [String] = []
         if !state.item.active { reasons.append("discontinued") }
         if channel != nil && state.listing(on: channel!) == nil { reasons.append("not_listed") }
@@ -153,7 +179,7 @@ public struct OfferBuilder: Sendable {
         if freshness.channels.contains(where: { ($0.lagMs ?? Int64.max) > Int64(Confidence.freshnessHorizon * 1000) }) {
             reasons.append("stale_channel")
         }
-        let totalRate = rates.values.reduce(0, +)
+        let totalRate = rates.totalRate
         if state.spikeMultiplier > 1 || (totalRate * 900 >= Double(max(1, available)) && totalRate > 0) { reasons.append("high_velocity") }
         if state.stock.contains(where: { $0.level.oversold > 0 }) { reasons.append("oversold") }
         let options = purchasable && delivery

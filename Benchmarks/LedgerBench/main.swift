@@ -75,6 +75,7 @@ case "ingest":
         for i in 0..<single { _ = await ledger.submit(orderCommand(i, skus: skus)) }
         let singleRate = Double(single) / seconds(since: start)
         // Concurrent producers: group commit batches them.
+        let before = ledger.stats
         start = ContinuousClock.now
         let perProducer = events / producers
         await withTaskGroup(of: Void.self) { group in
@@ -86,8 +87,9 @@ case "ingest":
         }
         let concurrentRate = Double(perProducer * producers) / seconds(since: start)
         let stats = ledger.stats
+        let batch = Double(stats.commands - before.commands) / Double(max(1, stats.commits - before.commits))
         print(String(format: "ingest durability=%@ single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s avg-batch=%.1f",
-                     String(durability), singleRate, producers, concurrentRate, Double(stats.commands) / Double(max(1, stats.commits))))
+                     String(durability), singleRate, producers, concurrentRate, batch))
         try? FileManager.default.removeItem(at: dir)
     }
 case "load":

@@ -135,7 +135,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "shelf-bench-ledger",
-            dependencies: ["ShelfCore", "ShelfLedger"],
+            dependencies: ["ShelfCore", "ShelfLedger", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/LedgerBench",
             swiftSettings: swiftSettings
         ),

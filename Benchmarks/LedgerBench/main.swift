@@ -4,6 +4,7 @@
 //   shelf-bench-ledger load --database PATH --skus N        (writes N SKUs through the ledger)
 //   shelf-bench-ledger rebuild --database PATH              (rebuilds the snapshot in this fresh process; prints time and peak RSS)
 import Foundation
+import GRDB
 import ShelfCore
 import ShelfLedger
 
@@ -52,6 +53,41 @@ func setupLedger(path: String, durability: LedgerDatabase.Durability, skus: Int)
     return ledger
 }
 
+/// The reference: raw SQLite appends of event-shaped rows (same table shape and durability as the ledger's `events`) in
+/// transactions of `batch` rows, through GRDB's prepared statements — the floor of what any ledger on this disk can do.
+func rawAppendsPerSecond(rows: Int, batch: Int, durability: String) throws -> Double {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-raw-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var config = Configuration()
+    config.prepareDatabase { db in
+        try db.execute(sql: "PRAGMA journal_mode = WAL")
+        try db.execute(sql: "PRAGMA synchronous = \(durability == "full" ? "FULL" : "NORMAL")")
+    }
+    let queue = try DatabaseQueue(path: dir.appendingPathComponent("raw.sqlite").path, configuration: config)
+    try queue.write { db in
+        try db.execute(sql: """
+            CREATE TABLE events (seller TEXT NOT NULL, sequence INTEGER NOT NULL, type TEXT NOT NULL, sku TEXT, source TEXT NOT NULL,
+                externalId TEXT, recordedAt REAL NOT NULL, body TEXT NOT NULL, PRIMARY KEY (seller, sequence)) WITHOUT ROWID
+            """)
+    }
+    let body = #"{"channel":"amazon","occurredAt":"2026-11-23T06:00:00.000Z","qty":1,"sku":"SKU-000001","type":"order.confirmed"}"#
+    let start = ContinuousClock.now
+    var sequence: Int64 = 0
+    while sequence < Int64(rows) {
+        try queue.write { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO events (seller, sequence, type, sku, source, externalId, recordedAt, body) VALUES (?,?,?,?,?,?,?,?)")
+            for _ in 0..<batch where sequence < Int64(rows) {
+                sequence += 1
+                try statement.execute(arguments: ["demo", sequence, "order.confirmed", "SKU-000001", "direct", "bench-\(sequence)",
+                                                  1_795_400_000.0, body])
+            }
+        }
+    }
+    return Double(rows) / seconds(since: start)
+}
+
 func orderCommand(_ i: Int, skus: [String]) -> Command {
     Command(
         seller: "demo", source: "direct", key: "bench-\(i)",
@@ -90,6 +126,13 @@ case "ingest":
         let batch = Double(stats.commands - before.commands) / Double(max(1, stats.commits - before.commits))
         print(String(format: "ingest durability=%@ single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s avg-batch=%.1f",
                      String(durability), singleRate, producers, concurrentRate, batch))
+        // The same run's reference: raw appends in transactions of one row (as a lone producer gets) and of the batch the
+        // ledger reached, then of 100.
+        let rawOne = try rawAppendsPerSecond(rows: single, batch: 1, durability: String(durability))
+        let rawSame = try rawAppendsPerSecond(rows: events, batch: max(1, Int(batch.rounded())), durability: String(durability))
+        let rawHundred = try rawAppendsPerSecond(rows: events * 5, batch: 100, durability: String(durability))
+        print(String(format: "raw sqlite durability=%@ batch=1 %.0f rows/s (ledger %.2fx); batch=%.0f %.0f rows/s (ledger %.2fx); batch=100 %.0f rows/s",
+                     String(durability), rawOne, singleRate / rawOne, batch.rounded(), rawSame, concurrentRate / rawSame, rawHundred))
         try? FileManager.default.removeItem(at: dir)
     }
 case "load":

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 import ShelfConnectors
@@ -161,36 +160,28 @@ public final class Propagator: Service, Sendable {
 
     struct Work: Sendable {
         var jobs: [Job]
-        /// (seller, sku, sequence) rows fanned out in this pass.
-        var outbox: [(String, String, Int64)]
+        /// Outbox rows fanned out in this pass.
+        var outbox: [PushQueue.OutboxRow]
     }
 
     private func collect(now: Date) async throws -> Work {
-        let (outboxRows, deliveryRows, connectionRows) = try await ledger.database.pool.read { db in
-            (
-                try Row.fetchAll(db, sql: "SELECT seller, sku, sequence FROM outbox LIMIT 5000"),
-                try Row.fetchAll(db, sql: "SELECT seller, connection, sku, sequence, attempts, nextAttemptAt FROM deliveries LIMIT 20000"),
-                try Row.fetchAll(db, sql: "SELECT seller, id FROM connections WHERE pushEnabled = 1")
-            )
-        }
+        let pending = try await ledger.pushQueue.pending()
         // A (connection, SKU) already waiting for a retry keeps its backoff; new changes ride on that retry.
-        let waiting = Set(deliveryRows.map { "\($0[0] as String)\u{0}\($0[1] as String)\u{0}\($0[2] as String)" })
-        let retryRows = deliveryRows.filter { ($0[5] as Double) <= now.timeIntervalSince1970 }
+        let waiting = Set(pending.retries.map { "\($0.seller)\u{0}\($0.connection)\u{0}\($0.sku)" })
+        let retryRows = pending.retries.filter { $0.nextAttemptAt <= now }
         var links: [String: [ChannelLink]] = [:]
-        for seller in Set(connectionRows.map { $0[0] as String }) {
+        for seller in pending.pushingSellers {
             links[seller] = try ledger.connections(seller: seller).filter(\.pushEnabled).compactMap { ChannelLink(seller: seller, connection: $0) }
         }
         var jobs: [String: Job] = [:]
-        var outbox: [(String, String, Int64)] = []
-        for row in outboxRows {
-            let seller: String = row[0]
-            let sku: String = row[1]
-            let sequence: Int64 = row[2]
+        var outbox: [PushQueue.OutboxRow] = []
+        for row in pending.outbox {
+            let (seller, sku, sequence) = (row.seller, row.sku, row.sequence)
             // The row is committed a moment before the snapshot publishes the state it stands for: leave it for the next
             // pass rather than push (and then delete the row for) a value older than its sequence.
             let state = ledger.snapshot.seller(seller)?.sku(sku)
             if let state, state.lastSequence < sequence { continue }
-            outbox.append((seller, sku, sequence))
+            outbox.append(row)
             guard let state else { continue }
             for link in links[seller] ?? [] {
                 guard let update = link.update(for: state, now: now) else { continue }
@@ -199,15 +190,11 @@ public final class Propagator: Service, Sendable {
             }
         }
         for row in retryRows {
-            let seller: String = row[0]
-            let connection: String = row[1]
-            let sku: String = row[2]
-            guard let link = links[seller]?.first(where: { $0.connection.id == connection }),
-                  let state = ledger.snapshot.seller(seller)?.sku(sku), let update = link.update(for: state, now: now)
+            guard let link = links[row.seller]?.first(where: { $0.connection.id == row.connection }),
+                  let state = ledger.snapshot.seller(row.seller)?.sku(row.sku), let update = link.update(for: state, now: now)
             else { continue }
-            let key = "\(seller)\u{0}\(connection)\u{0}\(sku)"
-            let attempts: Int = row[4]
-            jobs[key] = Job(link: link, sku: sku, sequence: max(row[3], jobs[key]?.sequence ?? 0), attempts: attempts, update: update)
+            let key = "\(row.seller)\u{0}\(row.connection)\u{0}\(row.sku)"
+            jobs[key] = Job(link: link, sku: row.sku, sequence: max(row.sequence, jobs[key]?.sequence ?? 0), attempts: row.attempts, update: update)
         }
         // SKUs a rule prioritised go first, then SKUs in a demand spike, then the fastest sellers: their quantities matter most.
         let urgent = priorities.withLock { map in
@@ -294,53 +281,40 @@ public final class Propagator: Service, Sendable {
         return results
     }
 
-    private func record(_ results: [JobResult], outbox: [(String, String, Int64)], now: Date) async {
-        let policy = self.policy
-        let tally: Tally
-        do {
-            tally = try await ledger.database.pool.write { db -> Tally in
-                var delivered = 0
-                var retried = 0
-                var dead = 0
-                var pushedConnections: [(String, String)] = []
-                var failures: [DeadLetterNotice] = []
-                for r in results {
-                    let j = r.job
-                    let key: [any DatabaseValueConvertible] = [j.link.seller, j.link.connection.id, j.sku]
-                    switch r.outcome {
-                    case .accepted:
-                        try db.execute(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ? AND sequence <= ?",
-                                       arguments: StatementArguments(key + [j.sequence]))
-                        delivered += 1
-                        pushedConnections.append((j.link.seller, j.link.connection.id))
-                    case .rateLimited(let seconds):
-                        try Self.schedule(db, job: j, attempts: j.attempts, at: now.addingTimeInterval(TimeInterval(seconds ?? 1)), error: "rate limited")
-                        retried += 1
-                    case .retryable(let reason):
-                        if j.attempts + 1 >= policy.maxAttempts {
-                            try Self.deadLetter(db, job: j, attempts: j.attempts + 1, error: reason, now: now)
-                            failures.append(DeadLetterNotice(job: j, attempts: j.attempts + 1, error: reason))
-                            dead += 1
-                        } else {
-                            let ceiling = min(policy.maxDelay, policy.baseDelay * pow(2, Double(j.attempts)))
-                            try Self.schedule(db, job: j, attempts: j.attempts + 1, at: now.addingTimeInterval(Double.random(in: 0...ceiling)), error: reason)
-                            retried += 1
-                        }
-                    case .rejected(let reason, _):
-                        try Self.deadLetter(db, job: j, attempts: j.attempts + 1, error: reason, now: now)
-                        failures.append(DeadLetterNotice(job: j, attempts: j.attempts + 1, error: reason))
-                        dead += 1
-                    }
+    private func record(_ results: [JobResult], outbox: [PushQueue.OutboxRow], now: Date) async {
+        // Decide each push's fate here (the retry policy); the push queue stores it.
+        var tally = Tally(delivered: 0, retried: 0, dead: 0, pushed: [], failures: [], waiting: [])
+        let settled = results.map { r -> PushQueue.Settled in
+            let j = r.job
+            let outcome: PushQueue.Outcome
+            switch r.outcome {
+            case .accepted:
+                outcome = .delivered
+                tally.delivered += 1
+                tally.pushed.append((j.link.seller, j.link.connection.id))
+            case .rateLimited(let seconds):
+                outcome = .retry(attempts: j.attempts, at: now.addingTimeInterval(TimeInterval(seconds ?? 1)), error: "rate limited")
+                tally.retried += 1
+            case .retryable(let reason):
+                if j.attempts + 1 >= policy.maxAttempts {
+                    outcome = .deadLetter(attempts: j.attempts + 1, error: reason)
+                    tally.failures.append(DeadLetterNotice(job: j, attempts: j.attempts + 1, error: reason))
+                    tally.dead += 1
+                } else {
+                    let ceiling = min(policy.maxDelay, policy.baseDelay * pow(2, Double(j.attempts)))
+                    outcome = .retry(attempts: j.attempts + 1, at: now.addingTimeInterval(Double.random(in: 0...ceiling)), error: reason)
+                    tally.retried += 1
                 }
-                // Every connection's push for these outbox rows is now delivered, scheduled or dead-lettered.
-                for (seller, sku, sequence) in outbox {
-                    try db.execute(sql: "DELETE FROM outbox WHERE seller = ? AND sku = ? AND sequence = ?", arguments: [seller, sku, sequence])
-                }
-                let waiting = try Row.fetchAll(db, sql: "SELECT DISTINCT seller, connection FROM deliveries")
-                    .map { "\($0[0] as String)\u{0}\($0[1] as String)" }
-                return Tally(delivered: delivered, retried: retried, dead: dead, pushed: pushedConnections, failures: failures,
-                             waiting: Set(waiting))
+            case .rejected(let reason, _):
+                outcome = .deadLetter(attempts: j.attempts + 1, error: reason)
+                tally.failures.append(DeadLetterNotice(job: j, attempts: j.attempts + 1, error: reason))
+                tally.dead += 1
             }
+            return PushQueue.Settled(seller: j.link.seller, connection: j.link.connection.id, sku: j.sku, sequence: j.sequence, outcome: outcome)
+        }
+        do {
+            // Every connection's push for these outbox rows is now delivered, scheduled or dead-lettered.
+            tally.waiting = try await ledger.pushQueue.record(settled, fannedOut: outbox, now: now)
         } catch {
             logger.error("propagator could not record outcomes", metadata: ["error": "\(error)"])
             return
@@ -397,26 +371,6 @@ public final class Propagator: Service, Sendable {
         for result in await ledger.submit(commands) {
             if case .failure(let error) = result { logger.warning("sync.failed not recorded", metadata: ["error": "\(error)"]) }
         }
-    }
-
-    static func schedule(_ db: Database, job: Job, attempts: Int, at: Date, error: String) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO deliveries (seller, connection, sku, sequence, attempts, nextAttemptAt, lastError) VALUES (?,?,?,?,?,?,?)
-                ON CONFLICT (seller, connection, sku) DO UPDATE SET sequence = MAX(sequence, excluded.sequence), attempts = excluded.attempts,
-                    nextAttemptAt = excluded.nextAttemptAt, lastError = excluded.lastError
-                """,
-            arguments: [job.link.seller, job.link.connection.id, job.sku, job.sequence, attempts, at.timeIntervalSince1970, error]
-        )
-    }
-
-    static func deadLetter(_ db: Database, job: Job, attempts: Int, error: String, now: Date) throws {
-        try db.execute(
-            sql: "INSERT INTO dlq (seller, connection, sku, sequence, attempts, lastError, failedAt) VALUES (?,?,?,?,?,?,?)",
-            arguments: [job.link.seller, job.link.connection.id, job.sku, job.sequence, attempts, error, now.timeIntervalSince1970]
-        )
-        try db.execute(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ?",
-                       arguments: [job.link.seller, job.link.connection.id, job.sku])
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 import ShelfCore
@@ -33,19 +32,16 @@ public struct ReservationSweeper: Service {
     @discardableResult
     public func sweepOnce() async -> Int {
         let now = env.clock.now()
-        let due: [Row]
+        let due: [Ledger.DueHold]
         do {
-            due = try await env.ledger.database.pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT seller, id, sku FROM holds WHERE expiresAt <= ? ORDER BY expiresAt LIMIT 1000",
-                                 arguments: [now.timeIntervalSince1970])
-            }
+            due = try await env.ledger.dueHolds(at: now)
         } catch {
             logger.error("sweep failed", metadata: ["error": "\(error)"])
             return 0
         }
-        let commands = due.map { row in
-            Command(seller: row[0], source: "system", key: "expire:\(row[1] as String)", draft: ShelfEvent(
-                type: .reservationExpired, sku: row[2], reservation: Reservation(id: row[1], sku: row[2], location: "", qty: 0, expiresAt: now),
+        let commands = due.map { hold in
+            Command(seller: hold.seller, source: "system", key: "expire:\(hold.id)", draft: ShelfEvent(
+                type: .reservationExpired, sku: hold.sku, reservation: Reservation(id: hold.id, sku: hold.sku, location: "", qty: 0, expiresAt: now),
                 occurredAt: now))
         }
         let results = await env.ledger.submit(commands)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Prometheus
 import ShelfChannels
 import ShelfCore
@@ -45,10 +44,7 @@ public final class ShelfMetrics: Sendable {
 
     /// Samples the gauges (outbox and DLQ depth, reservations, spikes, snapshot size, variance) and renders the text format.
     public func render(env: ShelfEnvironment) throws -> [UInt8] {
-        let (outbox, deliveries, dlq) = try env.ledger.database.pool.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dlq") ?? 0)
-        }
+        let (outbox, deliveries, dlq) = try env.ledger.queueDepths()
         registry.makeGauge(descriptor: descriptor("outbox_depth", nil, "SKUs waiting to be pushed")).set(Double(outbox))
         registry.makeGauge(descriptor: descriptor("retry_depth", nil, "Pushes waiting for a retry")).set(Double(deliveries))
         registry.makeGauge(descriptor: descriptor("dlq_depth", nil, "Dead-lettered pushes")).set(Double(dlq))

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 import ShelfCore
@@ -93,9 +92,8 @@ public final class DemandSpikeMonitor: Service, Sendable {
     /// The policy in force for a seller.
     public func policy(for seller: String) -> Policy {
         if let cached = sellerPolicies.withLock({ $0[seller] }) { return cached }
-        let stored = (try? ledger.database.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT body FROM catalog_entities WHERE seller = ? AND kind = 'spike-policy'", arguments: [seller])
-        }).flatMap { $0 }.flatMap { try? ShelfJSON.decode(Policy.self, from: Data($0.utf8)) } ?? policy
+        let stored = (try? ledger.sellerSetting("spike-policy", seller: seller)).flatMap { $0 }
+            .flatMap { try? ShelfJSON.decode(Policy.self, from: Data($0.utf8)) } ?? policy
         sellerPolicies.withLock { $0[seller] = stored }
         return stored
     }
@@ -103,10 +101,7 @@ public final class DemandSpikeMonitor: Service, Sendable {
     /// Stores a seller's own thresholds.
     public func setPolicy(_ p: Policy, for seller: String) throws {
         let body = try ShelfJSON.string(p)
-        try ledger.database.pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'spike-policy', ?, ?)",
-                           arguments: [seller, seller, body])
-        }
+        try ledger.saveSellerSetting("spike-policy", seller: seller, body: body)
         sellerPolicies.withLock { $0[seller] = p }
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import ShelfLedger
 
 /// A push that exhausted its retries (or was refused by the channel), kept until an operator replays it.
 public struct DeadLetter: Codable, Hashable, Sendable {

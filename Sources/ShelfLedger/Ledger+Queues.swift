@@ -1,0 +1,43 @@
+import Foundation
+import GRDB
+
+extension Ledger {
+    /// A hold whose expiry has passed (the sweeper records its `reservation.expired`).
+    public struct DueHold: Sendable, Hashable {
+        public var seller: String
+        public var id: String
+        public var sku: String
+    }
+
+    /// Holds that expired at or before `now`, oldest first, at most `limit` (an indexed range read, `holds_by_expiry`).
+    public func dueHolds(at now: Date, limit: Int = 1000) async throws -> [DueHold] {
+        try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT seller, id, sku FROM holds WHERE expiresAt <= ? ORDER BY expiresAt LIMIT ?",
+                             arguments: [now.timeIntervalSince1970, limit])
+                .map { DueHold(seller: $0[0], id: $0[1], sku: $0[2]) }
+        }
+    }
+
+    /// Rows waiting in the push queues: SKUs in the outbox, pushes waiting for a retry, dead letters (for `/metrics`).
+    public func queueDepths() throws -> (outbox: Int, retries: Int, deadLetters: Int) {
+        try database.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dlq") ?? 0)
+        }
+    }
+
+    /// A seller's stored settings document of one kind (e.g. `spike-policy`), as JSON text; nil when none is stored.
+    public func sellerSetting(_ kind: String, seller: String) throws -> String? {
+        try database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT body FROM catalog_entities WHERE seller = ? AND kind = ?", arguments: [seller, kind])
+        }
+    }
+
+    /// Stores (replaces) a seller's settings document of one kind.
+    public func saveSellerSetting(_ kind: String, seller: String, body: String) throws {
+        try database.pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, ?, ?, ?)",
+                           arguments: [seller, kind, seller, body])
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+
+/// The ledger's push queues, in the database beside the events: the transactional outbox (one row per changed SKU, at the
+/// sequence of its latest change), the pushes waiting for a retry (`deliveries`), and the dead letters. The propagator reads
+/// what is pending and records what each push came to; the SQL stays here.
+public struct PushQueue: Sendable {
+    let database: LedgerDatabase
+
+    public init(database: LedgerDatabase) { self.database = database }
+
+    /// A changed SKU waiting to be fanned out to the seller's connections.
+    public struct OutboxRow: Sendable, Hashable {
+        public var seller: String
+        public var sku: String
+        public var sequence: Int64
+    }
+
+    /// A push waiting for its next attempt.
+    public struct RetryRow: Sendable, Hashable {
+        public var seller: String
+        public var connection: String
+        public var sku: String
+        public var sequence: Int64
+        public var attempts: Int
+        public var nextAttemptAt: Date
+    }
+
+    /// What is pending now, read in one transaction.
+    public struct Pending: Sendable {
+        public var outbox: [OutboxRow]
+        public var retries: [RetryRow]
+        /// Sellers with at least one push-enabled connection.
+        public var pushingSellers: Set<String>
+    }
+
+    /// The outbox (at most `outboxLimit` rows), every waiting retry (at most `retryLimit`) and the sellers that push.
+    public func pending(outboxLimit: Int = 5000, retryLimit: Int = 20_000) async throws -> Pending {
+        try await database.pool.read { db in
+            Pending(
+                outbox: try Row.fetchAll(db, sql: "SELECT seller, sku, sequence FROM outbox LIMIT ?", arguments: [outboxLimit])
+                    .map { OutboxRow(seller: $0[0], sku: $0[1], sequence: $0[2]) },
+                retries: try Row.fetchAll(
+                    db, sql: "SELECT seller, connection, sku, sequence, attempts, nextAttemptAt FROM deliveries LIMIT ?", arguments: [retryLimit]
+                ).map { RetryRow(seller: $0[0], connection: $0[1], sku: $0[2], sequence: $0[3], attempts: $0[4],
+                                 nextAttemptAt: Date(timeIntervalSince1970: $0[5])) },
+                pushingSellers: Set(try String.fetchAll(db, sql: "SELECT DISTINCT seller FROM connections WHERE pushEnabled = 1"))
+            )
+        }
+    }
+
+    /// What one push came to.
+    public enum Outcome: Sendable, Hashable {
+        /// The channel took it: the waiting retry (if any) up to this sequence is done.
+        case delivered
+        /// Try again at `at` (attempts so far, the reason).
+        case retry(attempts: Int, at: Date, error: String)
+        /// Out of retries or refused by the channel: into the dead-letter queue.
+        case deadLetter(attempts: Int, error: String)
+    }
+
+    /// One push of one SKU's state (at `sequence`) to one connection, and its outcome.
+    public struct Settled: Sendable, Hashable {
+        public var seller: String
+        public var connection: String
+        public var sku: String
+        public var sequence: Int64
+        public var outcome: Outcome
+
+        public init(seller: String, connection: String, sku: String, sequence: Int64, outcome: Outcome) {
+            self.seller = seller
+            self.connection = connection
+            self.sku = sku
+            self.sequence = sequence
+            self.outcome = outcome
+        }
+    }
+
+    /// Records every outcome and removes the outbox rows that were fanned out — each only if it still holds the sequence it
+    /// was read at (a change committed during the pushes moved it on and keeps it) — in one transaction. Returns
+    /// `seller\0connection` of every connection that still has a push waiting for a retry.
+    public func record(_ settled: [Settled], fannedOut: [OutboxRow], now: Date) async throws -> Set<String> {
+        try await database.pool.write { db in
+            for s in settled {
+                switch s.outcome {
+                case .delivered:
+                    try db.execute(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ? AND sequence <= ?",
+                                   arguments: [s.seller, s.connection, s.sku, s.sequence])
+                case .retry(let attempts, let at, let error):
+                    try db.execute(
+                        sql: """
+                            INSERT INTO deliveries (seller, connection, sku, sequence, attempts, nextAttemptAt, lastError) VALUES (?,?,?,?,?,?,?)
+                            ON CONFLICT (seller, connection, sku) DO UPDATE SET sequence = MAX(sequence, excluded.sequence),
+                                attempts = excluded.attempts, nextAttemptAt = excluded.nextAttemptAt, lastError = excluded.lastError
+                            """,
+                        arguments: [s.seller, s.connection, s.sku, s.sequence, attempts, at.timeIntervalSince1970, error]
+                    )
+                case .deadLetter(let attempts, let error):
+                    try db.execute(
+                        sql: "INSERT INTO dlq (seller, connection, sku, sequence, attempts, lastError, failedAt) VALUES (?,?,?,?,?,?,?)",
+                        arguments: [s.seller, s.connection, s.sku, s.sequence, attempts, error, now.timeIntervalSince1970]
+                    )
+                    try db.execute(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ?",
+                                   arguments: [s.seller, s.connection, s.sku])
+                }
+            }
+            for row in fannedOut {
+                try db.execute(sql: "DELETE FROM outbox WHERE seller = ? AND sku = ? AND sequence = ?", arguments: [row.seller, row.sku, row.sequence])
+            }
+            return Set(try Row.fetchAll(db, sql: "SELECT DISTINCT seller, connection FROM deliveries").map { "\($0[0] as String)\u{0}\($0[1] as String)" })
+        }
+    }
+}
+
+extension Ledger {
+    /// The push queues (outbox, retries, dead letters) of this ledger's database.
+    public var pushQueue: PushQueue { PushQueue(database: database) }
+}

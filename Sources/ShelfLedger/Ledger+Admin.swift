@@ -67,12 +67,7 @@ extension Ledger {
     /// Stores the seller's rule vocabulary (suppliers, notify targets, collections) and business calendar.
     public func saveSellerFixture(_ seller: SellerFixture) throws {
         let body = try ShelfJSON.string(seller)
-        try database.pool.write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'seller', ?, ?)",
-                arguments: [seller.id, seller.id, body]
-            )
-        }
+        try database.pool.write { db in try SellerProfileRecord(seller: seller.id, body: body).save(db) }
         snapshot.seller(seller.id)?.setHolidays(seller.holidays)
     }
 
@@ -82,8 +77,7 @@ extension Ledger {
     }
 
     static func sellerFixture(_ db: Database, seller: String) throws -> SellerFixture? {
-        try String.fetchOne(db, sql: "SELECT body FROM catalog_entities WHERE seller = ? AND kind = 'seller'", arguments: [seller])
-            .flatMap { try? ShelfJSON.decode(SellerFixture.self, from: Data($0.utf8)) }
+        try SellerProfileRecord.fetchOne(db, key: seller).flatMap { try? ShelfJSON.decode(SellerFixture.self, from: Data($0.body.utf8)) }
     }
 }
 

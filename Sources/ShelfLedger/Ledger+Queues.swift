@@ -28,16 +28,11 @@ extension Ledger {
 
     /// A seller's stored settings document of one kind (e.g. `spike-policy`), as JSON text; nil when none is stored.
     public func sellerSetting(_ kind: String, seller: String) throws -> String? {
-        try database.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT body FROM catalog_entities WHERE seller = ? AND kind = ?", arguments: [seller, kind])
-        }
+        try database.pool.read { db in try SellerSettingRecord.fetchOne(db, key: ["seller": seller, "kind": kind])?.body }
     }
 
     /// Stores (replaces) a seller's settings document of one kind.
     public func saveSellerSetting(_ kind: String, seller: String, body: String) throws {
-        try database.pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, ?, ?, ?)",
-                           arguments: [seller, kind, seller, body])
-        }
+        try database.pool.write { db in try SellerSettingRecord(seller: seller, kind: kind, body: body).save(db) }
     }
 }

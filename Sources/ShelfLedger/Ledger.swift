@@ -79,10 +79,7 @@ public final class Ledger: Sendable {
                 arguments: [seller.id, seller.name, seller.currency, seller.timeZone, clock.now().timeIntervalSince1970]
             )
             guard db.changesCount > 0 else { return false }
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'seller', ?, ?)",
-                arguments: [seller.id, seller.id, body]
-            )
+            try SellerProfileRecord(seller: seller.id, body: body).save(db)
             return true
         }
         if created { snapshot.ensureSeller(seller.id).setHolidays(seller.holidays) }

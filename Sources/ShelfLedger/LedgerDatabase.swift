@@ -124,6 +124,28 @@ public struct LedgerDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v5-tables-per-kind") { db in
+            // The catch-all `catalog_entities` becomes one table per kind; every row is carried over.
+            try db.execute(
+                sql: """
+                    CREATE TABLE locations (seller TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (seller, id)) WITHOUT ROWID;
+                    CREATE TABLE channels (seller TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (seller, id)) WITHOUT ROWID;
+                    CREATE TABLE seller_profiles (seller TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE seller_settings (seller TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
+                        PRIMARY KEY (seller, kind)) WITHOUT ROWID;
+                    CREATE TABLE rule_schedules (seller TEXT NOT NULL, ruleId TEXT NOT NULL, lastOccurrence REAL NOT NULL,
+                        PRIMARY KEY (seller, ruleId)) WITHOUT ROWID;
+                    INSERT INTO locations (seller, id, body) SELECT seller, id, body FROM catalog_entities WHERE kind = 'location';
+                    INSERT INTO channels (seller, id, body) SELECT seller, id, body FROM catalog_entities WHERE kind = 'channel';
+                    INSERT INTO seller_profiles (seller, body) SELECT seller, body FROM catalog_entities WHERE kind = 'seller';
+                    INSERT INTO rule_schedules (seller, ruleId, lastOccurrence)
+                        SELECT seller, id, CAST(body AS REAL) FROM catalog_entities WHERE kind = 'rule-schedule';
+                    INSERT INTO seller_settings (seller, kind, body)
+                        SELECT seller, kind, body FROM catalog_entities WHERE kind NOT IN ('location', 'channel', 'seller', 'rule-schedule');
+                    DROP TABLE catalog_entities;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -74,7 +74,7 @@ public struct RuleStore: Sendable {
         try database.pool.write { db in
             try db.execute(sql: "DELETE FROM rules WHERE seller = ? AND id = ?", arguments: [seller, id])
             let deleted = db.changesCount > 0
-            try db.execute(sql: "DELETE FROM catalog_entities WHERE seller = ? AND kind = 'rule-schedule' AND id = ?", arguments: [seller, id])
+            try RuleScheduleRecord.filter(RuleScheduleRecord.Columns.seller == seller && RuleScheduleRecord.Columns.ruleId == id).deleteAll(db)
             return deleted
         }
     }
@@ -83,12 +83,9 @@ public struct RuleStore: Sendable {
     /// was already handled, here or by another process on the same database. Claimed before acting, so it fires at most once.
     public func claimOccurrence(_ occurrence: Date, id: String, seller: String) throws -> Bool {
         try database.pool.write { db in
-            let last = try String.fetchOne(
-                db, sql: "SELECT body FROM catalog_entities WHERE seller = ? AND kind = 'rule-schedule' AND id = ?", arguments: [seller, id]
-            ).flatMap { Double($0) }
+            let last = try RuleScheduleRecord.fetchOne(db, key: ["seller": seller, "ruleId": id])?.lastOccurrence
             if let last, occurrence.timeIntervalSince1970 <= last { return false }
-            try db.execute(sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'rule-schedule', ?, ?)",
-                           arguments: [seller, id, String(occurrence.timeIntervalSince1970)])
+            try RuleScheduleRecord(seller: seller, ruleId: id, lastOccurrence: occurrence.timeIntervalSince1970).save(db)
             return true
         }
     }

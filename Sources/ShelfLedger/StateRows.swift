@@ -159,16 +159,10 @@ enum StateRows {
     static func write(_ db: Database, seller: String, old: SellerCatalog, new: SellerCatalog) throws {
         let encoder = ShelfJSON.encoder()
         for location in new.locations where !old.locations.contains(location) {
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'location', ?, ?)",
-                arguments: [seller, location.id, String(decoding: try encoder.encode(location), as: UTF8.self)]
-            )
+            try LocationRecord(seller: seller, id: location.id, body: String(decoding: try encoder.encode(location), as: UTF8.self)).save(db)
         }
         for channel in new.channels where !old.channels.contains(channel) {
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO catalog_entities (seller, kind, id, body) VALUES (?, 'channel', ?, ?)",
-                arguments: [seller, channel.id, String(decoding: try encoder.encode(channel), as: UTF8.self)]
-            )
+            try ChannelRecord(seller: seller, id: channel.id, body: String(decoding: try encoder.encode(channel), as: UTF8.self)).save(db)
         }
     }
 
@@ -411,14 +405,13 @@ enum StateRows {
     static func readCatalog(_ db: Database, seller: String) throws -> SellerCatalog {
         let decoder = ShelfJSON.decoder()
         var catalog = SellerCatalog()
-        for row in try Row.fetchAll(db, sql: "SELECT kind, body FROM catalog_entities WHERE seller = ?", arguments: [seller]) {
-            let kind: String = row[0]
-            let body = Data((row[1] as String).utf8)
-            if kind == "location" {
-                catalog.apply(ShelfEvent(type: .locationUpserted, locationInfo: try decoder.decode(Location.self, from: body), occurredAt: .now))
-            } else if kind == "channel" {
-                catalog.apply(ShelfEvent(type: .channelUpserted, channelInfo: try decoder.decode(Channel.self, from: body), occurredAt: .now))
-            }
+        for record in try LocationRecord.filter(LocationRecord.Columns.seller == seller).fetchAll(db) {
+            let location = try decoder.decode(Location.self, from: Data(record.body.utf8))
+            catalog.apply(ShelfEvent(type: .locationUpserted, locationInfo: location, occurredAt: .now))
+        }
+        for record in try ChannelRecord.filter(ChannelRecord.Columns.seller == seller).fetchAll(db) {
+            let channel = try decoder.decode(Channel.self, from: Data(record.body.utf8))
+            catalog.apply(ShelfEvent(type: .channelUpserted, channelInfo: channel, occurredAt: .now))
         }
         return catalog
     }

@@ -1,0 +1,62 @@
+import Foundation
+import GRDB
+
+// One table per kind of seller-level document (they were rows of one catch-all `catalog_entities` table before migration
+// `v5-tables-per-kind`). Typed GRDB records: columns by name, never by position.
+
+/// A seller's location (warehouse, store, 3PL) as stored: its JSON document, keyed by (seller, id).
+struct LocationRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "locations"
+    var seller: String
+    var id: String
+    var body: String
+
+    enum Columns {
+        static let seller = Column(CodingKeys.seller)
+    }
+}
+
+/// A seller's sales channel as stored: its JSON document, keyed by (seller, id).
+struct ChannelRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "channels"
+    var seller: String
+    var id: String
+    var body: String
+
+    enum Columns {
+        static let seller = Column(CodingKeys.seller)
+    }
+}
+
+/// A seller's profile (rule vocabulary and business calendar, `SellerFixture` as JSON), one per seller.
+struct SellerProfileRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "seller_profiles"
+    var seller: String
+    var body: String
+}
+
+/// One settings document of a seller (e.g. `spike-policy`), keyed by (seller, kind).
+struct SellerSettingRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "seller_settings"
+    var seller: String
+    var kind: String
+    var body: String
+
+    enum Columns {
+        static let seller = Column(CodingKeys.seller)
+        static let kind = Column(CodingKeys.kind)
+    }
+}
+
+/// The last schedule occurrence a rule claimed (epoch seconds), so an occurrence fires once across restarts and processes.
+struct RuleScheduleRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "rule_schedules"
+    var seller: String
+    var ruleId: String
+    var lastOccurrence: Double
+
+    enum Columns {
+        static let seller = Column(CodingKeys.seller)
+        static let ruleId = Column(CodingKeys.ruleId)
+    }
+}

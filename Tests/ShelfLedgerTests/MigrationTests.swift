@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+import ShelfCore
+import ShelfLedger
+import Testing
+
+/// Migrations carry a database written by an earlier schema forward: nothing is lost, everything reads back.
+@Suite("Migrations")
+struct MigrationTests {
+    /// The token stored in `fixtures/legacy/shelf-v4.sqlite` (see that folder's README).
+    static let legacyToken = "shelf_446966cc34d3_Mzy_j6qHY5WMQTeRgqZ_gdpdI3O-5xjH"
+
+    static func legacyCopy() throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let source = root.appendingPathComponent("fixtures/legacy/shelf-v4.sqlite")
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-legacy-\(UUID().uuidString).sqlite")
+        try FileManager.default.copyItem(at: source, to: target)
+        return target.path
+    }
+
+    @Test("a v4 database opens with every SKU, event, token, location, channel and seller document, in one table per kind")
+    func v4CarriesForward() async throws {
+        let path = try Self.legacyCopy()
+        // What the old file holds, read before any migration runs.
+        let before = try DatabaseQueue(path: path).unsafeReentrantRead { db in
+            (skus: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skus")!, events: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events")!,
+             entities: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM catalog_entities")!)
+        }
+        #expect(before.skus == 25 && before.events == 39 && before.entities == 14)
+
+        let database = try LedgerDatabase(path: path)
+        let ledger = Ledger(database: database)
+        try ledger.rebuildSnapshot()
+        let seller = try #require(ledger.snapshot.seller("demo"))
+        #expect(seller.count == 25)
+        #expect(try ledger.events(seller: "demo", limit: 1000).count == 39)
+        #expect(seller.lastSequence == 39)
+        #expect(seller.catalog.locations.count == 5 && seller.catalog.channels.count == 6)
+        // The token still signs in.
+        let tokens = TokenStore(database: database, clock: SystemWallClock())
+        #expect(tokens.authenticate(Self.legacyToken)?.seller == "demo")
+        // Seller documents: the profile (rule vocabulary), the spike policy, the rule's claimed occurrence.
+        #expect(try ledger.sellerFixture("demo")?.notifyTargets.isEmpty == false)
+        let policy = try #require(try ledger.sellerSetting("spike-policy", seller: "demo"))
+        #expect(policy.contains("\"factor\":6"))
+        let rules = RuleStore(database: database)
+        let rule = try #require(try rules.list(seller: "demo").first)
+        #expect(try !rules.claimOccurrence(Date(timeIntervalSince1970: 1_796_634_000), id: rule.id, seller: "demo"))
+        #expect(try rules.claimOccurrence(Date(timeIntervalSince1970: 1_796_720_400), id: rule.id, seller: "demo"))
+        // The catch-all table is gone; each kind has its own.
+        let tables = try database.pool.unsafeReentrantRead { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(!tables.contains("catalog_entities"))
+        #expect(Set(["locations", "channels", "seller_profiles", "seller_settings", "rule_schedules"]).isSubset(of: Set(tables)))
+        // And the ledger goes on: a new event gets the next sequence.
+        let sku = try #require(seller.allSKUIDs().first)
+        let outcome = try await ledger.submit(Command(seller: "demo", source: "test", draft: ShelfEvent(
+            type: .stockReceived, sku: sku, location: seller.catalog.locations[0].id, qty: 2, occurredAt: Date()))).get()
+        #expect(outcome.sequence == 40)
+    }
+}

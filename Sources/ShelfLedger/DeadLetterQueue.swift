@@ -22,12 +22,9 @@ public struct DeadLetterQueue: Sendable {
     /// The seller's dead letters, oldest first.
     public func list(seller: String, limit: Int = 500) throws -> [DeadLetter] {
         try database.pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT id, connection, sku, sequence, attempts, lastError, failedAt FROM dlq WHERE seller = ? ORDER BY id LIMIT ?",
-                arguments: [seller, limit]
-            ).map {
-                DeadLetter(id: $0[0], connection: $0[1], sku: $0[2], sequence: $0[3], attempts: $0[4], lastError: $0[5],
-                           failedAt: Date(timeIntervalSince1970: $0[6]))
+            try DeadLetterRecord.filter(DeadLetterRecord.Columns.seller == seller).order(DeadLetterRecord.Columns.id).limit(limit).fetchAll(db).map {
+                DeadLetter(id: $0.id ?? 0, connection: $0.connection, sku: $0.sku, sequence: $0.sequence, attempts: $0.attempts,
+                           lastError: $0.lastError, failedAt: Date(timeIntervalSince1970: $0.failedAt))
             }
         }
     }
@@ -78,8 +75,7 @@ public struct DeadLetterQueue: Sendable {
     /// no such entry. The SKU's next change is pushed as usual.
     public func discard(id: Int64, seller: String) throws -> Bool {
         try database.pool.write { db in
-            try db.execute(sql: "DELETE FROM dlq WHERE seller = ? AND id = ?", arguments: [seller, id])
-            return db.changesCount > 0
+            try DeadLetterRecord.filter(DeadLetterRecord.Columns.seller == seller && DeadLetterRecord.Columns.id == id).deleteAll(db) > 0
         }
     }
 

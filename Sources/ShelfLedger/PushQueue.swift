@@ -38,12 +38,11 @@ public struct PushQueue: Sendable {
     public func pending(outboxLimit: Int = 5000, retryLimit: Int = 20_000) async throws -> Pending {
         try await database.pool.read { db in
             Pending(
-                outbox: try Row.fetchAll(db, sql: "SELECT seller, sku, sequence FROM outbox LIMIT ?", arguments: [outboxLimit])
-                    .map { OutboxRow(seller: $0[0], sku: $0[1], sequence: $0[2]) },
-                retries: try Row.fetchAll(
-                    db, sql: "SELECT seller, connection, sku, sequence, attempts, nextAttemptAt FROM deliveries LIMIT ?", arguments: [retryLimit]
-                ).map { RetryRow(seller: $0[0], connection: $0[1], sku: $0[2], sequence: $0[3], attempts: $0[4],
-                                 nextAttemptAt: Date(timeIntervalSince1970: $0[5])) },
+                outbox: try OutboxRecord.limit(outboxLimit).fetchAll(db).map { OutboxRow(seller: $0.seller, sku: $0.sku, sequence: $0.sequence) },
+                retries: try DeliveryRecord.limit(retryLimit).fetchAll(db).map {
+                    RetryRow(seller: $0.seller, connection: $0.connection, sku: $0.sku, sequence: $0.sequence, attempts: $0.attempts,
+                             nextAttemptAt: Date(timeIntervalSince1970: $0.nextAttemptAt))
+                },
                 pushingSellers: Set(try String.fetchAll(db, sql: "SELECT DISTINCT seller FROM connections WHERE pushEnabled = 1"))
             )
         }
@@ -96,10 +95,8 @@ public struct PushQueue: Sendable {
                         arguments: [s.seller, s.connection, s.sku, s.sequence, attempts, at.timeIntervalSince1970, error]
                     )
                 case .deadLetter(let attempts, let error):
-                    try db.execute(
-                        sql: "INSERT INTO dlq (seller, connection, sku, sequence, attempts, lastError, failedAt) VALUES (?,?,?,?,?,?,?)",
-                        arguments: [s.seller, s.connection, s.sku, s.sequence, attempts, error, now.timeIntervalSince1970]
-                    )
+                    try DeadLetterRecord(id: nil, seller: s.seller, connection: s.connection, sku: s.sku, sequence: s.sequence, attempts: attempts,
+                                         lastError: error, failedAt: now.timeIntervalSince1970).insert(db)
                     try db.execute(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ?",
                                    arguments: [s.seller, s.connection, s.sku])
                 }
@@ -107,7 +104,8 @@ public struct PushQueue: Sendable {
             for row in fannedOut {
                 try db.execute(sql: "DELETE FROM outbox WHERE seller = ? AND sku = ? AND sequence = ?", arguments: [row.seller, row.sku, row.sequence])
             }
-            return Set(try Row.fetchAll(db, sql: "SELECT DISTINCT seller, connection FROM deliveries").map { "\($0[0] as String)\u{0}\($0[1] as String)" })
+            return Set(try Row.fetchAll(db, sql: "SELECT DISTINCT seller, connection FROM deliveries")
+                .map { "\($0["seller"] as String)\u{0}\($0["connection"] as String)" })
         }
     }
 }

@@ -60,3 +60,41 @@ struct RuleScheduleRecord: Codable, FetchableRecord, PersistableRecord {
         static let ruleId = Column(CodingKeys.ruleId)
     }
 }
+
+/// A changed SKU waiting in the transactional outbox (one row per SKU, at the sequence of its latest change).
+struct OutboxRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "outbox"
+    var seller: String
+    var sku: String
+    var sequence: Int64
+}
+
+/// A push waiting for its next attempt on one connection.
+struct DeliveryRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "deliveries"
+    var seller: String
+    var connection: String
+    var sku: String
+    var sequence: Int64
+    var attempts: Int
+    var nextAttemptAt: Double
+    var lastError: String?
+}
+
+/// A dead-lettered push.
+struct DeadLetterRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "dlq"
+    var id: Int64?
+    var seller: String
+    var connection: String
+    var sku: String
+    var sequence: Int64
+    var attempts: Int
+    var lastError: String
+    var failedAt: Double
+
+    enum Columns {
+        static let seller = Column(CodingKeys.seller)
+        static let id = Column(CodingKeys.id)
+    }
+}

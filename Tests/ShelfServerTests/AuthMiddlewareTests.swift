@@ -33,7 +33,8 @@ struct AuthMiddlewareTests {
         (.post, "/v1/sellers/demo/tokens", .platform),
     ]
 
-    @Test("every bearer route answers 401 without a token and 403 naming its scope to a token without it")
+    // The time limit: if a refused token ever reached the handler of `GET /v1/stream`, its never-ending stream must fail the test, not hang it.
+    @Test("every bearer route answers 401 without a token and 403 naming its scope to a token without it", .timeLimit(.minutes(1)))
     func everyRouteDeclaresItsScope() async throws {
         let server = try await TestServer.make()
         let ingestOnly = try server.env.tokens.create(seller: "demo", scopes: [.ingest], ttl: nil).1

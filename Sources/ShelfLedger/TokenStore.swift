@@ -45,15 +45,42 @@ public struct TokenInfo: Codable, Hashable, Sendable {
 
 /// Issues, checks and revokes bearer tokens. Tokens are stored as SHA-256 digests; checks are answered from memory and fall back
 /// to one indexed read for a token created by another process (`shelf token create` while the server runs).
+///
+/// Unknown tokens are remembered too (a negative cache of their digests, at most `unknownCapacity` of them, each for
+/// `unknownTTL` seconds of the store's clock), so the same unknown token sent again and again costs no database read.
+/// A token created by another process is therefore accepted at once if it was never presented before it existed, and at the
+/// latest `unknownTTL` seconds after it was last refused otherwise. Tokens created or revoked by this store take effect on
+/// the very next check.
 public final class TokenStore: Sendable {
     let database: LedgerDatabase
     let clock: any WallClock
     private let cache = Mutex<[String: TokenInfo]>([:])
+    private let unknown: Mutex<UnknownTokens>
+    private let reads = Atomic<Int>(0)
 
-    public init(database: LedgerDatabase, clock: any WallClock) {
+    /// How long an unknown token's digest is remembered (seconds): the longest delay before a token created by another
+    /// process is accepted after having been refused.
+    public static let defaultUnknownTTL: TimeInterval = 5
+    /// How many unknown token digests are remembered at most (the oldest are forgotten first).
+    public static let defaultUnknownCapacity = 4096
+
+    public let unknownTTL: TimeInterval
+    public let unknownCapacity: Int
+
+    public init(database: LedgerDatabase, clock: any WallClock, unknownTTL: TimeInterval = TokenStore.defaultUnknownTTL,
+                unknownCapacity: Int = TokenStore.defaultUnknownCapacity) {
         self.database = database
         self.clock = clock
+        self.unknownTTL = unknownTTL
+        self.unknownCapacity = max(0, unknownCapacity)
+        self.unknown = Mutex(UnknownTokens())
     }
+
+    /// How many times `authenticate` has read the database (unknown, uncached tokens only).
+    public var databaseReads: Int { reads.load(ordering: .relaxed) }
+
+    /// How many unknown token digests are remembered now (never more than `unknownCapacity`).
+    public var unknownCount: Int { unknown.withLock { $0.expiries.count } }
 
     /// A token that cannot be issued: platform scope on a seller token, seller scopes on a platform token, or no scope.
     public struct ScopeError: Error, CustomStringConvertible {
@@ -80,30 +107,46 @@ public final class TokenStore: Sendable {
             id: id, seller: seller, scopes: Scope.allCases.filter(scopes.contains), label: label, createdAt: now,
             expiresAt: ttl.map { now.addingTimeInterval($0) }, revokedAt: nil
         )
+        try insert(token, info)
+        return (info, token)
+    }
+
+    /// Stores the digest of `token` with its record, and forgets that it was unknown.
+    func insert(_ token: String, _ info: TokenInfo) throws {
+        let hash = Self.digest(token)
         try database.pool.write { db in
             try db.execute(
                 sql: "INSERT INTO tokens (id, seller, hash, scopes, label, createdAt, expiresAt) VALUES (?,?,?,?,?,?,?)",
                 arguments: [
-                    id, seller, Self.digest(token), info.scopes.map(\.rawValue).joined(separator: ","), label, now.timeIntervalSince1970,
-                    info.expiresAt?.timeIntervalSince1970,
+                    info.id, info.seller, hash, info.scopes.map(\.rawValue).joined(separator: ","), info.label,
+                    info.createdAt.timeIntervalSince1970, info.expiresAt?.timeIntervalSince1970,
                 ]
             )
         }
-        return (info, token)
+        unknown.withLock { $0.remove(hash) }
     }
 
     /// The token's record if it is known, unrevoked and unexpired now.
     public func authenticate(_ token: String) -> TokenInfo? {
         guard token.hasPrefix("shelf_"), token.utf8.count < 200 else { return nil }
         let hash = Self.digest(token)
+        let now = clock.now()
         let info: TokenInfo?
         if let cached = cache.withLock({ $0[hash] }) {
             info = cached
+        } else if unknown.withLock({ $0.contains(hash, at: now) }) {
+            return nil
         } else {
+            reads.add(1, ordering: .relaxed)
             info = try? database.pool.read { db in try Self.fetch(db, hash: hash) }
-            if let info { cache.withLock { $0[hash] = info } }
+            if let info {
+                cache.withLock { $0[hash] = info }
+            } else {
+                let (ttl, capacity) = (unknownTTL, unknownCapacity)
+                unknown.withLock { $0.insert(hash, until: now.addingTimeInterval(ttl), capacity: capacity, now: now) }
+            }
         }
-        guard let info, info.isValid(at: clock.now()) else { return nil }
+        guard let info, info.isValid(at: now) else { return nil }
         return info
     }
 
@@ -151,5 +194,46 @@ public final class TokenStore: Sendable {
 
     static func digest(_ token: String) -> String {
         Array(SHA256.hash(data: Data(token.utf8))).hexString
+    }
+}
+
+/// Digests of unknown tokens with the instant each stops being remembered, oldest first; bounded by the caller's capacity.
+struct UnknownTokens {
+    var expiries: [String: Date] = [:]
+    /// Insertion order (digests may repeat after re-insertion; stale ones are skipped); `head` is the oldest live slot.
+    var order: [String] = []
+    var head = 0
+
+    func contains(_ hash: String, at now: Date) -> Bool {
+        guard let until = expiries[hash] else { return false }
+        return now < until
+    }
+
+    mutating func insert(_ hash: String, until: Date, capacity: Int, now: Date) {
+        guard capacity > 0 else { return }
+        // Forget the expired and, beyond capacity, the oldest.
+        while head < order.count {
+            let oldest = order[head]
+            guard let expiry = expiries[oldest] else { head += 1; continue }
+            if expiry <= now || expiries.count >= capacity && expiries[hash] == nil {
+                expiries[oldest] = nil
+                head += 1
+            } else {
+                break
+            }
+        }
+        if expiries.updateValue(until, forKey: hash) != nil {
+            // Re-inserted: move it to the back so the order stays oldest first.
+            if let i = order[head...].firstIndex(of: hash) { order.remove(at: i) }
+        }
+        order.append(hash)
+        if head > 1024 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+    }
+
+    mutating func remove(_ hash: String) {
+        if expiries.removeValue(forKey: hash) != nil, let i = order[head...].firstIndex(of: hash) { order.remove(at: i) }
     }
 }

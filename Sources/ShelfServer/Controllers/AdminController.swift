@@ -11,36 +11,38 @@ struct AdminController: Sendable {
     static let maxImport = 500
 
     func register(on router: Router<ShelfRequestContext>) {
-        router.put("/v1/skus/:sku", use: upsertSKU)
-        router.delete("/v1/skus/:sku", use: deleteSKU)
-        router.post("/v1/skus:import", use: importSKUs)
-        router.put("/v1/skus/:sku/listings/:channel", use: upsertListing)
-        router.get("/v1/locations", use: listLocations)
-        router.put("/v1/locations/:id", use: upsertLocation)
-        router.get("/v1/channels", use: listChannels)
-        router.put("/v1/channels/:id", use: upsertChannel)
-        router.post("/v1/tokens", use: createToken)
-        router.get("/v1/tokens", use: listTokens)
-        router.delete("/v1/tokens/:id", use: revokeToken)
-        router.get("/v1/connections", use: listConnections)
-        router.get("/v1/connections/:id", use: getConnection)
-        router.put("/v1/connections/:id", use: putConnection)
-        router.delete("/v1/connections/:id", use: deleteConnection)
-        router.get("/v1/audit", use: audit)
-        router.get("/v1/settings/spikes", use: getSpikePolicy)
-        router.put("/v1/settings/spikes", use: putSpikePolicy)
-        router.get("/v1/quarantine", use: listQuarantine)
+        let read = router.requiring(.read, env.tokens)
+        read.get("/v1/locations", use: listLocations)
+        read.get("/v1/channels", use: listChannels)
+        let admin = router.requiring(.admin, env.tokens)
+        admin.put("/v1/skus/:sku", use: upsertSKU)
+        admin.delete("/v1/skus/:sku", use: deleteSKU)
+        admin.post("/v1/skus:import", use: importSKUs)
+        admin.put("/v1/skus/:sku/listings/:channel", use: upsertListing)
+        admin.put("/v1/locations/:id", use: upsertLocation)
+        admin.put("/v1/channels/:id", use: upsertChannel)
+        admin.post("/v1/tokens", use: createToken)
+        admin.get("/v1/tokens", use: listTokens)
+        admin.delete("/v1/tokens/:id", use: revokeToken)
+        admin.get("/v1/connections", use: listConnections)
+        admin.get("/v1/connections/:id", use: getConnection)
+        admin.put("/v1/connections/:id", use: putConnection)
+        admin.delete("/v1/connections/:id", use: deleteConnection)
+        admin.get("/v1/audit", use: audit)
+        admin.get("/v1/settings/spikes", use: getSpikePolicy)
+        admin.put("/v1/settings/spikes", use: putSpikePolicy)
+        admin.get("/v1/quarantine", use: listQuarantine)
     }
 
     // MARK: Demand-spike thresholds
 
     @Sendable func getSpikePolicy(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, _) = try admin(request)
+        let (token, _) = try admin(context)
         return try JSONResponder.respond(env.spikes.policy(for: token.seller), to: request, etag: false)
     }
 
     @Sendable func putSpikePolicy(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, _) = try admin(request)
+        let (token, _) = try admin(context)
         let p = try StrictJSON.decode(DemandSpikeMonitor.Policy.self, from: try await request.jsonBody(limit: 4096), shape: .object([
             "window": .any, "baseline": .any, "factor": .any, "multiplier": .any, "minimumUnits": .any, "baselineFloorPerHour": .any,
         ]))
@@ -64,13 +66,13 @@ struct AdminController: Sendable {
     }
 
     @Sendable func listQuarantine(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (_, seller) = try admin(request)
+        let (_, seller) = try admin(context)
         let list = seller.quarantined.sorted { $0.key < $1.key }.map { QuarantinedSKU(sku: $0.key, reason: $0.value) }
         return try JSONResponder.respond(["quarantined": list], to: request, etag: false)
     }
 
-    func admin(_ request: Request) throws -> (TokenInfo, SellerSnapshot) {
-        let token = try request.authenticate(env.tokens, scope: .admin)
+    func admin(_ context: ShelfRequestContext) throws -> (TokenInfo, SellerSnapshot) {
+        let token = try context.authenticated()
         guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
         return (token, seller)
     }
@@ -205,7 +207,7 @@ struct AdminController: Sendable {
     }
 
     @Sendable func upsertSKU(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, seller) = try admin(request)
+        let (token, seller) = try admin(context)
         let sku = try context.pathParameter("sku")
         let body = try StrictJSON.decode(SKUBody.self, from: try await request.jsonBody(limit: env.configuration.maxBodyBytes), shape: Self.skuShape)
         let draft = try draft(body, sku: sku, seller: seller)
@@ -213,7 +215,7 @@ struct AdminController: Sendable {
     }
 
     @Sendable func deleteSKU(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, seller) = try admin(request)
+        let (token, seller) = try admin(context)
         let sku = try context.pathParameter("sku")
         guard seller.sku(sku)?.item.active == true else { throw Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku") }
         return try await record(
@@ -227,7 +229,7 @@ struct AdminController: Sendable {
     }
 
     @Sendable func importSKUs(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, seller) = try admin(request)
+        let (token, seller) = try admin(context)
         let body = try StrictJSON.decode(
             ImportBody.self, from: try await request.jsonBody(limit: 16 << 20), shape: .object(["items": .array(Self.skuShape)])
         )
@@ -245,7 +247,7 @@ struct AdminController: Sendable {
     }
 
     @Sendable func upsertListing(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, seller) = try admin(request)
+        let (token, seller) = try admin(context)
         let sku = try context.pathParameter("sku")
         let channel = try context.pathParameter("channel")
         guard let state = seller.sku(sku), state.item.active else { throw Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku") }
@@ -265,7 +267,7 @@ struct AdminController: Sendable {
     // MARK: Locations
 
     @Sendable func listLocations(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         return try JSONResponder.respond(["locations": env.snapshot.seller(token.seller)?.catalog.locations ?? []], to: request)
     }
 
@@ -276,7 +278,7 @@ struct AdminController: Sendable {
     ])
 
     @Sendable func upsertLocation(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, _) = try admin(request)
+        let (token, _) = try admin(context)
         let id = try context.pathParameter("id")
         guard Validation.isIdentifier(id) else { throw Problem(.validation, detail: "id must be 1–128 printable characters", field: "id") }
         let location = try StrictJSON.decode(Location.self, from: try await request.jsonBody(limit: 256 << 10), shape: Self.locationShape)
@@ -310,13 +312,13 @@ struct AdminController: Sendable {
     // MARK: Channels
 
     @Sendable func listChannels(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         return try JSONResponder.respond(["channels": env.snapshot.seller(token.seller)?.catalog.channels ?? []], to: request)
     }
 
     /// Adds or renames a sales channel of the seller (the names rules use for it in `aliases`); listings and connections name it.
     @Sendable func upsertChannel(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, _) = try admin(request)
+        let (token, _) = try admin(context)
         let id = try context.pathParameter("id")
         guard Validation.isIdentifier(id) else { throw Problem(.validation, detail: "id must be 1–128 printable characters", field: "id") }
         let channel = try StrictJSON.decode(Channel.self, from: try await request.jsonBody(limit: 16 << 10),
@@ -349,7 +351,7 @@ struct AdminController: Sendable {
     }
 
     @Sendable func createToken(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, _) = try admin(request)
+        let (token, _) = try admin(context)
         return try await Self.issueToken(for: token.seller, request: request, tokens: env.tokens)
     }
 
@@ -376,12 +378,12 @@ struct AdminController: Sendable {
     }
 
     @Sendable func listTokens(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, _) = try admin(request)
+        let (token, _) = try admin(context)
         return try JSONResponder.respond(["tokens": try env.tokens.list(seller: token.seller)], to: request, etag: false)
     }
 
     @Sendable func revokeToken(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, _) = try admin(request)
+        let (token, _) = try admin(context)
         let id = try context.pathParameter("id")
         guard try env.tokens.revoke(id: id, seller: token.seller) else { throw Problem(.notFound, detail: "unknown token \(id)", field: "id") }
         return Response(status: .noContent)
@@ -445,7 +447,7 @@ struct AdminController: Sendable {
     static let connectionKinds: Set<String> = ["shopify", "amazon", "ebay", "walmart", "etsy", "tiktok", "woocommerce", "generic"]
 
     @Sendable func listConnections(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, _) = try admin(request)
+        let (token, _) = try admin(context)
         let pulses = env.pulses.pulses(seller: token.seller)
         let queues = try env.deadLetters.queues(seller: token.seller)
         let views = try env.ledger.connections(seller: token.seller).map { c in
@@ -455,7 +457,7 @@ struct AdminController: Sendable {
     }
 
     @Sendable func getConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, _) = try admin(request)
+        let (token, _) = try admin(context)
         let id = try context.pathParameter("id")
         guard let c = try env.ledger.connections(seller: token.seller).first(where: { $0.id == id }) else {
             throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
@@ -466,7 +468,7 @@ struct AdminController: Sendable {
     }
 
     @Sendable func putConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, seller) = try admin(request)
+        let (token, seller) = try admin(context)
         let id = try context.pathParameter("id")
         guard Validation.isIdentifier(id) else { throw Problem(.validation, detail: "id must be 1–128 printable characters", field: "id") }
         let body = try StrictJSON.decode(ConnectionBody.self, from: try await request.jsonBody(limit: 64 << 10), shape: .object([
@@ -506,7 +508,7 @@ struct AdminController: Sendable {
     }
 
     @Sendable func deleteConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, _) = try admin(request)
+        let (token, _) = try admin(context)
         let id = try context.pathParameter("id")
         guard try env.ledger.deleteConnection(id: id, seller: token.seller) else {
             throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
@@ -523,7 +525,7 @@ struct AdminController: Sendable {
     }
 
     @Sendable func audit(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, _) = try admin(request)
+        let (token, _) = try admin(context)
         let limit = try request.intParameter("limit", default: 100, range: 1...1000)
         let sku = request.uri.queryParameters.get("sku")
         var after: Int64 = 0

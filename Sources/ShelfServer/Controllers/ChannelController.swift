@@ -10,16 +10,17 @@ struct ChannelController: Sendable {
 
     func register(on router: Router<ShelfRequestContext>) {
         router.post("/v1/webhooks/:connectionId", use: webhook)
-        router.get("/v1/dlq", use: listDLQ)
-        router.post("/v1/dlq/:id/replay", use: replay)
-        router.delete("/v1/dlq/:id", use: discard)
-        router.post("/v1/dlq:replay-all", use: replayAll)
-        router.get("/v1/reconciliation", use: latestReconciliation)
-        router.post("/v1/reconciliation:run", use: runReconciliation)
+        let admin = router.requiring(.admin, env.tokens)
+        admin.get("/v1/dlq", use: listDLQ)
+        admin.post("/v1/dlq/:id/replay", use: replay)
+        admin.delete("/v1/dlq/:id", use: discard)
+        admin.post("/v1/dlq:replay-all", use: replayAll)
+        admin.get("/v1/reconciliation", use: latestReconciliation)
+        admin.post("/v1/reconciliation:run", use: runReconciliation)
     }
 
     @Sendable func latestReconciliation(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .admin)
+        let token = try context.authenticated()
         guard let report = env.reconciler.latest(seller: token.seller) else {
             throw Problem(.notFound, detail: "no reconciliation has run yet; POST /v1/reconciliation:run starts one")
         }
@@ -27,7 +28,7 @@ struct ChannelController: Sendable {
     }
 
     @Sendable func runReconciliation(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .admin)
+        let token = try context.authenticated()
         let report = await env.reconciler.reconcile(seller: token.seller)
         env.propagator.poke()
         return try JSONResponder.respond(report, to: request, etag: false)
@@ -73,13 +74,13 @@ struct ChannelController: Sendable {
     }
 
     @Sendable func listDLQ(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .admin)
+        let token = try context.authenticated()
         let limit = try request.intParameter("limit", default: 500, range: 1...5000)
         return try JSONResponder.respond(["deadLetters": try env.deadLetters.list(seller: token.seller, limit: limit)], to: request, etag: false)
     }
 
     @Sendable func replay(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .admin)
+        let token = try context.authenticated()
         guard let id = Int64(try context.pathParameter("id")) else { throw Problem(.notFound, detail: "no dead letter with that id", field: "id") }
         guard try env.deadLetters.replay(id: id, seller: token.seller) else {
             throw Problem(.notFound, detail: "no dead letter \(id)", field: "id")
@@ -90,7 +91,7 @@ struct ChannelController: Sendable {
 
     /// `DELETE /v1/dlq/{id}`: drops one dead letter without pushing it (204); 404 when the seller has no such entry.
     @Sendable func discard(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .admin)
+        let token = try context.authenticated()
         guard let id = Int64(try context.pathParameter("id")) else { throw Problem(.notFound, detail: "no dead letter with that id", field: "id") }
         guard try env.deadLetters.discard(id: id, seller: token.seller) else {
             throw Problem(.notFound, detail: "no dead letter \(id)", field: "id")
@@ -99,7 +100,7 @@ struct ChannelController: Sendable {
     }
 
     @Sendable func replayAll(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .admin)
+        let token = try context.authenticated()
         let count = try env.deadLetters.replayAll(seller: token.seller)
         env.propagator.poke()
         return try JSONResponder.respond(["replayed": count], to: request, etag: false)

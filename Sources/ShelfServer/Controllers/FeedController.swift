@@ -15,8 +15,9 @@ struct FeedController: Sendable {
     let env: ShelfEnvironment
 
     func register(on router: Router<ShelfRequestContext>) {
-        router.get("/v1/feed/acp", use: acp)
-        router.get("/v1/feed/google.tsv", use: google)
+        let read = router.requiring(.read, env.tokens)
+        read.get("/v1/feed/acp", use: acp)
+        read.get("/v1/feed/google.tsv", use: google)
     }
 
     struct ACPOption: Encodable {
@@ -65,7 +66,7 @@ struct FeedController: Sendable {
 
     @Sendable func acp(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let encoder = ShelfJSON.encoder()
-        return try stream(request, name: "acp", contentType: "application/jsonl") { _ in
+        return try stream(request, context, name: "acp", contentType: "application/jsonl") { _ in
             { run, builder, seller, buffer in
                 buffer.writeBytes(try encoder.encode(Self.line(run, builder: builder, velocity: env.velocity, seller: seller)))
                 buffer.writeString("\n")
@@ -75,7 +76,7 @@ struct FeedController: Sendable {
 
     @Sendable func google(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let country = try request.destination().country
-        return try stream(request, name: "google-\(country)", contentType: "text/tab-separated-values; charset=utf-8",
+        return try stream(request, context, name: "google-\(country)", contentType: "text/tab-separated-values; charset=utf-8",
                           header: GoogleMerchantRow.header) { seller in
             let reach = GoogleMerchantRow.reach(seller.catalog, country: country)
             return { run, builder, seller, buffer in
@@ -93,10 +94,10 @@ struct FeedController: Sendable {
     /// Streams a feed in SKU order, a page of ids at a time, handing `render` each product's active variants once (at the
     /// product's first SKU, wherever its other variants sort) when one of them changed after `?since`.
     func stream(
-        _ request: Request, name: String, contentType: String, header: String? = nil,
+        _ request: Request, _ context: ShelfRequestContext, name: String, contentType: String, header: String? = nil,
         renderer: (SellerSnapshot) -> Renderer
     ) throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
         var since: Int64 = 0
         if let text = request.uri.queryParameters.get("since") {

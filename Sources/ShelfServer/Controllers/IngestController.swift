@@ -8,7 +8,7 @@ struct IngestController: Sendable {
     let env: ShelfEnvironment
 
     func register(on router: Router<ShelfRequestContext>) {
-        router.post("/v1/events", use: ingest)
+        router.requiring(.ingest, env.tokens).post("/v1/events", use: ingest)
     }
 
     /// A normalized event as integrations post it.
@@ -38,7 +38,7 @@ struct IngestController: Sendable {
     }
 
     @Sendable func ingest(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .ingest)
+        let token = try context.authenticated()
         guard let key = request.headers[.init("Idempotency-Key")!], !key.isEmpty else {
             throw Problem(.validation, detail: "the Idempotency-Key header is required", field: "Idempotency-Key")
         }

@@ -13,21 +13,21 @@ struct MCPController: Sendable {
     let env: ShelfEnvironment
 
     func register(on router: Router<ShelfRequestContext>) {
-        router.post("/mcp", use: handle)
-        router.get("/mcp", use: notAllowed)
-        router.delete("/mcp", use: notAllowed)
+        router.requiring(.read, env.tokens)
+            .post("/mcp", use: handle)
+            .get("/mcp", use: notAllowed)
+            .delete("/mcp", use: notAllowed)
     }
 
     /// No server-initiated stream and no sessions: GET and DELETE answer 405 with `Allow: POST`, as the transport spec permits.
     @Sendable func notAllowed(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        _ = try request.authenticate(env.tokens, scope: .read)
         var problem = Problem(.methodNotAllowed, detail: "this MCP endpoint is stateless: POST JSON-RPC messages to /mcp")
         problem.field = "method"
         return problem.response(extraHeaders: [.allow: "POST"])
     }
 
     @Sendable func handle(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: env.configuration.maxBodyBytes)

@@ -10,7 +10,7 @@ struct ProductController: Sendable {
     var desk: AgentDesk { AgentDesk(env: env) }
 
     func register(on router: Router<ShelfRequestContext>) {
-        router.get("/v1/products/:sku", use: product)
+        router.requiring(.read, env.tokens).get("/v1/products/:sku", use: product)
     }
 
     /// Media types this route can answer: JSON-LD, or plain JSON for clients that ask for that.
@@ -24,7 +24,7 @@ struct ProductController: Sendable {
     }
 
     @Sendable func product(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         guard Self.acceptable(request.headers[.accept]) else {
             throw Problem(.notAcceptable, detail: "this resource is served as application/ld+json", field: "Accept")
         }

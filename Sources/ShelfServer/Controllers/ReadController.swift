@@ -9,17 +9,18 @@ struct ReadController: Sendable {
     var desk: AgentDesk { AgentDesk(env: env) }
 
     func register(on router: Router<ShelfRequestContext>) {
-        router.get("/v1/offers/:sku", use: offer)
-        router.post("/v1/offers:batch", use: offerBatch)
-        router.get("/v1/catalog", use: catalog)
-        router.get("/v1/stock/:sku", use: stock)
-        router.get("/v1/prices/:sku", use: prices)
-        router.get("/v1/delivery/:sku", use: delivery)
+        router.requiring(.read, env.tokens)
+            .get("/v1/offers/:sku", use: offer)
+            .post("/v1/offers:batch", use: offerBatch)
+            .get("/v1/catalog", use: catalog)
+            .get("/v1/stock/:sku", use: stock)
+            .get("/v1/prices/:sku", use: prices)
+            .get("/v1/delivery/:sku", use: delivery)
     }
 
     /// The seller snapshot and SKU state for a request, or the right problem.
     func lookup(_ request: Request, _ context: ShelfRequestContext) throws -> (SellerSnapshot, SKUState) {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         let sku = try context.pathParameter("sku")
         let seller = try desk.seller(token)
         return (seller, try desk.activeSKU(sku, in: seller))
@@ -50,7 +51,7 @@ struct ReadController: Sendable {
     ])
 
     @Sendable func offerBatch(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         let body = try StrictJSON.decode(BatchBody.self, from: try await request.jsonBody(limit: env.configuration.maxBodyBytes),
                                          shape: Self.batchShape)
         let seller = try desk.seller(token)
@@ -61,7 +62,7 @@ struct ReadController: Sendable {
     }
 
     @Sendable func catalog(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         let limit = try request.intParameter("limit", default: 50, range: 1...500)
         let query = request.uri.queryParameters.get("q")
         if let query, query.count > 200 { throw Problem(.validation, detail: "q is at most 200 characters", field: "q") }
@@ -71,7 +72,7 @@ struct ReadController: Sendable {
     }
 
     @Sendable func stock(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         let sku = try context.pathParameter("sku")
         guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
         let now = env.clock.now()

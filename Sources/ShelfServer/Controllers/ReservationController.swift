@@ -9,10 +9,11 @@ struct ReservationController: Sendable {
     var desk: AgentDesk { AgentDesk(env: env) }
 
     func register(on router: Router<ShelfRequestContext>) {
-        router.post("/v1/reservations", use: create)
-        router.get("/v1/reservations/:id", use: show)
-        router.delete("/v1/reservations/:id", use: release)
-        router.post("/v1/reservations/:id/commit", use: commit)
+        router.requiring(.read, env.tokens)
+            .post("/v1/reservations", use: create)
+            .get("/v1/reservations/:id", use: show)
+            .delete("/v1/reservations/:id", use: release)
+            .post("/v1/reservations/:id/commit", use: commit)
     }
 
     struct CreateBody: Decodable {
@@ -24,7 +25,7 @@ struct ReservationController: Sendable {
     }
 
     @Sendable func create(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         guard let key = request.headers[.init("Idempotency-Key")!], !key.isEmpty, key.count <= 200 else {
             throw Problem(.validation, detail: "the Idempotency-Key header is required (1–200 characters)", field: "Idempotency-Key")
         }
@@ -40,19 +41,19 @@ struct ReservationController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         let hold = try desk.activeHold(try desk.seller(token), id: try context.pathParameter("id"))
         let status = hold.isActive(at: env.clock.now()) ? "active" : "expired"
         return try JSONResponder.respond(ReservationView(hold, status: status), to: request, etag: false)
     }
 
     @Sendable func release(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         return try JSONResponder.respond(try await desk.end(token, id: try context.pathParameter("id"), committing: false), to: request, etag: false)
     }
 
     @Sendable func commit(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         return try JSONResponder.respond(try await desk.end(token, id: try context.pathParameter("id"), committing: true), to: request, etag: false)
     }
 }

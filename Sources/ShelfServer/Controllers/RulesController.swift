@@ -9,12 +9,13 @@ struct RulesController: Sendable {
     let env: ShelfEnvironment
 
     func register(on router: Router<ShelfRequestContext>) {
-        router.post("/v1/rules:parse", use: parse)
-        router.post("/v1/rules", use: create)
-        router.get("/v1/rules", use: list)
-        router.get("/v1/rules/:id", use: show)
-        router.patch("/v1/rules/:id", use: patch)
-        router.delete("/v1/rules/:id", use: delete)
+        router.requiring(.admin, env.tokens)
+            .post("/v1/rules:parse", use: parse)
+            .post("/v1/rules", use: create)
+            .get("/v1/rules", use: list)
+            .get("/v1/rules/:id", use: show)
+            .patch("/v1/rules/:id", use: patch)
+            .delete("/v1/rules/:id", use: delete)
     }
 
     struct TextBody: Decodable {
@@ -48,8 +49,8 @@ public enum RulesCatalogBuilder {
 
 extension RulesController {
 
-    func parsed(_ request: Request) async throws -> (TokenInfo, String, RuleParseResult) {
-        let token = try request.authenticate(env.tokens, scope: .admin)
+    func parsed(_ request: Request, _ context: ShelfRequestContext) async throws -> (TokenInfo, String, RuleParseResult) {
+        let token = try context.authenticated()
         let body = try StrictJSON.decode(TextBody.self, from: try await request.jsonBody(limit: 16 << 10), shape: .object(["text": .any]))
         guard !body.text.trimmingCharacters(in: .whitespaces).isEmpty, body.text.count <= 2000 else {
             throw Problem(.validation, detail: "text must be 1–2000 characters", field: "text")
@@ -69,7 +70,7 @@ extension RulesController {
     }
 
     @Sendable func parse(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (_, _, result) = try await parsed(request)
+        let (_, _, result) = try await parsed(request, context)
         guard result.ok else { throw try problem(result.error) }
         return try rawJSON(RuleJSON.makeEncoder().encode(result), request: request)
     }
@@ -101,7 +102,7 @@ extension RulesController {
     }
 
     @Sendable func create(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, text, result) = try await parsed(request)
+        let (token, text, result) = try await parsed(request, context)
         guard result.ok, let rule = result.rule else { throw try problem(result.error) }
         let stored = StoredRule(
             id: "rule_" + UUID().uuidString.lowercased().prefix(12), text: text,
@@ -114,12 +115,12 @@ extension RulesController {
     }
 
     @Sendable func list(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .admin)
+        let token = try context.authenticated()
         return try JSONResponder.respond(["rules": try env.rules.list(seller: token.seller).map(RuleView.init)], to: request, etag: false)
     }
 
     func find(_ request: Request, _ context: ShelfRequestContext) throws -> (TokenInfo, StoredRule) {
-        let token = try request.authenticate(env.tokens, scope: .admin)
+        let token = try context.authenticated()
         let id = try context.pathParameter("id")
         guard let rule = try env.rules.list(seller: token.seller).first(where: { $0.id == id }) else {
             throw Problem(.notFound, detail: "no rule \(id)", field: "id")

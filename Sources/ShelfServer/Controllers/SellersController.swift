@@ -10,10 +10,11 @@ struct SellersController: Sendable {
     let env: ShelfEnvironment
 
     func register(on router: Router<ShelfRequestContext>) {
-        router.post("/v1/sellers", use: create)
-        router.get("/v1/sellers", use: list)
-        router.get("/v1/sellers/:id", use: get)
-        router.post("/v1/sellers/:id/tokens", use: createToken)
+        router.requiring(.platform, env.tokens)
+            .post("/v1/sellers", use: create)
+            .get("/v1/sellers", use: list)
+            .get("/v1/sellers/:id", use: get)
+            .post("/v1/sellers/:id/tokens", use: createToken)
     }
 
     /// The body of `POST /v1/sellers`: identity, settings, business calendar and the names rules may use.
@@ -31,7 +32,6 @@ struct SellersController: Sendable {
     static let entityShape: StrictJSON.Shape = .array(.object(["id": .any, "name": .any, "aliases": .any, "address": .any]))
 
     @Sendable func create(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        _ = try request.authenticate(env.tokens, scope: .platform)
         let body = try StrictJSON.decode(SellerBody.self, from: try await request.jsonBody(limit: 256 << 10), shape: .object([
             "id": .any, "name": .any, "currency": .any, "timeZone": .any, "holidays": .any, "suppliers": Self.entityShape,
             "notifyTargets": Self.entityShape, "collections": .any,
@@ -59,18 +59,15 @@ struct SellersController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        _ = try request.authenticate(env.tokens, scope: .platform)
         return try JSONResponder.respond(["sellers": try env.ledger.sellers()], to: request, etag: false)
     }
 
     @Sendable func get(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        _ = try request.authenticate(env.tokens, scope: .platform)
         return try JSONResponder.respond(try seller(context), to: request, etag: false)
     }
 
     /// A seller's token issued by the platform operator (how a new tenant gets its first admin token).
     @Sendable func createToken(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        _ = try request.authenticate(env.tokens, scope: .platform)
         let seller = try seller(context)
         return try await AdminController.issueToken(for: seller.id, request: request, tokens: env.tokens)
     }

@@ -14,7 +14,7 @@ struct StreamController: Sendable {
     static let heartbeat: Duration = .seconds(15)
 
     func register(on router: Router<ShelfRequestContext>) {
-        router.get("/v1/stream", use: stream)
+        router.requiring(.read, env.tokens).get("/v1/stream", use: stream)
     }
 
     /// What one SSE message carries.
@@ -32,7 +32,7 @@ struct StreamController: Sendable {
     }
 
     @Sendable func stream(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         let seller = token.seller
         var after: Int64 = 0
         if let header = request.headers[.init("Last-Event-ID")!] ?? request.uri.queryParameters.get("lastEventId") {

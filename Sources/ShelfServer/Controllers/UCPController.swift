@@ -13,9 +13,10 @@ struct UCPController: Sendable {
 
     func register(on router: Router<ShelfRequestContext>) {
         router.get("/.well-known/ucp", use: profile)
-        router.post("/ucp/catalog/search", use: search)
-        router.post("/ucp/catalog/lookup", use: lookup)
-        router.get("/ucp/catalog/product/:id", use: product)
+        router.requiring(.read, env.tokens)
+            .post("/ucp/catalog/search", use: search)
+            .post("/ucp/catalog/lookup", use: lookup)
+            .get("/ucp/catalog/product/:id", use: product)
     }
 
     // MARK: Profile
@@ -79,7 +80,7 @@ struct UCPController: Sendable {
     ])
 
     @Sendable func search(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         let body = try StrictJSON.decode(SearchBody.self, from: try await request.jsonBody(limit: 64 << 10), shape: Self.searchShape)
         if let query = body.query, query.count > 200 { throw Problem(.validation, detail: "query is at most 200 characters", field: "query") }
         let limit = body.pagination?.limit ?? 10
@@ -159,7 +160,7 @@ struct UCPController: Sendable {
     ])
 
     @Sendable func lookup(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         let body = try StrictJSON.decode(LookupBody.self, from: try await request.jsonBody(limit: 64 << 10), shape: Self.lookupShape)
         guard !body.ids.isEmpty else { throw Problem(.validation, detail: "ids must name at least one product or variant", field: "ids") }
         guard body.ids.count <= 100 else { throw Problem(.payloadTooLarge, detail: "at most 100 ids per lookup, got \(body.ids.count)", field: "ids") }
@@ -216,7 +217,7 @@ struct UCPController: Sendable {
     // MARK: Product
 
     @Sendable func product(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let token = try request.authenticate(env.tokens, scope: .read)
+        let token = try context.authenticated()
         let id = try context.pathParameter("id")
         let seller = try desk.seller(token)
         let (variants, exact) = variants(of: id, in: seller)

@@ -7,22 +7,6 @@ import ShelfCore
 import ShelfLedger
 
 extension Request {
-    /// The bearer token of the request, checked against `tokens` and `scope`; 401 with `WWW-Authenticate` or 403 otherwise.
-    func authenticate(_ tokens: TokenStore, scope: Scope) throws -> TokenInfo {
-        guard let header = headers[.authorization] else {
-            throw Problem(.unauthorized, detail: "send Authorization: Bearer <token>", field: "Authorization")
-        }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", let info = tokens.authenticate(String(parts[1]).trimmingCharacters(in: .whitespaces))
-        else {
-            throw Problem(.unauthorized, detail: "the bearer token is unknown, expired or revoked", field: "Authorization")
-        }
-        guard info.allows(scope) else {
-            throw Problem(.forbidden, detail: "this endpoint needs the \(scope.rawValue) scope", field: "Authorization")
-        }
-        return info
-    }
-
     /// The whole body, at most `limit` bytes (413 problem beyond), after checking it is JSON.
     func jsonBody(limit: Int) async throws -> ByteBuffer {
         if let type = headers[.contentType] {

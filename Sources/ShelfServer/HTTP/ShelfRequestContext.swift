@@ -5,6 +5,7 @@ import ShelfLedger
 /// Per-request context: Hummingbird's core storage plus the bearer token once authenticated.
 public struct ShelfRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The bearer token, set by `RequireScope` on routes that declare a scope; nil on open routes.
     public var token: TokenInfo?
 
     public init(source: ApplicationRequestContextSource) {
@@ -16,6 +17,14 @@ public struct ShelfRequestContext: RequestContext {
 }
 
 extension ShelfRequestContext {
+    /// The token `RequireScope` authenticated; a 401 problem when the route declared no scope (fails closed, never open).
+    func authenticated() throws -> TokenInfo {
+        guard let token else {
+            throw Problem(.unauthorized, detail: "send Authorization: Bearer <token>", field: "Authorization")
+        }
+        return token
+    }
+
     /// A path parameter, percent-decoded (`CAF%C3%89-1` → `CAFÉ-1`).
     func pathParameter(_ name: String) throws -> String {
         let raw = try parameters.require(name)

@@ -63,11 +63,16 @@ fuzz_token=$(token read,ingest,admin fuzz) || fail "shelf token create failed"
 spare_token=$(token read spare) || fail "shelf token create failed"
 spare_id=${spare_token#shelf_}
 spare_id=${spare_id%%_*}
+# The platform operator's routes are fuzzed with a platform token (the seller token would only ever get 403 there).
+platform_token=$("$bin" token create --database "$db" --platform --label "contract fuzz platform") || fail "shelf token create failed"
 cat >"$tmp/schemathesis.toml" <<EOF
 [[operations]]
 include-operation-id = "revokeToken"
 parameters = { id = "$spare_id" }
 EOF
+for op in createSeller listSellers getSeller createSellerToken; do
+    printf '[[operations]]\ninclude-operation-id = "%s"\nheaders = { Authorization = "Bearer %s" }\n' "$op" "$platform_token" >>"$tmp/schemathesis.toml"
+done
 
 "$bin" serve --host 127.0.0.1 --port "$port" --database "$db" --fixtures fixtures/demo >"$tmp/server.log" 2>&1 &
 server_pid=$!

@@ -60,25 +60,25 @@ public final class Ledger: Sendable {
 
     /// Creates the seller if it does not exist yet.
     public func ensureSeller(id: String, name: String, currency: String, timeZone: String) throws {
-        try database.pool.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO sellers (id, name, currency, timeZone, createdAt) VALUES (?,?,?,?,?)",
-                arguments: [id, name, currency, timeZone, clock.now().timeIntervalSince1970]
-            )
-        }
+        let record = SellerRecord(id: id, name: name, currency: currency, timeZone: timeZone, createdAt: clock.now().timeIntervalSince1970)
+        _ = try database.pool.write { db in try Self.insertIfNew(record, db) }
         _ = snapshot.ensureSeller(id)
+    }
+
+    /// Inserts the seller unless its id exists; true when it was inserted.
+    static func insertIfNew(_ record: SellerRecord, _ db: Database) throws -> Bool {
+        try record.insert(db, onConflict: .ignore)
+        return db.changesCount > 0
     }
 
     /// Creates a new seller (a tenant) with its business calendar and rule vocabulary; false when the id is taken (nothing
     /// changes then). The seller can be given tokens, locations, channels and a catalog at once.
     public func createSeller(_ seller: SellerFixture) throws -> Bool {
         let body = try ShelfJSON.string(seller)
+        let record = SellerRecord(id: seller.id, name: seller.name, currency: seller.currency, timeZone: seller.timeZone,
+                                  createdAt: clock.now().timeIntervalSince1970)
         let created = try database.pool.write { db -> Bool in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO sellers (id, name, currency, timeZone, createdAt) VALUES (?,?,?,?,?)",
-                arguments: [seller.id, seller.name, seller.currency, seller.timeZone, clock.now().timeIntervalSince1970]
-            )
-            guard db.changesCount > 0 else { return false }
+            guard try Self.insertIfNew(record, db) else { return false }
             try SellerProfileRecord(seller: seller.id, body: body).save(db)
             return true
         }
@@ -99,18 +99,18 @@ public final class Ledger: Sendable {
 
     /// Every seller, by id.
     public func sellers() throws -> [SellerSummary] {
-        let rows = try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, currency, timeZone, createdAt FROM sellers ORDER BY id").map { row in
-                (id: row[0] as String, name: row[1] as String, currency: row[2] as String, timeZone: row[3] as String, createdAt: row[4] as Double)
-            }
-        }
-        return rows.map { row in
-            SellerSummary(
-                id: row.id, name: row.name, currency: row.currency, timeZone: row.timeZone,
-                holidays: snapshot.seller(row.id)?.catalog.holidays ?? [], createdAt: Date(timeIntervalSince1970: row.createdAt),
-                skus: snapshot.seller(row.id)?.count ?? 0
-            )
-        }
+        try database.pool.read { db in try SellerRecord.order(Column("id")).fetchAll(db) }.map(summary)
+    }
+
+    /// One seller, or nil when there is none with this id (one keyed read).
+    public func seller(id: String) throws -> SellerSummary? {
+        try database.pool.read { db in try SellerRecord.fetchOne(db, key: id) }.map(summary)
+    }
+
+    private func summary(_ record: SellerRecord) -> SellerSummary {
+        let live = snapshot.seller(record.id)
+        return SellerSummary(id: record.id, name: record.name, currency: record.currency, timeZone: record.timeZone,
+                             holidays: live?.catalog.holidays ?? [], createdAt: Date(timeIntervalSince1970: record.createdAt), skus: live?.count ?? 0)
     }
 
     /// Ids of every seller.

@@ -37,7 +37,7 @@ public struct StartupLoader: Service {
             progress.stop()
         }
         guard loaded else { return }
-        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if terminal { TerminalProgress.finish() }
         let skus = env.snapshot.sellerIDs.reduce(0) { $0 + (env.snapshot.seller($1)?.count ?? 0) }
         logger.info("snapshot ready", metadata: ["skus": "\(skus)", "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))"])
         // The work is done; stay in the group until shutdown (a service that returns would end the server).
@@ -51,10 +51,7 @@ public struct StartupLoader: Service {
             try? await Task.sleep(for: .milliseconds(200))
             tick += 1
             if terminal {
-                let width = 40
-                let filled = width * progress.percent / 100
-                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-                FileHandle.standardError.write(Data("\rloading snapshot [\(bar)] \(progress.loaded)/\(progress.total) SKUs".utf8))
+                TerminalProgress.draw("loading snapshot ", done: progress.loaded, total: progress.total, suffix: " SKUs")
             } else if tick % 25 == 0 {
                 logger.info("loading snapshot", metadata: ["loaded": "\(progress.loaded)", "total": "\(progress.total)", "percent": "\(progress.percent)"])
             }

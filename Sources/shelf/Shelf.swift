@@ -132,13 +132,9 @@ struct Import: AsyncParsableCommand {
                 if case .failure(let error) = result { failures.append("\(line.item.sku): \(error)") }
             }
             done += chunk.count
-            if terminal {
-                let width = 40
-                let filled = total == 0 ? width : width * done / total
-                FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(done)/\(total)".utf8))
-            }
+            if terminal { TerminalProgress.draw("", done: done, total: total) }
         }
-        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if terminal { TerminalProgress.finish() }
         print("imported \(total - failures.count) of \(total) SKUs into seller \(seller); \(failures.count) failed")
         for f in failures.prefix(20) { print("  \(f)") }
         if !failures.isEmpty { throw ExitCode(1) }

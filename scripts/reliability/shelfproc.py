@@ -2,6 +2,8 @@
 SQLite files and fixture copies, plain urllib HTTP calls, and bounded waits. Python 3 standard library only.
 
 Binaries: SHELF_BIN (default .build/debug/shelf) and SHELF_SIM_BIN (default: shelf-sim next to SHELF_BIN)."""
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -13,6 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHELF = os.environ.get("SHELF_BIN", os.path.join(ROOT, ".build", "debug", "shelf"))
@@ -62,6 +65,14 @@ def request(method, url, token=None, body=None, headers=None, timeout=10, raw=No
             return Reply(r.status, dict(r.headers), r.read())
     except urllib.error.HTTPError as e:
         return Reply(e.code, dict(e.headers), e.read())
+
+
+def generic_webhook(payload, secret):
+    """(raw body, headers) of a generic-channel webhook delivery signed with `secret` (X-Shelf-Signature, a fresh event id)."""
+    raw = json.dumps(payload).encode()
+    headers = {"X-Shelf-Signature": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest(),
+               "X-Shelf-Event-Id": uuid.uuid4().hex}
+    return raw, headers
 
 
 def call(method, url, token, body=None, headers=None, timeout=5):

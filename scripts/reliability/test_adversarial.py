@@ -3,8 +3,6 @@ extreme path, query and body values; the inputs that used to crash Shelf (a rule
 2^63−1 units, prices near the top of Int64); text hard cases across a restart; requests the HTTP parser refuses; early
 refusals to clients that write their whole body first; a damaged stored row at start-up. After each group the process must
 still be alive, have answered no 5xx, and its log must hold no runtime failure."""
-import hashlib
-import hmac
 import json
 import os
 import socket
@@ -16,7 +14,7 @@ import uuid
 import pytest
 import yaml
 
-from shelfproc import ROOT, Shelf, Stack, assert_problem, report, request
+from shelfproc import ROOT, Shelf, Stack, assert_problem, generic_webhook, report, request
 
 SKU = "TEE-RED-M"
 INT64_MAX = 2**63 - 1
@@ -173,9 +171,7 @@ def generic_connection(stack, name="adv-generic", secret="adversarial-secret"):
 
 
 def signed(stack, name, secret, payload):
-    raw = json.dumps(payload).encode()
-    headers = {"X-Shelf-Signature": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest(),
-               "X-Shelf-Event-Id": uuid.uuid4().hex}
+    raw, headers = generic_webhook(payload, secret)
     return send(stack, "POST", f"/v1/webhooks/{name}", raw=raw, headers=headers, token=None)
 
 

@@ -3,18 +3,15 @@ then hold data that deliberately shares SKU ids, location ids, connection ids (w
 event ids and idempotency keys. Every kind of read and write — stock, offers, catalog, feeds, UCP, MCP, SSE, rules, DLQ,
 audit, reservations, webhooks — stays inside its seller; the platform token reads no seller's data and no seller token can
 create sellers. Runs against the real `shelf serve` (and `shelf-sim` as the demo seller's channels) on loopback."""
-import hashlib
-import hmac
 import json
 import socket
 import subprocess
 import time
 import urllib.request
-import uuid
 
 import pytest
 
-from shelfproc import SHELF, Stack, assert_problem, eventually, request
+from shelfproc import SHELF, Stack, assert_problem, eventually, generic_webhook, request
 
 SKU = "TEE-RED-M"  # a demo SKU the second seller also creates, with other stock and price
 ACME = "acme"
@@ -33,9 +30,7 @@ def closed_port():
 
 
 def signed_webhook(shelf, connection, secret, payload):
-    raw = json.dumps(payload).encode()
-    headers = {"X-Shelf-Signature": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest(),
-               "X-Shelf-Event-Id": uuid.uuid4().hex}
+    raw, headers = generic_webhook(payload, secret)
     return request("POST", shelf.url(f"/v1/webhooks/{connection}"), None, raw=raw, headers=headers)
 
 

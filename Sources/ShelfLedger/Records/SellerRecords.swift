@@ -98,3 +98,13 @@ struct DeadLetterRecord: Codable, FetchableRecord, PersistableRecord {
         static let id = Column(CodingKeys.id)
     }
 }
+
+/// A seller (tenant): identity and settings.
+struct SellerRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "sellers"
+    var id: String
+    var name: String
+    var currency: String
+    var timeZone: String
+    var createdAt: Double
+}

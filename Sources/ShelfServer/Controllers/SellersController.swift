@@ -51,7 +51,7 @@ struct SellersController: Sendable {
         guard try env.ledger.createSeller(seller) else {
             throw Problem(.conflict, detail: "a seller with id \(seller.id) exists already", field: "id")
         }
-        guard let summary = try env.ledger.sellers().first(where: { $0.id == seller.id }) else {
+        guard let summary = try env.ledger.seller(id: seller.id) else {
             throw Problem(.internalError, detail: "the new seller could not be read back")
         }
         return try JSONResponder.respond(summary, to: request, status: .created, etag: false,
@@ -74,7 +74,7 @@ struct SellersController: Sendable {
 
     func seller(_ context: ShelfRequestContext) throws -> Ledger.SellerSummary {
         let id = try context.pathParameter("id")
-        guard let found = try env.ledger.sellers().first(where: { $0.id == id }) else {
+        guard let found = try env.ledger.seller(id: id) else {
             throw Problem(.notFound, detail: "unknown seller \(id)", field: "id")
         }
         return found

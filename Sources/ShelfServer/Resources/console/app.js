@@ -27,6 +27,35 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// Brings `old` to look like `fresh` in place, so the element a user is about to click survives a periodic redraw
+// (a row rebuilt between mouse-down and mouse-up loses the click). Listeners stay those of `old`.
+function morph(old, fresh) {
+  if (old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName) { old.replaceWith(fresh); return; }
+  if (old.nodeType === Node.TEXT_NODE) { if (old.data !== fresh.data) old.data = fresh.data; return; }
+  if (old.nodeType !== Node.ELEMENT_NODE) { old.replaceWith(fresh); return; }
+  for (const name of old.getAttributeNames()) if (!fresh.hasAttribute(name)) old.removeAttribute(name);
+  for (const name of fresh.getAttributeNames()) {
+    if (old.getAttribute(name) !== fresh.getAttribute(name)) old.setAttribute(name, fresh.getAttribute(name));
+  }
+  const before = [...old.childNodes];
+  const after = [...fresh.childNodes];
+  after.forEach((child, i) => (i < before.length ? morph(before[i], child) : old.append(child)));
+  before.slice(after.length).forEach((child) => child.remove());
+}
+
+// Redraws a table body whose rows carry `data-<key>`: a row whose key is still listed is updated in place.
+function renderKeyedRows(body, key, rows) {
+  const existing = new Map([...body.children].filter((r) => r.dataset[key] !== undefined).map((r) => [r.dataset[key], r]));
+  const next = rows.map((fresh) => {
+    const old = existing.get(fresh.dataset[key]);
+    if (!old) return fresh;
+    morph(old, fresh);
+    return old;
+  });
+  const unchangedOrder = next.length === body.children.length && next.every((row, i) => body.children[i] === row);
+  if (!unchangedOrder) body.replaceChildren(...next);
+}
+
 function ago(iso, now = Date.now()) {
   if (!iso) return 'never';
   const ms = Math.max(0, now - Date.parse(iso));
@@ -321,7 +350,7 @@ function renderConnections(list) {
     return;
   }
   const now = Date.now();
-  body.replaceChildren(...list.map((c) => {
+  renderKeyedRows(body, 'connection', list.map((c) => {
     const [kind, label] = health(c, now);
     const summary = state.lag.summary(c.id);
     const window = summary.windowMs ? `last ${formatMs(summary.windowMs)}` : 'so far';
@@ -353,7 +382,7 @@ function renderDLQ(letters) {
   }
   // Keep the focused button's place when the list is redrawn under it.
   const focusedKey = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
-  body.replaceChildren(...letters.map((d) => {
+  renderKeyedRows(body, 'dlq', letters.map((d) => {
     const confirming = state.dlqConfirm.has(d.id);
     return h('tr', { 'data-dlq': d.id },
       h('td', { 'data-label': 'Id', class: 'num', text: String(d.id) }),
@@ -519,14 +548,15 @@ async function loadRules() {
     list.replaceChildren(h('li', { class: 'muted', text: 'No rules yet. Write one above.' }));
     return;
   }
-  list.replaceChildren(...rules.map((r) => h('li', { class: r.enabled ? '' : 'disabled', 'data-rule': r.id },
+  // Rows are updated in place (renderKeyedRows keeps the first listeners), so the toggle reads the state it shows.
+  renderKeyedRows(list, 'rule', rules.map((r) => h('li', { class: r.enabled ? '' : 'disabled', 'data-rule': r.id },
     h('p', { class: 'text', text: r.text }),
     h('p', { class: 'explain mono', text: r.explain }),
     h('div', { class: 'row' },
       h('span', { class: r.enabled ? 'badge ok' : 'badge warn', text: r.enabled ? 'Enabled' : r.pausedReason ? `Paused: ${r.pausedReason}` : 'Disabled' }),
       h('span', { class: 'row' },
         h('button', { type: 'button', class: 'small quiet toggle', 'aria-pressed': String(r.enabled), 'aria-label': `${r.enabled ? 'Disable' : 'Enable'} rule: ${r.text}`,
-          onclick: () => setRuleEnabled(r, !r.enabled), text: r.enabled ? 'Disable' : 'Enable' }),
+          onclick: (ev) => setRuleEnabled(r, ev.currentTarget.getAttribute('aria-pressed') !== 'true'), text: r.enabled ? 'Disable' : 'Enable' }),
         h('button', { type: 'button', class: 'small danger', 'aria-label': `Delete rule: ${r.text}`,
           onclick: (ev) => deleteRule(r, ev.currentTarget), text: 'Delete' }))))));
 }

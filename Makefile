@@ -1,8 +1,8 @@
 # Shelf — two commands for a newcomer: `make run` and `make test`.
 SHELL := /bin/bash
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata
-## Only the tests need a browser (the console suite drives headless Chromium).
-TEST_APT_PACKAGES := chromium chromium-driver
+## Only the tests need a browser (the console suite drives headless Chromium), and curl + openssl (the HTTPS tests).
+TEST_APT_PACKAGES := chromium chromium-driver curl openssl
 PY_PACKAGES := jsonschema schemathesis==4.32.5 pytest mcp==1.30.0 selenium==4.40.0
 DATA_DIR ?= ./data
 DB ?= $(DATA_DIR)/shelf.sqlite

@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var spikePolicy: DemandSpikeMonitor.Policy
     /// `Host` values `/mcp` accepts (`name:*` allows any port), guarding against DNS rebinding; Origins are derived from them.
     public var mcpAllowedHosts: [String]
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    public var tls: TLSFiles?
     public var clock: any WallClock
 
     public init(
@@ -47,6 +49,19 @@ public struct ServerConfiguration: Sendable {
         self.maxBatchSKUs = maxBatchSKUs
         self.salesWindow = salesWindow
         self.clock = clock
+    }
+}
+
+/// The PEM files `shelf serve --tls-cert/--tls-key` serves HTTPS with.
+public struct TLSFiles: Sendable, Equatable {
+    /// The server certificate, followed by any intermediates (PEM).
+    public var certificateChainPath: String
+    /// The certificate's private key (PEM, unencrypted).
+    public var privateKeyPath: String
+
+    public init(certificateChainPath: String, privateKeyPath: String) {
+        self.certificateChainPath = certificateChainPath
+        self.privateKeyPath = privateKeyPath
     }
 }
 

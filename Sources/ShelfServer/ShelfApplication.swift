@@ -31,15 +31,16 @@ public enum ShelfApplication {
         return router
     }
 
-    /// The application, ready for `runService()`; `services` run beside it in one service group.
+    /// The application, ready for `runService()`; `services` run beside it in one service group. Throws
+    /// `TLSFileError` when the configuration's TLS files cannot serve.
     public static func build(
         _ env: ShelfEnvironment, services: [any Service] = [], logger: Logger = Logger(label: "shelf"),
         onServerRunning: (@Sendable (any NIOCore.Channel) async -> Void)? = nil
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let config = env.configuration
         return Application(
             router: buildRouter(env),
-            server: .shelfHTTP1(),
+            server: try .shelf(tls: config.tls),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "shelf"),
             services: services,
             onServerRunning: onServerRunning ?? { _ in },

@@ -44,18 +44,39 @@ struct Serve: AsyncParsableCommand {
     var mcpAllowedHosts: [String] = (ProcessInfo.processInfo.environment["SHELF_MCP_ALLOWED_HOSTS"] ?? "")
         .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS instead of HTTP (with --tls-key; env SHELF_TLS_CERT).")
+    var tlsCertificate: String? = ProcessInfo.processInfo.environment["SHELF_TLS_CERT"]
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert (env SHELF_TLS_KEY).")
+    var tlsKey: String? = ProcessInfo.processInfo.environment["SHELF_TLS_KEY"]
+
+    func validate() throws {
+        if (tlsCertificate == nil) != (tlsKey == nil) {
+            throw ValidationError("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither for plain HTTP.")
+        }
+    }
+
     func run() async throws {
         var logger = Logger(label: "shelf")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures,
                                          notifyURL: notifyURL)
         config.mcpAllowedHosts += mcpAllowedHosts
+        if let tlsCertificate, let tlsKey {
+            let files = TLSFiles(certificateChainPath: tlsCertificate, privateKeyPath: tlsKey)
+            do {
+                try files.check()
+            } catch let error as TLSFileError {
+                throw ValidationError(error.description)  // exit 64 with the sentence, before the database is opened
+            }
+            config.tls = files
+        }
         // The server listens at once; the snapshot is built by the first service (`/readyz` says 503 with progress until then).
         let env = try await ShelfEnvironment.open(config, load: false)
         let loader = StartupLoader(env: env, logger: logger, terminal: isatty(2) == 1)
         let (boundHost, boundPort) = (config.host, config.port)
-        let app = ShelfApplication.build(env, services: [loader] + env.services, logger: logger) { _ in
-            print("Shelf listening on http://\(boundHost):\(boundPort)")
+        let scheme = config.tls == nil ? "http" : "https"
+        let app = try ShelfApplication.build(env, services: [loader] + env.services, logger: logger) { _ in
+            print("Shelf listening on \(scheme)://\(boundHost):\(boundPort)")
             fflush(nil)
         }
         try await app.runService()

@@ -37,8 +37,9 @@ struct ShelfHTTP1Channel: ServerChildChannel {
         inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let sniffer = RequestLineSniffer()
             let pipeline = channel.pipeline.syncOperations
-            try pipeline.addHandler(sniffer, position: .first)
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            // Right before the decoder: behind TLS (when serving HTTPS) it sees the plain bytes.
+            try pipeline.addHandler(sniffer, position: .before(decoder))
             let errors = ParseErrorResponder(sniffer: sniffer)
             try pipeline.addHandler(errors, position: .after(decoder))
             try pipeline.addHandler(EarlyResponseDrainer(), position: .after(errors))

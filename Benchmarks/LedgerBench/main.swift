@@ -150,6 +150,30 @@ case "rebuild":
     let elapsed = seconds(since: start)
     let count = ledger.snapshot.seller("demo")?.count ?? 0
     print(String(format: "rebuild skus=%d seconds=%.2f peakRSS=%.0fMiB", count, elapsed, peakRSSMiB()))
+case "apply":
+    // The writer's cost per event on a store of any size: orders on random SKUs, submitted in batches of 50 by one producer
+    // (synchronous=NORMAL, so the figure is the writer's CPU, not the disk's fsync), after the snapshot is rebuilt.
+    let path = option("database", "/tmp/shelf-bench-1m.sqlite")
+    let events = Int(option("events", "20000"))!
+    let ledger = Ledger(database: try LedgerDatabase(path: path, durability: .normal))
+    try ledger.rebuildSnapshot()
+    let skus = ledger.snapshot.seller("demo")!.allSKUIDs()
+    var generator = SystemRandomNumberGenerator()
+    let runID = UUID().uuidString.prefix(8)
+    let start = ContinuousClock.now
+    var submitted = 0
+    while submitted < events {
+        let batch = (0..<min(50, events - submitted)).map { j in
+            Command(seller: "demo", source: "direct", key: "apply-\(runID)-\(submitted + j)",
+                    draft: ShelfEvent(type: .orderConfirmed, sku: skus[Int.random(in: 0..<skus.count, using: &generator)], channel: "amazon",
+                                      qty: 1, occurredAt: Date()))
+        }
+        _ = await ledger.submit(batch)
+        submitted += batch.count
+    }
+    let elapsed = seconds(since: start)
+    print(String(format: "apply skus=%d events=%d us/event=%.1f events/s=%.0f", skus.count, events, elapsed * 1e6 / Double(events),
+                 Double(events) / elapsed))
 default:
-    print("usage: shelf-bench-ledger ingest|load|rebuild [options]")
+    print("usage: shelf-bench-ledger ingest|load|rebuild|apply [options]")
 }

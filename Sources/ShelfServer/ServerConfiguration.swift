@@ -115,7 +115,7 @@ public struct ShelfEnvironment: Sendable {
             let velocity = env.velocity
             metrics.ingested(events)
             for e in events {
-                guard let sku = e.event.sku else { continue }
+                guard e.event.sku != nil else { continue }
                 velocity.apply(e)
                 if e.source == "direct", let channel = e.event.channel {
                     pulses.heard(seller: e.seller, channel: channel, source: "direct", at: e.recordedAt)

@@ -12,7 +12,7 @@ public final class ShelfMetrics: Sendable {
     public init() {}
 
     func descriptor(_ name: String, _ unit: String? = nil, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "shelf", metricName: name, unitName: unit, helpText: help)
+        MetricNameDescriptor(namespace: "shelf", metricName: name, unitName: unit ?? "", helpText: help)
     }
 
     /// Records one HTTP request.

@@ -51,6 +51,20 @@ struct MigrationTests {
         let tables = try database.pool.unsafeReentrantRead { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
         #expect(!tables.contains("catalog_entities"))
         #expect(Set(["locations", "channels", "seller_profiles", "seller_settings", "rule_schedules"]).isSubset(of: Set(tables)))
+        // Events moved to a rowid table (packed leaves instead of overflow pages) with every body intact, still append-only.
+        try database.pool.unsafeReentrantRead { db in
+            let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'") ?? ""
+            #expect(!sql.uppercased().contains("WITHOUT ROWID"))
+            let indexes = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'")
+            #expect(Set(indexes) == ["events_by_sequence", "events_by_sku", "events_by_order"])
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT sequence) FROM events WHERE seller = 'demo'") == 39)
+        }
+        #expect(throws: DatabaseError.self) {
+            try database.pool.write { db in try db.execute(sql: "UPDATE events SET body = '{}' WHERE sequence = 1") }
+        }
+        #expect(throws: DatabaseError.self) {
+            try database.pool.write { db in try db.execute(sql: "DELETE FROM events WHERE sequence = 1") }
+        }
         // And the ledger goes on: a new event gets the next sequence.
         let sku = try #require(seller.allSKUIDs().first)
         let outcome = try await ledger.submit(Command(seller: "demo", source: "test", draft: ShelfEvent(

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Scale: a store of SKUS SKUs (default 1M; 3 locations and 6 channel listings each, from the fixture generator), then
+#   - disk: bytes per SKU of the SQLite file after a checkpoint, and the largest tables (dbstat);
+#   - cold start: `shelf serve` (release) from exec to `/readyz` 200, and its RSS once ready;
+#   - apply cost: µs per event on this store and on a SMALL one (default 10k), so the two can be compared.
+# Prints a markdown table. Targets (issue "The data spine"): RSS ≤ 1.5 GB, cold start ≤ 10 s, ≤ 1.5 KB per SKU on disk,
+# and the same apply cost at both sizes.
+#
+#   Benchmarks/scale/run.sh                    # SKUS=1000000 SMALL=10000 EVENTS=20000
+#   SKUS=200000 Benchmarks/scale/run.sh        # quicker
+#   DATABASE=/path/big.sqlite Benchmarks/scale/run.sh   # reuse a store built by an earlier run (KEEP=1 keeps it)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+SKUS=${SKUS:-1000000}
+SMALL=${SMALL:-10000}
+EVENTS=${EVENTS:-20000}
+KEEP=${KEEP:-0}
+
+require_binaries shelf shelf-bench-ledger
+command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed (apt-get install sqlite3)" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/shelf-bench-scale.XXXXXX)
+SHELF_PID=""
+cleanup() {
+    stop_pid "$SHELF_PID"
+    if [[ "$KEEP" == 1 ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+BIG=${DATABASE:-$WORK/big.sqlite}
+if [[ ! -f "$BIG" ]]; then
+    echo "loading $SKUS SKUs into $BIG (minutes)…" >&2
+    "$BIN_DIR/shelf-bench-ledger" load --skus "$SKUS" --database "$BIG" >&2
+fi
+SKUS=$(sqlite3 "$BIG" "SELECT COUNT(*) FROM skus")
+sqlite3 "$BIG" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+DISK=$(stat -c %s "$BIG")
+TABLES=$(sqlite3 "$BIG" "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 6" 2>/dev/null |
+    awk -F'|' -v n="$SKUS" '{ printf "%s%s %.0f B", sep, $1, $2 / n; sep = ", " }')
+
+# Cold start of the real server: exec → /readyz 200, then its resident memory.
+PORT=$(free_port)
+START_NS=$(date +%s%N)
+SHELF_LOG_LEVEL=warning "$BIN_DIR/shelf" serve --host 127.0.0.1 --port "$PORT" --database "$BIG" >"$WORK/shelf.log" 2>&1 &
+SHELF_PID=$!
+wait_http "http://127.0.0.1:$PORT/readyz" 300
+READY_NS=$(date +%s%N)
+sleep 1  # let the services that start after readiness settle before reading RSS
+RSS_KB=$(awk '/^VmRSS/ { print $2 }' "/proc/$SHELF_PID/status")
+HWM_KB=$(awk '/^VmHWM/ { print $2 }' "/proc/$SHELF_PID/status")
+stop_pid "$SHELF_PID"
+SHELF_PID=""
+COLD_S=$(python3 -c "print(f'{($READY_NS - $START_NS) / 1e9:.1f}')")
+
+# Apply cost on the big store and on a small one built the same way.
+SMALL_DB="$WORK/small.sqlite"
+"$BIN_DIR/shelf-bench-ledger" load --skus "$SMALL" --database "$SMALL_DB" >/dev/null
+APPLY_BIG=$("$BIN_DIR/shelf-bench-ledger" apply --database "$BIG" --events "$EVENTS" | sed -n 's/.*us\/event=\([0-9.]*\).*/\1/p')
+APPLY_SMALL=$("$BIN_DIR/shelf-bench-ledger" apply --database "$SMALL_DB" --events "$EVENTS" | sed -n 's/.*us\/event=\([0-9.]*\).*/\1/p')
+
+python3 - "$SKUS" "$DISK" "$COLD_S" "$RSS_KB" "$HWM_KB" "$APPLY_BIG" "$APPLY_SMALL" "$SMALL" "$TABLES" <<'PY'
+import sys
+skus, disk, cold, rss, hwm, big, small, small_n, tables = sys.argv[1:]
+skus, disk, rss, hwm = int(skus), int(disk), int(rss) * 1024, int(hwm) * 1024
+print(f"| scale ({skus:,} SKUs, 3 locations, 6 channels) | figure | target |")
+print("|---|---|---|")
+print(f"| disk per SKU | {disk / skus:,.0f} B ({disk / 2**30:.2f} GiB) | ≤ 1,536 B |")
+print(f"| cold start, exec → /readyz 200 | {cold} s | ≤ 10 s |")
+print(f"| RSS once ready (peak) | {rss / 2**30:.2f} GiB, {rss / skus:,.0f} B per SKU ({hwm / 2**30:.2f} GiB) | ≤ 1.5 GiB |")
+print(f"| apply, µs per event at {skus:,} SKUs | {float(big):.1f} | same as at {int(small_n):,} |")
+print(f"| apply, µs per event at {int(small_n):,} SKUs | {float(small):.1f} | |")
+print()
+print(f"Largest tables, bytes per SKU: {tables}")
+PY

@@ -36,7 +36,8 @@ if [[ ! -f "$BIG" ]]; then
 fi
 SKUS=$(sqlite3 "$BIG" "SELECT COUNT(*) FROM skus")
 sqlite3 "$BIG" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
-DISK=$(stat -c %s "$BIG")
+# Pages in use (a store reused through a migration keeps its freed pages in the file until VACUUM).
+DISK=$(sqlite3 "$BIG" "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count, pragma_freelist_count, pragma_page_size")
 TABLES=$(sqlite3 "$BIG" "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 6" 2>/dev/null |
     awk -F'|' -v n="$SKUS" '{ printf "%s%s %.0f B", sep, $1, $2 / n; sep = ", " }')
 

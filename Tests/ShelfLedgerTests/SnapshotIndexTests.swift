@@ -28,7 +28,18 @@ struct SnapshotIndexTests {
         // A known SKU wins over the external id; an unknown SKU falls back to it.
         #expect(seller.resolve(sku: "EXT-1", externalId: "B0-AMZ-2b", channel: "amazon") == "EXT-1")
         #expect(seller.resolve(sku: "NOPE", externalId: "B0-AMZ-2b", channel: "amazon") == "EXT-2")
+        // Listed under its own SKU (kept out of the index): resolved while the listing says so, not after it is re-keyed.
+        try await listing(t, "EXT-1", channel: "ebay", externalId: "EXT-1")
+        #expect(seller.resolve(sku: nil, externalId: "EXT-1", channel: "ebay") == "EXT-1")
+        try await listing(t, "EXT-1", channel: "ebay", externalId: "EB-1")
+        #expect(seller.resolve(sku: nil, externalId: "EXT-1", channel: "ebay") == nil)
+        #expect(seller.resolve(sku: nil, externalId: "EB-1", channel: "ebay") == "EXT-1")
+        // Another SKU's name used as an item id on a channel points at the SKU that lists it.
+        try await listing(t, "EXT-2", channel: "ebay", externalId: "EXT-1")
+        #expect(seller.resolve(sku: nil, externalId: "EXT-1", channel: "ebay") == "EXT-2")
         let rebuilt = try #require(try t.reopened().snapshot.seller("s1"))
+        #expect(rebuilt.resolve(sku: nil, externalId: "EXT-1", channel: "ebay") == "EXT-2")
+        #expect(rebuilt.resolve(sku: nil, externalId: "EB-1", channel: "ebay") == "EXT-1")
         #expect(rebuilt.resolve(sku: nil, externalId: "B0-AMZ-2b", channel: "amazon") == "EXT-2")
         #expect(rebuilt.resolve(sku: nil, externalId: "B0-AMZ-2", channel: "amazon") == nil)
         #expect(rebuilt.resolve(sku: nil, externalId: "EXT-1", channel: "amazon") == "EXT-1")

@@ -23,6 +23,8 @@ public final class SellerSnapshot: Sendable {
         /// SKUs whose stored rows could not be applied at start-up, with the reason; kept out of the snapshot.
         var quarantined: [String: String] = [:]
         /// Channel → the channel's own item id → SKU, kept up to date on every publish (webhooks and polls name items by it).
+        /// Only ids that differ from the SKU are kept: many channels list an item under the seller's SKU, and at a million
+        /// SKUs those identity entries were millions of strings (`resolve` checks the identity case on the SKU itself).
         var externalIds: [String: [String: String]] = [:]
         /// SKUs whose safety stock is multiplied by a demand spike.
         var spiking: Set<String> = []
@@ -30,11 +32,13 @@ public final class SellerSnapshot: Sendable {
         /// Moves the incremental indexes from `old` (nil: a new SKU) to `new`.
         mutating func index(from old: SKUState?, to new: SKUState) {
             if let old {
-                for listing in old.listings where externalIds[listing.channel]?[listing.externalId] == old.sku {
+                for listing in old.listings where listing.externalId != old.sku && externalIds[listing.channel]?[listing.externalId] == old.sku {
                     externalIds[listing.channel]?[listing.externalId] = nil
                 }
             }
-            for listing in new.listings { externalIds[listing.channel, default: [:]][listing.externalId] = new.sku }
+            for listing in new.listings where listing.externalId != new.sku {
+                externalIds[listing.channel, default: [:]][listing.externalId] = new.sku
+            }
             if new.spikeMultiplier > 1 { spiking.insert(new.sku) } else { spiking.remove(new.sku) }
         }
     }
@@ -97,7 +101,10 @@ public final class SellerSnapshot: Sendable {
     public func resolve(sku: String?, externalId: String?, channel: String) -> String? {
         if let sku, self.sku(sku) != nil { return sku }
         guard let externalId else { return nil }
-        return meta.withLock { $0.externalIds[channel]?[externalId] }
+        if let mapped = meta.withLock({ $0.externalIds[channel]?[externalId] }) { return mapped }
+        // An item listed under the seller's own SKU is not in the index.
+        let listed = self.sku(externalId)?.listings.contains { $0.channel == channel && $0.externalId == externalId } ?? false
+        return listed ? externalId : nil
     }
 
     /// SKUs in a demand spike (safety stock multiplied), in ascending order.

@@ -14,9 +14,10 @@ func option(_ name: String, _ fallback: String) -> String {
     return fallback
 }
 
-func peakRSSMiB() -> Double {
+/// Peak resident memory (VmHWM), or the current one (VmRSS) with `current`.
+func peakRSSMiB(current: Bool = false) -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    for line in status.split(separator: "\n") where line.hasPrefix(current ? "VmRSS:" : "VmHWM:") {
         let kb = Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "0") ?? 0
         return kb / 1024
     }
@@ -149,7 +150,7 @@ case "rebuild":
     try ledger.rebuildSnapshot()
     let elapsed = seconds(since: start)
     let count = ledger.snapshot.seller("demo")?.count ?? 0
-    print(String(format: "rebuild skus=%d seconds=%.2f peakRSS=%.0fMiB", count, elapsed, peakRSSMiB()))
+    print(String(format: "rebuild skus=%d seconds=%.2f peakRSS=%.0fMiB RSS=%.0fMiB", count, elapsed, peakRSSMiB(), peakRSSMiB(current: true)))
 case "apply":
     // The writer's cost per event on a store of any size: orders on random SKUs, submitted in batches of 50 by one producer
     // (synchronous=NORMAL, so the figure is the writer's CPU, not the disk's fsync), after the snapshot is rebuilt.

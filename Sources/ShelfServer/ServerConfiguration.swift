@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var spikePolicy: DemandSpikeMonitor.Policy
     /// `Host` values `/mcp` accepts (`name:*` allows any port), guarding against DNS rebinding; Origins are derived from them.
     public var mcpAllowedHosts: [String]
+    /// Bytes the read caches (encoded offers, delivery plans and answers) hold at most, together.
+    public var readCacheBytes = ReadCaches.defaultBudget
     public var clock: any WallClock
 
     public init(
@@ -68,6 +70,8 @@ public struct ShelfEnvironment: Sendable {
     public let ruleEngine: RuleEngine
     public let spikes: DemandSpikeMonitor
     public let metrics: ShelfMetrics
+    /// Answers computed once per change (offers, delivery), reused until the SKU, the catalog or the clock changes them.
+    public let reads: ReadCaches
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -93,7 +97,8 @@ public struct ShelfEnvironment: Sendable {
             webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),
             ruleEngine: RuleEngine(ledger: ledger, store: RuleStore(database: database), curl: curl, notifyURL: configuration.notifyURL),
-            spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics
+            spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics,
+            reads: ReadCaches(budget: configuration.readCacheBytes)
         )
         env.ruleEngine.connect(propagator: env.propagator, reconciler: env.reconciler, spikes: env.spikes)
         ledger.snapshot.observe { events in

@@ -11,6 +11,7 @@ public enum ShelfApplication {
     /// The router with every route.
     public static func buildRouter(_ env: ShelfEnvironment) -> Router<ShelfRequestContext> {
         let router = Router(context: ShelfRequestContext.self)
+        router.add(middleware: EventLoopRoutingMiddleware())
         router.add(middleware: RequestIDMiddleware(metrics: env.metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: ReadinessMiddleware(snapshot: env.snapshot))

@@ -46,8 +46,11 @@ struct ShelfHTTP1Channel: ServerChildChannel {
         }
     }
 
+    /// Serves the connection from its event loop (see `EventLoopTaskExecutor`); routes that may block move off it themselves.
     func handle(value: Value, logger: Logger) async {
-        await inner.handle(value: value, logger: logger)
+        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+            await inner.handle(value: value, logger: logger)
+        }
     }
 }
 

@@ -50,9 +50,11 @@ WRK_PID=""
 grep -E "Requests/sec|Latency" "$WORK/wrk.out" || true
 echo
 echo "## hottest symbols (self)"
-perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -"$TOP"
+# perf pads each line to the terminal width; keep the share and the symbol.
+trim() { sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/^[[:space:]]+//' | cut -c1-160; }
+perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | trim | head -"$TOP"
 echo
 echo "## inclusive time of the read path's parts"
-perf report -i "$WORK/perf.data" --children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' \
+perf report -i "$WORK/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | trim \
     | grep -E 'ReadController|RequireScope|TokenStore|ReadCaches|OfferBuilder|OfferTemplate|OfferJSON|DeliveryPlanner|SalesVelocity|JSONResponder|RequestIDMiddleware|ShelfMetrics|swift_job_run|EventLoopTaskExecutor|SHA1|SHA256|malloc|swift_retain|swift_release' \
     | head -"$TOP"

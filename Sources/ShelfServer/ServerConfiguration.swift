@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     public var mcpAllowedHosts: [String]
     /// Bytes the read caches (encoded offers, delivery plans and answers) hold at most, together.
     public var readCacheBytes = ReadCaches.defaultBudget
+    /// Serve each connection from its event loop, answering the hot reads there and moving every other route off it
+    /// (`EventLoopExecution`); off: every request runs on the cooperative pool, as Hummingbird does by default.
+    public var readsOnEventLoop = false
     public var clock: any WallClock
 
     public init(

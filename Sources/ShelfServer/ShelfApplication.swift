@@ -11,7 +11,7 @@ public enum ShelfApplication {
     /// The router with every route.
     public static func buildRouter(_ env: ShelfEnvironment) -> Router<ShelfRequestContext> {
         let router = Router(context: ShelfRequestContext.self)
-        router.add(middleware: EventLoopRoutingMiddleware())
+        if env.configuration.readsOnEventLoop { router.add(middleware: EventLoopRoutingMiddleware()) }
         router.add(middleware: RequestIDMiddleware(metrics: env.metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: ReadinessMiddleware(snapshot: env.snapshot))
@@ -40,7 +40,7 @@ public enum ShelfApplication {
         let config = env.configuration
         return Application(
             router: buildRouter(env),
-            server: .shelfHTTP1(),
+            server: .shelfHTTP1(onEventLoop: config.readsOnEventLoop),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "shelf"),
             services: services,
             onServerRunning: onServerRunning ?? { _ in },

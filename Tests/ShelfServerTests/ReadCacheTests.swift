@@ -173,6 +173,33 @@ struct ReadCacheTests {
         }
     }
 
+    @Test("with reads on the event loop: hot reads, writes, holds, a token only the database knows and a replay all answer as before")
+    func eventLoopExecution() async throws {
+        let server = try await TestServer.make(readsOnEventLoop: true)
+        server.clock.advance(by: 1)
+        try await server.run { client in
+            let offer = try await client.send(.get, "/v1/offers/TEE-RED-M?qty=2", token: server.read)
+            #expect(Self.bytes(offer) == (try Self.uncachedOffer(server, sku: "TEE-RED-M", qty: 2)))
+            #expect(try await client.send(.get, "/v1/delivery/TEE-RED-M", token: server.read).status == .ok)
+            #expect(try await client.send(.get, "/v1/prices/TEE-RED-M", token: server.read).status == .ok)
+            // A write (off the loop), then the hot read sees it.
+            let event = #"{"type":"stock.received","sku":"TEE-RED-M","qty":5}"#
+            #expect(try await client.send(.post, "/v1/events", token: server.ingest, json: event,
+                                          headers: ["Idempotency-Key": "loop-stock"]).status == .accepted)
+            let after = try await client.send(.get, "/v1/offers/TEE-RED-M?qty=2", token: server.read)
+            #expect(value(try after.object(), "stock.onHand") as? Int == (value(try offer.object(), "stock.onHand") as? Int).map { $0 + 5 })
+            // A token created by another process is known to the database only: looked up off the loop, then accepted.
+            let (_, outside) = try TokenStore(database: server.env.ledger.database, clock: server.clock).create(seller: "demo", scopes: [.read], ttl: nil)
+            #expect(try await client.send(.get, "/v1/offers/TEE-RED-M", token: outside).status == .ok)
+            #expect(try await client.send(.get, "/v1/offers/TEE-RED-M", token: "shelf_000000000000_unknown").status == .unauthorized)
+            // Stock at an instant replays the ledger (off the loop).
+            let at = Timestamp.format(server.clock.now())
+            #expect(try await client.send(.get, "/v1/stock/TEE-RED-M?at=\(at)", token: server.read).status == .ok)
+            // Streams and other routes run off the loop as before.
+            #expect(try await client.send(.get, "/v1/catalog?limit=2", token: server.read).status == .ok)
+        }
+    }
+
     @Test("a revoked token is refused on the very next read of a cached offer")
     func revocationBeatsTheCaches() async throws {
         let server = try await TestServer.make()

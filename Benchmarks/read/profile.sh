@@ -49,6 +49,9 @@ wait "$WRK_PID" || true
 WRK_PID=""
 grep -E "Requests/sec|Latency" "$WORK/wrk.out" || true
 echo
+echo "## where the samples are (by binary or library)"
+perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | sed -E 's/^[[:space:]]+//' | head -12
+echo
 echo "## hottest symbols (self)"
 # perf pads each line to the terminal width; keep the share and the symbol.
 trim() { sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/^[[:space:]]+//' | cut -c1-160; }

@@ -7,7 +7,7 @@
 #                    1M-SKU store with random keys (mostly cache misses)
 # Prints a markdown table with req/s, p50, p99 and each Shelf figure as a ratio to nginx and to bare Hummingbird.
 #
-#   swift build -c release --scratch-path .build-release --product shelf --product shelf-bench-bare --product shelf-bench-ledger
+#   for p in shelf shelf-bench-bare shelf-bench-ledger; do swift build -c release --scratch-path .build-release --product $p; done
 #   BIN_DIR=.build-release/release Benchmarks/read/run.sh       # defaults: THREADS=2 CONNECTIONS=64 DURATION=15s WARMUP=3s
 #   MILLION_DB=/var/tmp/shelf-1m.sqlite ...   # keep (or reuse) the 1M-SKU database; it takes minutes to load
 #   SKUS=0 ...                                # skip the 1M-SKU run (then shelf-bench-ledger is not needed)

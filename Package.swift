@@ -133,6 +133,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "shelf-bench-bare",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/BareHummingbird",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "shelf-bench-ledger",
             dependencies: ["ShelfCore", "ShelfLedger", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/LedgerBench",

@@ -7,6 +7,7 @@ swift build -c release --product shelf-bench-ledger
 swift build -c release --product rules-parse-bench
 swift build -c release --product shelf-sim
 swift build -c release --product shelf
+swift build -c release --product shelf-bench-bare
 out="bench-results/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 run() {  # run NAME COMMAND... — shows the output and keeps it as $out/NAME.log
@@ -21,9 +22,9 @@ echo "(loading ${BENCH_SKUS:-1000000} SKUs takes a few minutes)"
 run rebuild bash -c ".build/release/shelf-bench-ledger load --skus '${BENCH_SKUS:-1000000}' --database '$db' &&
                      .build/release/shelf-bench-ledger rebuild --database '$db'"
 run feed env DATABASE="$db" bash Benchmarks/feed/run.sh
+run read env MILLION_DB="$db" SKUS="${BENCH_SKUS:-1000000}" bash Benchmarks/read/run.sh
 rm -rf "$(dirname "$db")"
 run rules .build/release/rules-parse-bench
-run read bash Benchmarks/read/run.sh
 run propagation bash Benchmarks/propagation/run.sh
 run calibration bash Benchmarks/calibration/run.sh
 {

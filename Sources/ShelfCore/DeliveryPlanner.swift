@@ -10,10 +10,14 @@ public struct Destination: Hashable, Sendable {
         self.postalCode = postalCode
     }
 
-    /// Keys into a carrier's transit table, most specific first; empty when the destination is only a country with zones.
-    var zoneKeys: [String] {
-        if country == "US", let first = postalCode?.first, first.isASCII, first.isNumber { return ["US:\(first)"] }
-        return [country]
+    /// Keys into a carrier's transit table, most specific first.
+    var zoneKeys: [String] { [zone] }
+
+    /// The delivery zone: everything delivery options depend on (`US:<first postal digit>` for a US postal code, else the
+    /// country), so two destinations with the same zone get the same options.
+    public var zone: String {
+        if country == "US", let first = postalCode?.first, first.isASCII, first.isNumber { return "US:\(first)" }
+        return country
     }
 }
 
@@ -52,10 +56,20 @@ public enum DeliveryPlanner {
     public static func options(
         for state: SKUState, qty: Int, destination: Destination, catalog: SellerCatalog, now: Date
     ) -> [DeliveryOption] {
+        options(for: state, qty: qty, catalog: catalog, now: now) { location in
+            options(from: location, destination: destination, now: now, sellerHolidays: catalog.holidays)
+        }
+    }
+
+    /// As `options(for:qty:destination:catalog:now:)`, with each location's own options (`options(from:...)` for the
+    /// destination at `now`) supplied by `plan`, so a caller can reuse plans it computed before.
+    public static func options(
+        for state: SKUState, qty: Int, catalog: SellerCatalog, now: Date, plan: (Location) -> [DeliveryOption]
+    ) -> [DeliveryOption] {
         var best: [String: (option: DeliveryOption, priority: Int)] = [:]
         for stock in state.stock where state.available(at: stock.location, now: now) >= max(1, qty) {
             guard let location = catalog.location(stock.location) else { continue }
-            for option in options(from: location, destination: destination, now: now, sellerHolidays: catalog.holidays) {
+            for option in plan(location) {
                 let key = "\(option.carrier)/\(option.service)"
                 if let current = best[key],
                     (current.option.earliestDate, current.option.latestDate, current.priority)

@@ -169,49 +169,67 @@ public final class SalesVelocity: Sendable {
 
 /// What Shelf last heard from each channel connection of each seller; feeds freshness on every answer.
 public final class ChannelPulseBoard: Sendable {
-    private let pulses = Mutex<[String: [String: ChannelPulse]]>([:])
+    /// Per seller: the connections by id, and the same pulses sorted by connection id (what every read asks for, kept
+    /// sorted on each change so a read copies one array instead of sorting).
+    private struct SellerPulses {
+        var byConnection: [String: ChannelPulse] = [:]
+        var sorted: [ChannelPulse] = []
+
+        mutating func update(_ body: (inout [String: ChannelPulse]) -> Void) {
+            body(&byConnection)
+            sorted = byConnection.values.sorted { $0.connection < $1.connection }
+        }
+    }
+
+    private let pulses = Mutex<[String: SellerPulses]>([:])
 
     public init() {}
 
     /// Registers a connection (keeping what was heard if it exists).
     public func register(seller: String, connection: String, channel: String) {
         pulses.withLock { map in
-            if map[seller]?[connection] == nil {
-                map[seller, default: [:]][connection] = ChannelPulse(connection: connection, channel: channel)
-            } else {
-                map[seller]![connection]!.channel = channel
+            map[seller, default: SellerPulses()].update { board in
+                if board[connection] == nil {
+                    board[connection] = ChannelPulse(connection: connection, channel: channel)
+                } else {
+                    board[connection]!.channel = channel
+                }
             }
         }
     }
 
     /// Forgets a deleted connection.
-    public func remove(seller: String, connection: String) { pulses.withLock { _ = $0[seller]?.removeValue(forKey: connection) } }
+    public func remove(seller: String, connection: String) {
+        pulses.withLock { map in map[seller]?.update { _ = $0.removeValue(forKey: connection) } }
+    }
 
     /// Notes that `connection` was heard from at `at` via `source`.
     public func heard(seller: String, connection: String, source: String, at: Date) {
         pulses.withLock { map in
-            guard var p = map[seller]?[connection] else { return }
-            if p.lastHeardAt.map({ $0 < at }) ?? true {
-                p.lastHeardAt = at
-                p.source = source
+            guard let p = map[seller]?.byConnection[connection], p.lastHeardAt.map({ $0 < at }) ?? true else { return }
+            map[seller]!.update { board in
+                board[connection]!.lastHeardAt = at
+                board[connection]!.source = source
             }
-            map[seller]![connection] = p
         }
     }
 
     /// Notes that every connection of `channel` was heard from (a direct event naming the channel).
     public func heard(seller: String, channel: String, source: String, at: Date) {
-        let ids = pulses.withLock { $0[seller]?.values.filter { $0.channel == channel }.map(\.connection) ?? [] }
+        let ids = pulses.withLock { $0[seller]?.sorted.filter { $0.channel == channel }.map(\.connection) ?? [] }
         for id in ids { heard(seller: seller, connection: id, source: source, at: at) }
     }
 
     /// Notes a successful push.
     public func pushed(seller: String, connection: String, at: Date) {
-        pulses.withLock { map in map[seller]?[connection]?.lastPushedAt = at }
+        pulses.withLock { map in
+            guard map[seller]?.byConnection[connection] != nil else { return }
+            map[seller]!.update { $0[connection]!.lastPushedAt = at }
+        }
     }
 
     /// The seller's connections, by id.
     public func pulses(seller: String) -> [ChannelPulse] {
-        pulses.withLock { ($0[seller] ?? [:]).values.sorted { $0.connection < $1.connection } }
+        pulses.withLock { $0[seller]?.sorted ?? [] }
     }
 }

@@ -54,7 +54,8 @@ public struct TokenInfo: Codable, Hashable, Sendable {
 public final class TokenStore: Sendable {
     let database: LedgerDatabase
     let clock: any WallClock
-    private let cache = Mutex<[String: TokenInfo]>([:])
+    /// Known tokens by the SHA-256 digest of their secret.
+    private let cache = Mutex<[SHA256Digest: TokenInfo]>([:])
     private let unknown: Mutex<UnknownTokens>
     private let reads = Atomic<Int>(0)
 
@@ -126,28 +127,43 @@ public final class TokenStore: Sendable {
         unknown.withLock { $0.remove(hash) }
     }
 
+    /// What memory alone says about a token.
+    public enum MemoryAnswer: Sendable {
+        /// Known, unrevoked and unexpired now.
+        case valid(TokenInfo)
+        /// Malformed, remembered as unknown, revoked or expired.
+        case refused
+        /// Not in memory: only the database can tell (`authenticate` reads it).
+        case unknown
+    }
+
+    /// The answer for `token` from memory only, never touching the database (the hot path: no blocking work).
+    public func authenticateFromMemory(_ token: String) -> MemoryAnswer {
+        guard token.hasPrefix("shelf_"), token.utf8.count < 200 else { return .refused }
+        let digest = SHA256.hash(data: Array(token.utf8))
+        let now = clock.now()
+        if let cached = cache.withLock({ $0[digest] }) { return cached.isValid(at: now) ? .valid(cached) : .refused }
+        return unknown.withLock({ $0.contains(Self.hex(digest), at: now) }) ? .refused : .unknown
+    }
+
     /// The token's record if it is known, unrevoked and unexpired now.
     public func authenticate(_ token: String) -> TokenInfo? {
-        guard token.hasPrefix("shelf_"), token.utf8.count < 200 else { return nil }
-        let hash = Self.digest(token)
-        let now = clock.now()
-        let info: TokenInfo?
-        if let cached = cache.withLock({ $0[hash] }) {
-            info = cached
-        } else if unknown.withLock({ $0.contains(hash, at: now) }) {
-            return nil
-        } else {
-            reads.add(1, ordering: .relaxed)
-            info = try? database.pool.read { db in try Self.fetch(db, hash: hash) }
-            if let info {
-                cache.withLock { $0[hash] = info }
-            } else {
-                let (ttl, capacity) = (unknownTTL, unknownCapacity)
-                unknown.withLock { $0.insert(hash, until: now.addingTimeInterval(ttl), capacity: capacity, now: now) }
-            }
+        switch authenticateFromMemory(token) {
+        case .valid(let info): return info
+        case .refused: return nil
+        case .unknown: break
         }
-        guard let info, info.isValid(at: now) else { return nil }
-        return info
+        let digest = SHA256.hash(data: Array(token.utf8))
+        let hash = Self.hex(digest)
+        let now = clock.now()
+        reads.add(1, ordering: .relaxed)
+        guard let info = try? database.pool.read({ db in try Self.fetch(db, hash: hash) }) else {
+            let (ttl, capacity) = (unknownTTL, unknownCapacity)
+            unknown.withLock { $0.insert(hash, until: now.addingTimeInterval(ttl), capacity: capacity, now: now) }
+            return nil
+        }
+        cache.withLock { $0[digest] = info }
+        return info.isValid(at: now) ? info : nil
     }
 
     /// Every token of `seller` (records only).
@@ -192,9 +208,9 @@ public final class TokenStore: Sendable {
         )
     }
 
-    static func digest(_ token: String) -> String {
-        Array(SHA256.hash(data: Data(token.utf8))).hexString
-    }
+    static func digest(_ token: String) -> String { hex(SHA256.hash(data: Array(token.utf8))) }
+
+    static func hex(_ digest: SHA256Digest) -> String { Array(digest).hexString }
 }
 
 /// Digests of unknown tokens with the instant each stops being remembered, oldest first; bounded by the caller's capacity.

@@ -29,6 +29,11 @@ public struct ServerConfiguration: Sendable {
     public var mcpAllowedHosts: [String]
     /// Serve HTTPS with this certificate and key instead of plain HTTP.
     public var tls: TLSFiles?
+    /// Bytes the read caches (encoded offers, delivery plans and answers) hold at most, together.
+    public var readCacheBytes = ReadCaches.defaultBudget
+    /// Serve each connection from its event loop, answering the hot reads there and moving every other route off it
+    /// (`EventLoopExecution`); off: every request runs on the cooperative pool, as Hummingbird does by default.
+    public var readsOnEventLoop = false
     public var clock: any WallClock
 
     public init(
@@ -83,6 +88,8 @@ public struct ShelfEnvironment: Sendable {
     public let ruleEngine: RuleEngine
     public let spikes: DemandSpikeMonitor
     public let metrics: ShelfMetrics
+    /// Answers computed once per change (offers, delivery), reused until the SKU, the catalog or the clock changes them.
+    public let reads: ReadCaches
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -108,7 +115,8 @@ public struct ShelfEnvironment: Sendable {
             webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),
             ruleEngine: RuleEngine(ledger: ledger, store: RuleStore(database: database), curl: curl, notifyURL: configuration.notifyURL),
-            spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics
+            spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics,
+            reads: ReadCaches(budget: configuration.readCacheBytes)
         )
         env.ruleEngine.connect(propagator: env.propagator, reconciler: env.reconciler, spikes: env.spikes)
         ledger.snapshot.observe { events in

@@ -11,6 +11,7 @@ public enum ShelfApplication {
     /// The router with every route.
     public static func buildRouter(_ env: ShelfEnvironment) -> Router<ShelfRequestContext> {
         let router = Router(context: ShelfRequestContext.self)
+        if env.configuration.readsOnEventLoop { router.add(middleware: EventLoopRoutingMiddleware()) }
         router.add(middleware: RequestIDMiddleware(metrics: env.metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: ReadinessMiddleware(snapshot: env.snapshot))
@@ -40,7 +41,7 @@ public enum ShelfApplication {
         let config = env.configuration
         return Application(
             router: buildRouter(env),
-            server: try .shelf(tls: config.tls),
+            server: try .shelf(tls: config.tls, onEventLoop: config.readsOnEventLoop),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "shelf"),
             services: services,
             onServerRunning: onServerRunning ?? { _ in },

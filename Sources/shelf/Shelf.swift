@@ -43,6 +43,8 @@ struct Serve: AsyncParsableCommand {
             help: "A Host that /mcp accepts, e.g. shelf.example.com or shelf.internal:* (repeatable; env SHELF_MCP_ALLOWED_HOSTS, comma-separated). Loopback names are always allowed.")
     var mcpAllowedHosts: [String] = (ProcessInfo.processInfo.environment["SHELF_MCP_ALLOWED_HOSTS"] ?? "")
         .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    @Option(help: "Answer the hot reads (GET offers, stock, prices, delivery of one SKU) on the connection's event loop: on or off (env SHELF_READS_ON_EVENT_LOOP).")
+    var readsOnEventLoop: String = ProcessInfo.processInfo.environment["SHELF_READS_ON_EVENT_LOOP"] ?? "off"
 
     @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS instead of HTTP (with --tls-key; env SHELF_TLS_CERT).")
     var tlsCertificate: String? = ProcessInfo.processInfo.environment["SHELF_TLS_CERT"]
@@ -56,6 +58,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        guard ["on", "off"].contains(readsOnEventLoop) else { throw ValidationError("--reads-on-event-loop must be on or off") }
         var logger = Logger(label: "shelf")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures,
@@ -70,6 +73,7 @@ struct Serve: AsyncParsableCommand {
             }
             config.tls = files
         }
+        config.readsOnEventLoop = readsOnEventLoop == "on"
         // The server listens at once; the snapshot is built by the first service (`/readyz` says 503 with progress until then).
         let env = try await ShelfEnvironment.open(config, load: false)
         let loader = StartupLoader(env: env, logger: logger, terminal: isatty(2) == 1)

@@ -28,21 +28,22 @@ struct TestServer {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static func make(at start: Date = monday, maxBatchSKUs: Int = 500) async throws -> TestServer {
-        try await make(clock: ManualWallClock(start), maxBatchSKUs: maxBatchSKUs)
+    static func make(at start: Date = monday, maxBatchSKUs: Int = 500, readsOnEventLoop: Bool = false) async throws -> TestServer {
+        try await make(clock: ManualWallClock(start), maxBatchSKUs: maxBatchSKUs, readsOnEventLoop: readsOnEventLoop)
     }
 
     static func make(
         clock: any WallClock, maxBatchSKUs: Int = 500, pushPolicy: Propagator.Policy = Propagator.Policy(), database: String? = nil,
-        notifyURL: String? = nil
+        notifyURL: String? = nil, readsOnEventLoop: Bool = false
     ) async throws -> TestServer {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-e2e-\(UUID().uuidString)")
         let start = clock.now()
-        let config = ServerConfiguration(
+        var config = ServerConfiguration(
             host: "127.0.0.1", port: 0, databasePath: database ?? dir.appendingPathComponent("shelf.sqlite").path,
             fixturesDirectory: repositoryRoot.appendingPathComponent("fixtures/demo").path, maxBatchSKUs: maxBatchSKUs,
             pushPolicy: pushPolicy, notifyURL: notifyURL, clock: clock
         )
+        config.readsOnEventLoop = readsOnEventLoop
         let env = try await ShelfEnvironment.open(config)
         let ledger = env.ledger
         let hadOther = ledger.snapshot.seller("other") != nil

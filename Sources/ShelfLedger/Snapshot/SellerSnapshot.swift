@@ -12,6 +12,8 @@ public final class SellerSnapshot: Sendable {
 
     struct Meta {
         var catalog = SellerCatalog()
+        /// Counts changes of `catalog` (locations, channels, holidays): answers computed from the catalog are kept with it.
+        var catalogVersion: UInt64 = 0
         var lastSequence: Int64 = 0
         var lastRecordedAt: Date?
         var sortedSKUs: [String] = []
@@ -70,8 +72,17 @@ public final class SellerSnapshot: Sendable {
     /// Locations, channels and the seller's business calendar.
     public var catalog: SellerCatalog { meta.withLock { $0.catalog } }
 
+    /// The catalog with its version, which grows on every change of the catalog (a location, a channel, the holidays), so a
+    /// reader can keep what it derived from one catalog for as long as the version stays the same.
+    public var versionedCatalog: (catalog: SellerCatalog, version: UInt64) { meta.withLock { ($0.catalog, $0.catalogVersion) } }
+
     /// Replaces the seller's business calendar (seller-wide holidays).
-    func setHolidays(_ holidays: [CivilDate]) { meta.withLock { $0.catalog.holidays = holidays.sorted() } }
+    func setHolidays(_ holidays: [CivilDate]) {
+        meta.withLock { m in
+            m.catalog.holidays = holidays.sorted()
+            m.catalogVersion &+= 1
+        }
+    }
 
     /// The sequence of the last event applied.
     public var lastSequence: Int64 { meta.withLock { $0.lastSequence } }
@@ -185,7 +196,10 @@ public final class SellerSnapshot: Sendable {
                 members.insert(sku, at: at)
                 m.products[to] = members
             }
-            if let catalog { m.catalog = catalog }
+            if let catalog {
+                m.catalog = catalog
+                m.catalogVersion &+= 1
+            }
             if let last = events.last {
                 m.lastSequence = max(m.lastSequence, last.sequence)
                 m.lastRecordedAt = last.recordedAt
@@ -226,8 +240,10 @@ public final class SellerSnapshot: Sendable {
         ids.sort()
         for key in products.keys { products[key]!.sort() }
         meta.withLock { m in
+            let version = m.catalogVersion &+ 1
             m = Meta(catalog: catalog, lastSequence: lastSequence, lastRecordedAt: lastRecordedAt, sortedSKUs: ids, holdIndex: holds,
                      products: products)
+            m.catalogVersion = version
             m.externalIds = indexes.externalIds
             m.spiking = indexes.spiking
             m.count = ids.count

@@ -41,8 +41,14 @@ struct AgentDesk: Sendable {
 
     /// A known channel id of the seller (or nil), else 422.
     func channel(_ channel: String?, in seller: SellerSnapshot) throws -> String? {
+        guard channel != nil else { return nil }
+        return try Self.channel(channel, in: seller.catalog)
+    }
+
+    /// A channel id of `catalog` (or nil), else 422.
+    static func channel(_ channel: String?, in catalog: SellerCatalog) throws -> String? {
         guard let channel else { return nil }
-        guard seller.catalog.channels.contains(where: { $0.id == channel }) else {
+        guard catalog.channels.contains(where: { $0.id == channel }) else {
             throw Problem(.validation, detail: "unknown channel \(channel)", field: "channel")
         }
         return channel

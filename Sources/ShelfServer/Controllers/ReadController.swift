@@ -26,12 +26,21 @@ struct ReadController: Sendable {
         return (seller, try desk.activeSKU(sku, in: seller))
     }
 
+    /// The offer: its template (stock, price, delivery, encoded once per change of the SKU or catalog, see `ReadCaches`) with
+    /// freshness, confidence and the reasons that follow from them computed for this instant and spliced in.
     @Sendable func offer(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (seller, state) = try lookup(request, context)
-        let qty = try request.intParameter("qty", default: 1, range: AgentDesk.qtyRange)
-        let channel = try desk.channel(request.uri.queryParameters.get("channel"), in: seller)
-        let offer = try desk.offer(seller, state: state, qty: qty, destination: try request.destination(), channel: channel)
-        return JSONResponder.bytes(OfferJSON.encode(offer), contentType: "application/json", to: request)
+        let query = request.uri.queryParameters
+        let qty = try query.int("qty", default: 1, range: AgentDesk.qtyRange)
+        let (catalog, catalogVersion) = seller.versionedCatalog
+        let channel = try AgentDesk.channel(query.get("channel"), in: catalog)
+        let destination = try query.destination()
+        let builder = OfferBuilder(catalog: catalog, pulses: env.pulses.pulses(seller: seller.id), knownSince: env.startedAt, now: env.clock.now())
+        let cached = env.reads.offer(seller: seller.id, state: state, qty: qty, destination: destination, channel: channel, builder: builder,
+                                     catalogVersion: catalogVersion)
+        let rates = env.velocity.rates(seller: seller.id, sku: state.sku, now: builder.now)
+        let body = cached.template.render(builder.dynamics(cached.basis, state: state, rates: rates))
+        return JSONResponder.buffer(body, contentType: "application/json", to: request, etag: JSONResponder.etag(body))
     }
 
     struct BatchBody: Decodable {
@@ -84,7 +93,9 @@ struct ReadController: Sendable {
                 throw Problem(.validation, detail: "at must be an RFC 3339 instant", field: "at")
             }
             instant = parsed
-            state = try env.ledger.replay(seller: seller.id, sku: sku, at: parsed)
+            let (ledger, id) = (env.ledger, seller.id)
+            // Replaying reads the ledger (SQLite): blocking work, so off the event loop.
+            state = try await EventLoopExecution.offLoop { try ledger.replay(seller: id, sku: sku, at: parsed) }
             sequence = state?.lastSequence ?? 0
         }
         guard let state else { throw Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku") }
@@ -132,7 +143,12 @@ struct ReadController: Sendable {
 
     @Sendable func delivery(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (seller, state) = try lookup(request, context)
-        let qty = try request.intParameter("qty", default: 1, range: AgentDesk.qtyRange)
-        return try JSONResponder.respond(desk.delivery(seller, sku: state.sku, qty: qty, destination: try request.destination()), to: request)
+        let query = request.uri.queryParameters
+        let qty = try query.int("qty", default: 1, range: AgentDesk.qtyRange)
+        let destination = try query.destination()
+        let (catalog, catalogVersion) = seller.versionedCatalog
+        let answer = try env.reads.delivery(seller: seller.id, state: state, qty: qty, destination: destination, catalog: catalog,
+                                            catalogVersion: catalogVersion, now: env.clock.now())
+        return JSONResponder.buffer(answer.body, contentType: "application/json", to: request, etag: answer.etag)
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 import ShelfCore
 import ShelfLedger
@@ -26,16 +27,28 @@ extension Request {
 
     /// A query parameter as an integer within bounds, or a 422 problem naming it.
     func intParameter(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = uri.queryParameters.get(name) else { return value }
+        try uri.queryParameters.int(name, default: value, range: range)
+    }
+
+    /// A destination from `country` and `postalCode` query parameters.
+    func destination() throws -> Destination {
+        try uri.queryParameters.destination()
+    }
+}
+
+extension FlatDictionary where Key == Substring, Value == Substring {
+    /// A query parameter as an integer within bounds, or a 422 problem naming it (for handlers that parse the query once).
+    func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = get(name) else { return value }
         guard let n = Int(text), range.contains(n) else {
             throw Problem(.validation, detail: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)", field: name)
         }
         return n
     }
 
-    /// A destination from `country` and `postalCode` query parameters.
+    /// A destination from the `country` and `postalCode` parameters.
     func destination() throws -> Destination {
-        try AgentDesk.destination(country: uri.queryParameters.get("country"), postalCode: uri.queryParameters.get("postalCode"))
+        try AgentDesk.destination(country: get("country"), postalCode: get("postalCode"))
     }
 }
 
@@ -49,10 +62,26 @@ enum JSONResponder {
 
     static func bytes<Bytes: DataProtocol>(_ data: Bytes, contentType: String, to request: Request, status: HTTPResponse.Status = .ok, etag: Bool = true,
                       headers extra: HTTPFields = [:]) -> Response {
+        buffer(ByteBuffer(bytes: data), contentType: contentType, to: request, status: status, etag: etag && status == .ok ? Self.etag(data) : nil,
+               headers: extra)
+    }
+
+    /// The strong ETag of a body: the first 12 bytes of its SHA-1, in hex, quoted.
+    static func etag<Bytes: DataProtocol>(_ data: Bytes) -> String {
+        "\"" + Array(Insecure.SHA1.hash(data: data)).prefix(12).hexString + "\""
+    }
+
+    /// The strong ETag of the readable bytes of `buffer`.
+    static func etag(_ buffer: ByteBuffer) -> String {
+        buffer.withUnsafeReadableBytes { etag($0) }
+    }
+
+    /// Answers `body` with the ETag `tag` (none when nil): 304 when `If-None-Match` names it.
+    static func buffer(_ body: ByteBuffer, contentType: String, to request: Request, status: HTTPResponse.Status = .ok, etag tag: String?,
+                       headers extra: HTTPFields = [:]) -> Response {
         var headers = extra
         headers[.contentType] = contentType
-        if etag && status == .ok {
-            let tag = "\"" + Array(Insecure.SHA1.hash(data: data)).prefix(12).hexString + "\""
+        if let tag, status == .ok {
             headers[.eTag] = tag
             headers[.cacheControl] = "no-cache"
             if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: {
@@ -62,7 +91,7 @@ enum JSONResponder {
                 return Response(status: .notModified, headers: headers)
             }
         }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 }
 

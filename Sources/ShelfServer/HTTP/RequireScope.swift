@@ -23,20 +23,37 @@ struct RequireScope: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.token = try Self.authenticate(request, tokens: tokens, scope: scope)
+        let secret = try Self.bearer(request)
+        let info: TokenInfo?
+        switch tokens.authenticateFromMemory(secret) {
+        case .valid(let known): info = known
+        case .refused: info = nil
+        case .unknown:
+            // Only the database can tell: a blocking read, so off the event loop.
+            let tokens = self.tokens
+            info = try await EventLoopExecution.offLoop { tokens.authenticate(secret) }
+        }
+        context.token = try Self.check(info, scope: scope)
         return try await next(request, context)
     }
 
-    /// The bearer token of `request`, checked against `tokens` and `scope`; 401 or 403 problem otherwise.
-    static func authenticate(_ request: Request, tokens: TokenStore, scope: Scope) throws -> TokenInfo {
+    /// The secret of the `Authorization: Bearer` header; 401 problem when there is none.
+    static func bearer(_ request: Request) throws -> String {
         guard let header = request.headers[.authorization] else {
             throw Problem(.unauthorized, detail: "send Authorization: Bearer <token>", field: "Authorization")
         }
         let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", let info = tokens.authenticate(String(parts[1]).trimmingCharacters(in: .whitespaces))
-        else {
-            throw Problem(.unauthorized, detail: "the bearer token is unknown, expired or revoked", field: "Authorization")
-        }
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw unknownToken }
+        return String(parts[1]).trimmingCharacters(in: .whitespaces)
+    }
+
+    static var unknownToken: Problem {
+        Problem(.unauthorized, detail: "the bearer token is unknown, expired or revoked", field: "Authorization")
+    }
+
+    /// The token record if it carries `scope`: 401 problem when there is none, 403 when the scope is missing.
+    static func check(_ info: TokenInfo?, scope: Scope) throws -> TokenInfo {
+        guard let info else { throw unknownToken }
         guard info.allows(scope) else {
             throw Problem(.forbidden, detail: "this endpoint needs the \(scope.rawValue) scope", field: "Authorization")
         }

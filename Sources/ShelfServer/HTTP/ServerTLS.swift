@@ -54,8 +54,8 @@ extension TLSFiles {
 
 extension HTTPServerBuilder {
     /// Shelf's HTTP/1.1 server, inside TLS when the configuration names a certificate.
-    static func shelf(tls files: TLSFiles?) throws -> HTTPServerBuilder {
-        guard let files else { return .shelfHTTP1() }
-        return try .tls(.shelfHTTP1(), tlsConfiguration: ServerTLS.configuration(files))
+    static func shelf(tls files: TLSFiles?, onEventLoop: Bool) throws -> HTTPServerBuilder {
+        guard let files else { return .shelfHTTP1(onEventLoop: onEventLoop) }
+        return try .tls(.shelfHTTP1(onEventLoop: onEventLoop), tlsConfiguration: ServerTLS.configuration(files))
     }
 }

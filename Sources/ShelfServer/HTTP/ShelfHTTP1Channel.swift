@@ -19,8 +19,11 @@ struct ShelfHTTP1Channel: ServerChildChannel {
     static let maxHeaderFields = 200
 
     let inner: HTTP1Channel
+    /// Serve each connection from its event loop (`EventLoopTaskExecutor`) rather than from the cooperative pool.
+    let onEventLoop: Bool
 
-    init(responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount? = nil) {
+    init(responder: @escaping HTTPChannelHandler.Responder, idleTimeout: TimeAmount? = nil, onEventLoop: Bool = false) {
+        self.onEventLoop = onEventLoop
         inner = HTTP1Channel(
             responder: responder,
             configuration: .init(
@@ -47,15 +50,21 @@ struct ShelfHTTP1Channel: ServerChildChannel {
         }
     }
 
+    /// Serves the connection, from its event loop when `onEventLoop` (see `EventLoopTaskExecutor`; routes that may block then
+    /// move off it themselves).
     func handle(value: Value, logger: Logger) async {
-        await inner.handle(value: value, logger: logger)
+        guard onEventLoop else { return await inner.handle(value: value, logger: logger) }
+        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+            await inner.handle(value: value, logger: logger)
+        }
     }
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with Shelf's head limits and problem documents for parse errors.
-    static func shelfHTTP1() -> HTTPServerBuilder {
-        .init { responder in ShelfHTTP1Channel(responder: responder) }
+    /// HTTP/1.1 with Shelf's head limits and problem documents for parse errors; `onEventLoop`: serve each connection from
+    /// its event loop.
+    static func shelfHTTP1(onEventLoop: Bool = false) -> HTTPServerBuilder {
+        .init { responder in ShelfHTTP1Channel(responder: responder, onEventLoop: onEventLoop) }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import ShelfCore
 
 /// Writes an `OfferView` as the exact bytes `ShelfJSON` produces (sorted keys, RFC 3339 instants, dates as `YYYY-MM-DD`),
@@ -12,6 +13,54 @@ struct OfferJSON {
         w.bytes.reserveCapacity(1024)
         w.offer(offer)
         return w.bytes
+    }
+
+    /// The offer's bytes cut around the values the clock moves (`confidence`, `freshness`, `reasons`), written by the same
+    /// functions as `encode`, so `OfferTemplate.render` of the same values gives exactly `encode`'s bytes.
+    static func template(_ o: OfferView) -> OfferTemplate {
+        var w = OfferJSON()
+        w.open()
+        if let channel = o.channel { w.key("channel"); w.string(channel) }
+        w.key("confidence")
+        let head = w.cut()
+        w.key("delivery"); w.open(); w.key("options"); w.array(o.delivery.options) { $0.option($1) }; w.close()
+        w.key("freshness")
+        let afterConfidence = w.cut()
+        w.key("price"); w.money(o.price)
+        w.key("purchasable"); w.bool(o.purchasable)
+        w.key("qty"); w.int(o.qty)
+        w.key("reasons")
+        let afterFreshness = w.cut()
+        w.key("sku"); w.string(o.sku)
+        w.key("stock"); w.stock(o.stock)
+        w.key("title"); w.string(o.title)
+        w.close()
+        return OfferTemplate(fragments: [head, afterConfidence, afterFreshness, w.bytes])
+    }
+
+    /// The bytes written so far, leaving the writer empty and in the state right after a value (the next key gets a comma).
+    private mutating func cut() -> [UInt8] {
+        defer {
+            bytes = []
+            needsComma = true
+        }
+        return bytes
+    }
+
+    /// Writes the values an `OfferTemplate` leaves open, each as the value of the key written before it.
+    static func dynamics(_ d: OfferDynamics, into buffer: inout [UInt8]) -> (confidence: Range<Int>, freshness: Range<Int>, reasons: Range<Int>) {
+        var w = OfferJSON()
+        w.bytes = buffer
+        let c0 = w.bytes.count
+        w.double(d.confidence)
+        w.needsComma = false
+        let f0 = w.bytes.count
+        w.freshness(d.freshness)
+        w.needsComma = false
+        let r0 = w.bytes.count
+        w.array(d.reasons) { $0.string($1) }
+        buffer = w.bytes
+        return (c0..<f0, f0..<r0, r0..<buffer.count)
     }
 
     mutating func offer(_ o: OfferView) {
@@ -143,5 +192,31 @@ struct OfferJSON {
         comma()
         JSONText.appendQuoted(s, to: &bytes)
         needsComma = true
+    }
+}
+
+/// An encoded offer with the clock-dependent values left open: `fragments[0]`, confidence, `fragments[1]`, freshness,
+/// `fragments[2]`, reasons, `fragments[3]`.
+struct OfferTemplate: Sendable {
+    let fragments: [[UInt8]]
+
+    /// Bytes held (the cache's measure of its memory).
+    var byteCount: Int { fragments.reduce(0) { $0 + $1.count } }
+
+    /// The whole offer with `dynamics` spliced in: byte for byte what `OfferJSON.encode` writes for the same offer.
+    func render(_ dynamics: OfferDynamics) -> ByteBuffer {
+        var values: [UInt8] = []
+        values.reserveCapacity(512)
+        let (confidence, freshness, reasons) = OfferJSON.dynamics(dynamics, into: &values)
+        var out = ByteBuffer()
+        out.reserveCapacity(byteCount + values.count)
+        out.writeBytes(fragments[0])
+        out.writeBytes(values[confidence])
+        out.writeBytes(fragments[1])
+        out.writeBytes(values[freshness])
+        out.writeBytes(fragments[2])
+        out.writeBytes(values[reasons])
+        out.writeBytes(fragments[3])
+        return out
     }
 }

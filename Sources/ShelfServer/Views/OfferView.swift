@@ -158,6 +158,17 @@ public struct OfferBuilder: Sendable {
     /// `delivery: false` leaves the delivery options out (feeds that render shipping their own way).
     public func offer(for state: SKUState, qty: Int, destination: Destination, channel: String?, rates: DemandReading,
                       delivery: Bool = true) -> OfferView {
+        let basis = basis(for: state, qty: qty, channel: channel, delivery: delivery) { location in
+            DeliveryPlanner.options(from: location, destination: destination, now: now, sellerHolidays: catalog.holidays)
+        }
+        return offer(from: basis, state: state, rates: rates)
+    }
+
+    /// The parts of the offer that the clock does not move until `basis.validUntil`: stock, price, delivery, the reasons that
+    /// follow from them. `plan` gives a location's own delivery options at `now` (`DeliveryPlanner.options(from:...)`, or a
+    /// cached copy of them); `validUntil` is no later than the `orderBy` of any option `plan` returned.
+    func basis(for state: SKUState, qty: Int, channel: String?, delivery: Bool = true,
+               plan: (Location) -> [DeliveryOption]) -> OfferBasis {
         let total = state.totalLevel(now: now)
         var available = state.available(now: now)
         var price = state.item.effectivePrice(at: now)
@@ -167,28 +178,77 @@ public struct OfferBuilder: Sendable {
         } else if channel != nil {
             available = 0
         }
-        let (freshness, unseen) = freshness(for: state, rates: rates)
         let purchasable = state.item.active && available >= qty
-        let confidence = purchasable
-            ? Confidence.probability(available: available, qty: qty, unseenMean: unseen.mean, unseenVariance: unseen.variance) : 0
         var reasons: [String] = []
         if !state.item.active { reasons.append("discontinued") }
         if channel != nil && state.listing(on: channel!) == nil { reasons.append("not_listed") }
         if let channel, state.listing(on: channel)?.listed == false { reasons.append("listing_paused") }
         if available < qty { reasons.append("insufficient_stock") } else if available - qty < 5 { reasons.append("low_stock") }
+        // Holds that expire and sale windows that open or close change stock and price; the next of those instants bounds the basis.
+        var validUntil = Date.distantFuture
+        for hold in state.holds where hold.expiresAt > now { validUntil = min(validUntil, hold.expiresAt) }
+        if let sale = state.item.sale {
+            for edge in [sale.startsAt, sale.endsAt] { if let edge, edge > now { validUntil = min(validUntil, edge) } }
+        }
+        var options: [DeliveryOptionView] = []
+        if purchasable && delivery {
+            options = DeliveryPlanner.options(for: state, qty: qty, catalog: catalog, now: now) { location in
+                let own = plan(location)
+                // Each location's options change when its cut-off passes (all of its options share that `orderBy`).
+                if let orderBy = own.first?.orderBy, orderBy > now { validUntil = min(validUntil, orderBy) }
+                return own
+            }.map(DeliveryOptionView.init)
+        }
+        let view = OfferView(
+            sku: state.sku, title: state.item.title, qty: qty, purchasable: purchasable,
+            stock: StockView(total, available: available, spikeMultiplier: state.spikeMultiplier), price: price, channel: channel,
+            delivery: DeliveryView(options: options),
+            freshness: FreshnessView(asOf: now, ageMs: 0, freshnessScore: 1, channels: []), confidence: 0, reasons: reasons
+        )
+        return OfferBasis(view: view, available: available, validUntil: validUntil)
+    }
+
+    /// What the clock moves on every read, from `basis`: freshness, confidence, and the reasons that follow from them
+    /// (`stale_channel`, `high_velocity`), in the one order reasons are listed (`oversold` last).
+    func dynamics(_ basis: OfferBasis, state: SKUState, rates: DemandReading) -> OfferDynamics {
+        let (freshness, unseen) = freshness(for: state, rates: rates)
+        let (available, qty) = (basis.available, basis.view.qty)
+        let confidence = basis.view.purchasable
+            ? Confidence.probability(available: available, qty: qty, unseenMean: unseen.mean, unseenVariance: unseen.variance) : 0
+        var reasons = basis.view.reasons
         if freshness.channels.contains(where: { ($0.lagMs ?? Int64.max) > Int64(Confidence.freshnessHorizon * 1000) }) {
             reasons.append("stale_channel")
         }
         let totalRate = rates.totalRate
         if state.spikeMultiplier > 1 || (totalRate * 900 >= Double(max(1, available)) && totalRate > 0) { reasons.append("high_velocity") }
         if state.stock.contains(where: { $0.level.oversold > 0 }) { reasons.append("oversold") }
-        let options = purchasable && delivery
-            ? DeliveryPlanner.options(for: state, qty: qty, destination: destination, catalog: catalog, now: now).map(DeliveryOptionView.init)
-            : []
-        return OfferView(
-            sku: state.sku, title: state.item.title, qty: qty, purchasable: purchasable,
-            stock: StockView(total, available: available, spikeMultiplier: state.spikeMultiplier), price: price, channel: channel,
-            delivery: DeliveryView(options: options), freshness: freshness, confidence: confidence, reasons: reasons
-        )
+        return OfferDynamics(confidence: confidence, freshness: freshness, reasons: reasons)
     }
+
+    /// The offer from its basis and what the clock moves.
+    func offer(from basis: OfferBasis, state: SKUState, rates: DemandReading) -> OfferView {
+        let moved = dynamics(basis, state: state, rates: rates)
+        var view = basis.view
+        view.confidence = moved.confidence
+        view.freshness = moved.freshness
+        view.reasons = moved.reasons
+        return view
+    }
+}
+
+/// The part of an offer that stays the same until the SKU, the seller's catalog or `validUntil` changes it. `view` carries
+/// the reasons known from stock alone; its freshness and confidence are placeholders that `OfferDynamics` replaces.
+struct OfferBasis: Sendable {
+    var view: OfferView
+    /// Units sellable (on the channel, when one was asked for).
+    var available: Int
+    /// The first instant at which the clock alone changes the basis (a hold expiring, a sale starting or ending, a cut-off).
+    var validUntil: Date
+}
+
+/// The parts of an offer computed on every read: they move with the clock.
+struct OfferDynamics: Sendable {
+    var confidence: Double
+    var freshness: FreshnessView
+    var reasons: [String]
 }

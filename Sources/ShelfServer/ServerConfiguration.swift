@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable {
     public var spikePolicy: DemandSpikeMonitor.Policy
     /// `Host` values `/mcp` accepts (`name:*` allows any port), guarding against DNS rebinding; Origins are derived from them.
     public var mcpAllowedHosts: [String]
+    /// Limits of agents' watches and retries of their deliveries.
+    public var watchPolicy: WatchPolicy
     public var clock: any WallClock
 
     public init(
@@ -37,6 +39,7 @@ public struct ServerConfiguration: Sendable {
         self.notifyURL = notifyURL
         spikePolicy = DemandSpikeMonitor.Policy()
         mcpAllowedHosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+        watchPolicy = WatchPolicy()
         self.pushPolicy = pushPolicy
         self.host = host
         self.port = port
@@ -68,6 +71,9 @@ public struct ShelfEnvironment: Sendable {
     public let ruleEngine: RuleEngine
     public let spikes: DemandSpikeMonitor
     public let metrics: ShelfMetrics
+    /// Agents' watches, and the service that delivers them.
+    public let watches: WatchStore
+    public let watchDelivery: WatchDeliveryService
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -93,7 +99,11 @@ public struct ShelfEnvironment: Sendable {
             webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),
             ruleEngine: RuleEngine(ledger: ledger, store: RuleStore(database: database), curl: curl, notifyURL: configuration.notifyURL),
-            spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics
+            spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics,
+            watches: WatchStore(database: database),
+            watchDelivery: WatchDeliveryService(ledger: ledger, store: WatchStore(database: database), curl: curl, velocity: velocity, pulses: pulses,
+                                                knownSince: configuration.clock.now(), policy: configuration.watchPolicy,
+                                                onDelivered: { metrics.watchDelivered(lag: $0) })
         )
         env.ruleEngine.connect(propagator: env.propagator, reconciler: env.reconciler, spikes: env.spikes)
         ledger.snapshot.observe { events in
@@ -146,7 +156,7 @@ public struct ShelfEnvironment: Sendable {
     }
 
     /// The long-running parts beside the HTTP server, in start order (shutdown runs in reverse).
-    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, spikes, ReservationSweeper(env: self)] }
+    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, spikes, watchDelivery, ReservationSweeper(env: self)] }
 
     /// The offer builder for a seller at the current instant.
     func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {

@@ -34,15 +34,16 @@ struct TestServer {
 
     static func make(
         clock: any WallClock, maxBatchSKUs: Int = 500, pushPolicy: Propagator.Policy = Propagator.Policy(), database: String? = nil,
-        notifyURL: String? = nil
+        notifyURL: String? = nil, watchPolicy: WatchPolicy = WatchPolicy()
     ) async throws -> TestServer {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-e2e-\(UUID().uuidString)")
         let start = clock.now()
-        let config = ServerConfiguration(
+        var config = ServerConfiguration(
             host: "127.0.0.1", port: 0, databasePath: database ?? dir.appendingPathComponent("shelf.sqlite").path,
             fixturesDirectory: repositoryRoot.appendingPathComponent("fixtures/demo").path, maxBatchSKUs: maxBatchSKUs,
             pushPolicy: pushPolicy, notifyURL: notifyURL, clock: clock
         )
+        config.watchPolicy = watchPolicy
         let env = try await ShelfEnvironment.open(config)
         let ledger = env.ledger
         let hadOther = ledger.snapshot.seller("other") != nil

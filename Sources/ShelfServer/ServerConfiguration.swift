@@ -74,6 +74,8 @@ public struct ShelfEnvironment: Sendable {
     /// Agents' watches, and the service that delivers them.
     public let watches: WatchStore
     public let watchDelivery: WatchDeliveryService
+    /// Stateful MCP sessions (resource subscriptions).
+    let mcpSessions: MCPSessions
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -103,7 +105,8 @@ public struct ShelfEnvironment: Sendable {
             watches: WatchStore(database: database),
             watchDelivery: WatchDeliveryService(ledger: ledger, store: WatchStore(database: database), curl: curl, velocity: velocity, pulses: pulses,
                                                 knownSince: configuration.clock.now(), policy: configuration.watchPolicy,
-                                                onDelivered: { metrics.watchDelivered(lag: $0) })
+                                                onDelivered: { metrics.watchDelivered(lag: $0) }),
+            mcpSessions: MCPSessions()
         )
         env.ruleEngine.connect(propagator: env.propagator, reconciler: env.reconciler, spikes: env.spikes)
         ledger.snapshot.observe { events in

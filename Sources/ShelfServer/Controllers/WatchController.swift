@@ -74,7 +74,15 @@ struct WatchController: Sendable {
 
     @Sendable func create(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try context.authenticated()
-        let body = try StrictJSON.decode(CreateBody.self, from: try await request.jsonBody(limit: 64 << 10), shape: Self.createShape)
+        let body = try StrictJSON.decode(CreateBody.self, from: try await request.jsonBody(limit: Self.maxBodyBytes), shape: Self.createShape)
+        return try JSONResponder.respond(try create(body, token: token), to: request, status: .created, etag: false)
+    }
+
+    /// Largest body of a watch request.
+    static let maxBodyBytes = 64 << 10
+
+    /// Checks and stores a watch for the token's seller, and starts judging it (REST and the MCP `watch_item` tool).
+    func create(_ body: CreateBody, token: TokenInfo) throws -> WatchView {
         let seller = try AgentDesk(env: env).seller(token)
         let (spec, url, secret) = try WatchRules(policy: env.configuration.watchPolicy).validate(body, seller: seller)
         let watch = StoredWatch(
@@ -86,7 +94,7 @@ struct WatchController: Sendable {
             throw Problem(.conflict, detail: "this token already holds \(limit) watches, the most one token may hold; delete one first")
         }
         env.watchDelivery.added(watch)
-        return try JSONResponder.respond(try view(watch, showSecret: true), to: request, status: .created, etag: false)
+        return try view(watch, showSecret: true)
     }
 
     @Sendable func list(_ request: Request, context: ShelfRequestContext) async throws -> Response {

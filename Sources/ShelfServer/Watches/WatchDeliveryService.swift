@@ -190,7 +190,7 @@ public final class WatchDeliveryService: Service, Sendable {
         }
         guard !changed.isEmpty else { return }
         let now = clock.now()
-        var due: [(WatchLane, PendingDelivery, paused: StoredWatch?)] = []
+        var due: [(WatchLane, PendingDelivery)] = []
         registry.withLock { r in
             guard r.loaded, !r.watches.isEmpty else { return }
             for (key, e) in changed {
@@ -204,20 +204,13 @@ public final class WatchDeliveryService: Service, Sendable {
                     let previous = r.last[slot]
                     r.last[slot] = current
                     guard let type = watch.spec.fires(from: previous, to: current) else { continue }
-                    due.append((watch.lane, PendingDelivery(sku: sku, type: type, sequence: e.sequence, changedAt: e.recordedAt),
-                                watch.paused ? watch.stored : nil))
+                    due.append((watch.lane, PendingDelivery(sku: sku, type: type, sequence: e.sequence, changedAt: e.recordedAt)))
                 }
             }
         }
-        for (lane, delivery, paused) in due {
-            if let paused {
-                // A paused target keeps what fired as dead letters (one per SKU, the latest), for the seller's replay.
-                deadLetter(delivery, watchId: paused.id, seller: paused.seller, attempts: 0,
-                           error: "paused: \(paused.pausedReason ?? "deliveries failed")")
-            } else {
-                lane.enqueue(delivery)
-            }
-        }
+        // The lanes do the rest (a paused watch's lane turns what fired into dead letters, coalesced per SKU): judging never
+        // waits for a target or the disk.
+        for (lane, delivery) in due { lane.enqueue(delivery) }
     }
 
     /// What a watch compares for one SKU now.
@@ -432,9 +425,10 @@ final class WatchLane: Sendable {
         var attempts = 0
         while attempts < service.policy.maxAttempts {
             guard let target = service.target(watchId) else {
-                // Paused meanwhile (or deleted: the dead letter then goes with the watch's other rows on the next delete).
-                if service.current(id: watchId) != nil {
-                    service.deadLetter(delivery, watchId: watchId, seller: seller, attempts: attempts, error: lastError)
+                // Paused (kept as a dead letter for the seller's replay), or deleted (dropped).
+                if let watch = service.current(id: watchId) {
+                    let error = attempts == 0 ? "paused: \(watch.pausedReason ?? "deliveries failed")" : lastError
+                    service.deadLetter(delivery, watchId: watchId, seller: seller, attempts: attempts, error: error)
                 }
                 return
             }

@@ -460,6 +460,66 @@ struct WatchTests {
         }
     }
 
+    @Test("a watch never sees another seller's SKU of the same name")
+    func sellerIsolationAndProductWatch() async throws {
+        try await WatchReceiver.run { receiver, server, client in
+            // Both sellers have a TEE-RED-M; the demo seller's watch names it.
+            _ = try await client.watch(watchJSON(skus: ["TEE-RED-M"], conditions: #"[{"type":"any_change"}]"#, url: receiver.url("/mine")),
+                                       token: server.read)
+            let other = try await client.send(.post, "/v1/events", token: server.otherAdmin,
+                                              json: #"{"type":"stock.set","sku":"TEE-RED-M","qty":123,"location":"main"}"#,
+                                              headers: ["Idempotency-Key": UUID().uuidString])
+            #expect(other.status.code < 300, "\(other.text)")
+            try await client.stockSet("TEE-RED-M", 77, token: server.ingest)
+            try await eventually("the demo seller's own change") { receiver.accepted("/mine").count == 1 }
+            let delivered = receiver.accepted("/mine")[0].object
+            #expect(value(delivered, "offer.stock.available") as? Int != 123)
+            #expect(receiver.attempts("/mine").count == 1)
+        }
+    }
+
+    @Test("a product watch fires for its variants, including one added after the watch")
+    func productWatchCoversNewVariants() async throws {
+        try await WatchReceiver.run { receiver, server, client in
+            try await client.putSKU("W-PROD-A", onHand: 0, product: "P-PROD", token: server.admin)
+            _ = try await client.watch(#"{"productId":"P-PROD","conditions":[{"type":"back_in_stock"}],"target":{"url":"\#(receiver.url("/p"))"}}"#,
+                                       token: server.read)
+            try await client.putSKU("W-PROD-B", onHand: 0, product: "P-PROD", token: server.admin)
+            try await client.stockSet("W-PROD-B", 2, token: server.ingest)
+            try await client.stockSet("W-PROD-A", 3, token: server.ingest)
+            try await eventually("both variants back in stock") { receiver.accepted("/p").count == 2 }
+            #expect(receiver.accepted("/p").map { $0.object["sku"] as? String } == ["W-PROD-B", "W-PROD-A"])
+        }
+    }
+
+    @Test("through a target's outage every change is retried or dead-lettered, and a replay delivers every SKU")
+    func outageLosesNothing() async throws {
+        try await WatchReceiver.run { receiver, server, client in
+            let skus = (0..<10).map { "W-OUT-\($0)" }
+            for sku in skus { try await client.putSKU(sku, onHand: 0, token: server.admin) }
+            receiver.set("/out", status: 503)
+            let id = try #require(try await client.watch(watchJSON(skus: skus, conditions: #"[{"type":"any_change"}]"#, url: receiver.url("/out")),
+                                                         token: server.read)["id"] as? String)
+            for (i, sku) in skus.enumerated() { try await client.stockSet(sku, i + 1, token: server.ingest) }
+            var lettered: Set<String> = []
+            try await eventually("every change dead-lettered") {
+                let page = try await client.send(.get, "/v1/watches/\(id)/deliveries", token: server.read).object()
+                lettered = Set((page["deadLetters"] as? [[String: Any]] ?? []).compactMap { $0["sku"] as? String })
+                return lettered.count == skus.count && page["queued"] as? Int == 0
+            }
+            #expect(lettered == Set(skus))
+            #expect(receiver.accepted("/out").isEmpty)
+            receiver.set("/out", status: 200)
+            let replay = try await client.send(.post, "/v1/watches/\(id)/deliveries:replay", token: server.read)
+            #expect(try replay.object()["replayed"] as? Int == skus.count)
+            try await eventually("every SKU delivered") { receiver.accepted("/out").count == skus.count }
+            let stocks = Dictionary(uniqueKeysWithValues: receiver.accepted("/out").map {
+                ($0.object["sku"] as? String ?? "", value($0.object, "offer.stock.available") as? Int ?? -1)
+            })
+            #expect(stocks == Dictionary(uniqueKeysWithValues: skus.enumerated().map { ($1, $0 + 1) }))
+        }
+    }
+
     @Test("watches survive a restart and fire afterwards")
     func survivesRestart() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-watch-\(UUID().uuidString)/shelf.sqlite").path

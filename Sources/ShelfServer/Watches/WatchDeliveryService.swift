@@ -451,7 +451,10 @@ final class WatchLane: Sendable {
                     do {
                         try await Task.sleep(for: service.backoff(after: attempts))
                     } catch {
-                        service.deadLetter(delivery, watchId: watchId, seller: seller, attempts: attempts, error: lastError)
+                        // Stopped (shutdown: kept as a dead letter) or the watch was deleted (dropped with it).
+                        if service.current(id: watchId) != nil {
+                            service.deadLetter(delivery, watchId: watchId, seller: seller, attempts: attempts, error: lastError)
+                        }
                         return
                     }
                 }
@@ -469,7 +472,9 @@ final class WatchLane: Sendable {
             service.onDelivered(max(0, service.clock.now().timeIntervalSince(delivery.changedAt)))
             return
         }
-        service.deadLetter(delivery, watchId: watchId, seller: seller, attempts: attempts, error: lastError)
+        if service.current(id: watchId) != nil {
+            service.deadLetter(delivery, watchId: watchId, seller: seller, attempts: attempts, error: lastError)
+        }
     }
 
     /// The watch was paused: what is still queued becomes dead letters.

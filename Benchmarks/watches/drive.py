@@ -230,6 +230,7 @@ def main():
     ]
     if bad:
         rows.append(("unreadable deliveries", str(bad), ""))
+    print(f"watches: rate={achieved:.0f} p50_ms={p50:.1f} p99_ms={p99:.1f} ingest_without={without:.0f} ingest_with={with_watches:.0f}")
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
     print()

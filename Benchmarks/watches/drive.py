@@ -9,52 +9,77 @@
 Prints one table; goals: delivery p99 <= 100 ms, ingest with watches >= 0.9x without.
 """
 import argparse
+import asyncio
 import http.client
+import os
+import re
 import json
 import random
 import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
+    """A minimal HTTP/1.1 receiver on asyncio (its own thread): reads each request's headers and body, answers 204, and
+    records arrival time minus the body's `changedAt`. Kept lean so it takes little CPU from Shelf on a small machine."""
+
+    CHANGED = re.compile(rb'"changedAt":"([^"]+)"')
+
     def __init__(self):
         self.lock = threading.Lock()
         self.latencies = []  # (arrival wall time, seconds since changedAt)
         self.count = 0
         self.bad = 0
 
-    def serve(self):
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+    async def connection(self, reader, writer):
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                body = await reader.readexactly(length) if length else b""
                 now = time.time()
-                try:
-                    changed = datetime.strptime(json.loads(body)["changedAt"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-                    lag = now - changed.timestamp()
-                    with receiver.lock:
-                        receiver.count += 1
-                        receiver.latencies.append((now, lag))
-                except (ValueError, KeyError):
-                    with receiver.lock:
-                        receiver.bad += 1
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                m = self.CHANGED.search(body)
+                with self.lock:
+                    if m:
+                        changed = datetime.strptime(m[1].decode(), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+                        self.count += 1
+                        self.latencies.append((now, now - changed))
+                    else:
+                        self.bad += 1
+                writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
 
-            def log_message(self, *args):
-                pass
+    def serve(self):
+        ready = threading.Event()
+        port = []
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return server.server_address[1]
+        def run():
+            async def main():
+                server = await asyncio.start_server(self.connection, "127.0.0.1", 0)
+                port.append(server.sockets[0].getsockname()[1])
+                ready.set()
+                async with server:
+                    await server.serve_forever()
+
+            asyncio.run(main())
+
+        threading.Thread(target=run, daemon=True).start()
+        ready.wait(10)
+        return port[0]
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds the process has used so far (Linux /proc)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Client:
@@ -169,6 +194,7 @@ def main():
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--events", type=int, default=20_000)
     ap.add_argument("--workers", type=int, default=16)
+    ap.add_argument("--pid", type=int, required=True, help="the shelf server's process id (its CPU time is read from /proc)")
     args = ap.parse_args()
     rng = random.Random(11)
     admin = Client(args.port, args.admin)
@@ -181,8 +207,10 @@ def main():
         assert status == 200, (status, body[:300])
     print(f"imported {len(skus)} SKUs", flush=True)
 
+    cpu = cpu_seconds(args.pid)
     without = ingest(args.port, args.admin, skus, args.events, args.workers, rng)
-    print(f"ingest without watches: {without:,.0f} events/s", flush=True)
+    cpu_without = (cpu_seconds(args.pid) - cpu) / args.events * 1e6
+    print(f"ingest without watches: {without:,.0f} events/s, shelf CPU {cpu_without:.0f} µs/event", flush=True)
 
     receiver = Receiver()
     rport = receiver.serve()
@@ -212,8 +240,19 @@ def main():
     print(f"paced {sent} events at {achieved:,.0f}/s (target {args.rate:,.0f}; worst sender lateness {worst_late * 1000:.0f} ms); "
           f"{delivered} deliveries received", flush=True)
 
+    time.sleep(1)
+    cpu = cpu_seconds(args.pid)
     with_watches = ingest(args.port, args.admin, skus, args.events, args.workers, rng)
-    print(f"ingest with watches: {with_watches:,.0f} events/s", flush=True)
+    # Deliveries still queued when the last event was answered are part of the cost: wait for them before reading the CPU.
+    quiet_since, last = time.time(), -1
+    while time.time() - quiet_since < 2:
+        with receiver.lock:
+            n = receiver.count
+        if n != last:
+            last, quiet_since = n, time.time()
+        time.sleep(0.1)
+    cpu_with = (cpu_seconds(args.pid) - cpu) / args.events * 1e6
+    print(f"ingest with watches: {with_watches:,.0f} events/s, shelf CPU {cpu_with:.0f} µs/event (deliveries included)", flush=True)
 
     p50, p99, mx = percentile(lags, 50), percentile(lags, 99), max(lags) if lags else float("nan")
     ratio = with_watches / without
@@ -227,6 +266,9 @@ def main():
         ("ingest without watches", f"{without:,.0f} events/s", f"{args.events:,} events, {args.workers} connections"),
         ("ingest with watches", f"{with_watches:,.0f} events/s", "every event fires a delivery"),
         ("ratio with / without", f"{ratio:.2f}x", "goal >= 0.90x " + ("MET" if ratio >= 0.9 else "NOT MET")),
+        ("shelf CPU per event without watches", f"{cpu_without:.0f} µs", "from /proc: ingest only"),
+        ("shelf CPU per event with watches", f"{cpu_with:.0f} µs", "ingest + judging + one signed delivery"),
+        ("CPU ratio without / with", f"{cpu_without / cpu_with:.2f}x", "the throughput ratio if Shelf had the CPUs to itself"),
     ]
     if bad:
         rows.append(("unreadable deliveries", str(bad), ""))

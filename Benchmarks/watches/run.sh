@@ -62,4 +62,4 @@ wait_http "http://127.0.0.1:$SHELF_PORT/readyz" 60
 
 echo "shelf :$SHELF_PORT ($BIN_DIR/shelf); $SKUS SKUs, $WATCHES watches, $RATE events/s for ${DURATION}s, $EVENTS events per ingest run" >&2
 python3 "$(dirname "${BASH_SOURCE[0]}")/drive.py" --port "$SHELF_PORT" --admin "$ADMIN" --watch-tokens "$(IFS=,; echo "${READS[*]}")" \
-    --skus "$SKUS" --watches "$WATCHES" --rate "$RATE" --duration "$DURATION" --events "$EVENTS" --workers "$WORKERS"
+    --skus "$SKUS" --watches "$WATCHES" --rate "$RATE" --duration "$DURATION" --events "$EVENTS" --workers "$WORKERS" --pid "$SHELF_PID"

@@ -2,7 +2,8 @@
 
 1. Imports SKUS SKUs (500 per request) for the demo seller.
 2. Ingest without watches: EVENTS `stock.set` events over random SKUs, posted by WORKERS threads as fast as Shelf answers.
-3. Creates WATCHES watches (`any_change`, SKUS/WATCHES SKUs each, every SKU watched once) delivering to a receiver here.
+3. Creates WATCHES `stock_below 1` watches (judged on every event, never firing), ingests as in 2, deletes them; then
+   creates WATCHES `any_change` watches (SKUS/WATCHES SKUs each, every SKU watched once) delivering to a receiver here.
 4. Latency: RATE events/s for DURATION seconds; each one fires exactly one delivery; the receiver records arrival time minus
    the delivery's `changedAt` (the instant Shelf committed the change) — event -> delivery at the receiver.
 5. Ingest with watches: step 2 again, every event now also fires a delivery.
@@ -216,13 +217,30 @@ def main():
     rport = receiver.serve()
     tokens = args.watch_tokens.split(",")
     per_watch = len(skus) // args.watches
-    for w in range(args.watches):
-        client = Client(args.port, tokens[w // 100])
-        body = {"skus": skus[w * per_watch:(w + 1) * per_watch], "conditions": [{"type": "any_change"}],
-                "target": {"url": f"http://127.0.0.1:{rport}/hook/{w}", "secret": "bench-secret-0123456789"}}
-        status, text = client.call("POST", "/v1/watches", body)
-        assert status == 201, (status, text[:300])
-    print(f"created {args.watches} watches over {per_watch * args.watches} SKUs", flush=True)
+
+    def create_watches(conditions):
+        ids = []
+        for w in range(args.watches):
+            client = Client(args.port, tokens[w // 100])
+            body = {"skus": skus[w * per_watch:(w + 1) * per_watch], "conditions": conditions,
+                    "target": {"url": f"http://127.0.0.1:{rport}/hook/{w}", "secret": "bench-secret-0123456789"}}
+            status, text = client.call("POST", "/v1/watches", body)
+            assert status == 201, (status, text[:300])
+            ids.append((client, json.loads(text)["id"]))
+        return ids
+
+    # Watches that are judged on every event but never fire (the ingest events never set a quantity below 1).
+    quiet = create_watches([{"type": "stock_below", "qty": 1}])
+    cpu = cpu_seconds(args.pid)
+    judged = ingest(args.port, args.admin, skus, args.events, args.workers, rng)
+    cpu_judged = (cpu_seconds(args.pid) - cpu) / args.events * 1e6
+    print(f"ingest with watches judged, none firing: {judged:,.0f} events/s, shelf CPU {cpu_judged:.0f} µs/event", flush=True)
+    for client, watch_id in quiet:
+        status, text = client.call("DELETE", f"/v1/watches/{watch_id}")
+        assert status == 204, (status, text[:300])
+
+    create_watches([{"type": "any_change"}])
+    print(f"created {args.watches} any_change watches over {per_watch * args.watches} SKUs", flush=True)
 
     phase_start = time.time()
     sent, achieved, worst_late = paced(args.port, args.admin, skus, args.rate, args.duration, args.workers)
@@ -264,15 +282,19 @@ def main():
         ("event -> delivery p99", f"{p99:.1f} ms", "goal <= 100 ms " + ("MET" if p99 <= 100 else "NOT MET")),
         ("event -> delivery max", f"{mx:.1f} ms", ""),
         ("ingest without watches", f"{without:,.0f} events/s", f"{args.events:,} events, {args.workers} connections"),
-        ("ingest with watches", f"{with_watches:,.0f} events/s", "every event fires a delivery"),
+        ("ingest with watches judged, none firing", f"{judged:,.0f} events/s",
+         f"{judged / without:.2f}x without; 1,000 stock_below watches"),
+        ("ingest with watches", f"{with_watches:,.0f} events/s", "every event fires a delivery (any_change)"),
         ("ratio with / without", f"{ratio:.2f}x", "goal >= 0.90x " + ("MET" if ratio >= 0.9 else "NOT MET")),
         ("shelf CPU per event without watches", f"{cpu_without:.0f} µs", "from /proc: ingest only"),
+        ("shelf CPU per event, watches judged", f"{cpu_judged:.0f} µs", "ingest + judging, no delivery"),
         ("shelf CPU per event with watches", f"{cpu_with:.0f} µs", "ingest + judging + one signed delivery"),
         ("CPU ratio without / with", f"{cpu_without / cpu_with:.2f}x", "the throughput ratio if Shelf had the CPUs to itself"),
     ]
     if bad:
         rows.append(("unreadable deliveries", str(bad), ""))
-    print(f"watches: rate={achieved:.0f} p50_ms={p50:.1f} p99_ms={p99:.1f} ingest_without={without:.0f} ingest_with={with_watches:.0f}")
+    print(f"watches: rate={achieved:.0f} p50_ms={p50:.1f} p99_ms={p99:.1f} ingest_without={without:.0f} ingest_with={with_watches:.0f} "
+          f"ingest_judged={judged:.0f}")
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
     print()

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import MCP
 import NIOCore
+import ServiceLifecycle
 import ShelfLedger
 
 /// `POST /mcp` (scope `read`): the Model Context Protocol over Streamable HTTP, answered as single JSON responses.
@@ -31,7 +32,7 @@ struct MCPController: Sendable {
         guard let session = env.mcpSessions.session(id, token: token) else { return Self.response(Self.unknownSession) }
         let answer = await session.transport.handleRequest(message(request, body: nil))
         if request.method == .delete { await env.mcpSessions.remove(id) }
-        return Self.response(answer)
+        return Self.response(answer, session: session)
     }
 
     static let sessionHeader = HTTPField.Name("Mcp-Session-Id")!
@@ -64,7 +65,7 @@ struct MCPController: Sendable {
         if let refusal = Self.refusal(of: body) { return Self.response(refusal) }
         if let id = request.headers[Self.sessionHeader] {
             guard let session = env.mcpSessions.session(id, token: token) else { return Self.response(Self.unknownSession) }
-            return Self.response(await session.transport.handleRequest(message(request, body: body)))
+            return Self.response(await session.transport.handleRequest(message(request, body: body)), session: session)
         }
         if Self.isInitialize(body), request.headers[.accept]?.contains("text/event-stream") == true {
             return try await openSession(request, body: body, token: token)
@@ -117,7 +118,7 @@ struct MCPController: Sendable {
         try await session.start(await MCPToolbox(desk: AgentDesk(env: env), token: token, session: session).makeServer())
         let answer = await transport.handleRequest(message(request, body: body))
         if answer.statusCode >= 400 { await env.mcpSessions.remove(id) }
-        return Self.response(answer)
+        return Self.response(answer, session: session)
     }
 
     static func isInitialize(_ body: ByteBuffer) -> Bool {
@@ -139,7 +140,9 @@ struct MCPController: Sendable {
         }
     }
 
-    static func response(_ answer: MCP.HTTPResponse) -> Response {
+    /// The SDK's answer as a Hummingbird response. An event stream of a session ends when the server shuts down gracefully
+    /// (`session` is closed then), so an open `GET /mcp` never holds the shutdown up.
+    static func response(_ answer: MCP.HTTPResponse, session: MCPSession? = nil) -> Response {
         var fields = HTTPFields()
         for (name, value) in answer.headers {
             if let field = HTTPField.Name(name) { fields[field] = value }
@@ -148,7 +151,15 @@ struct MCPController: Sendable {
         if case .stream(let stream, _) = answer {
             fields[.cacheControl] = "no-cache, no-transform"
             fields[.connection] = nil
-            return Response(status: status, headers: fields, body: ResponseBody(asyncSequence: stream.map { ByteBuffer(bytes: $0) }))
+            let body = ResponseBody { writer in
+                try await withGracefulShutdownHandler {
+                    for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                } onGracefulShutdown: {
+                    if let session { Task { await session.close() } }
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: status, headers: fields, body: body)
         }
         fields[.cacheControl] = "no-store"
         guard let data = answer.bodyData else { return Response(status: status, headers: fields) }

@@ -176,6 +176,7 @@ let package = Package(
             name: "ShelfServerTests",
             dependencies: [
                 "ShelfCore", "ShelfLedger", "ShelfServer", "ShelfChannels", "ShelfConnectors", "ShelfSimulator", "ShelfCurl", "ShelfRules",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

@@ -27,6 +27,7 @@ rm -rf "$(dirname "$db")"
 run rules .build/release/rules-parse-bench
 run propagation bash Benchmarks/propagation/run.sh
 run calibration bash Benchmarks/calibration/run.sh
+run watches bash Benchmarks/watches/run.sh
 {
     echo "Benchmarks of $(git rev-parse --short HEAD) on $(nproc) cores, $(date -u +%Y-%m-%d), release builds:"
     echo

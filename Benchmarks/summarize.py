@@ -91,6 +91,16 @@ for cal in re.finditer(r"calibration (\w+): shelf ECE=([\d.]+) Brier=([\d.]+) \|
 if "calibration" not in "".join(rows):
     row("confidence calibration", "not measured")
 
+watches = re.search(r"watches: rate=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) ingest_without=(\d+) ingest_with=(\d+)", text("watches"))
+if watches:
+    rate, p50, p99, without, with_ = float(watches[1]), float(watches[2]), float(watches[3]), int(watches[4]), int(watches[5])
+    row(f"change → watch delivery at the receiver, 1,000 watches, {rate:,.0f} events/s", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms",
+        goal="p99 ≤ 100 ms", verdict=met(p99 <= 100))
+    row("ingest with 1,000 watches firing, events/s", f"{with_:,}", f"without watches {without:,}", f"{with_ / without:.2f}×", "≥ 0.9×",
+        met(with_ / without >= 0.9))
+else:
+    row("watch deliveries", "not measured")
+
 print("| measure | figure | reference (same run) | ratio | goal | |")
 print("|---|---|---|---|---|---|")
 print("\n".join(rows))

@@ -168,6 +168,23 @@ public struct LedgerDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v6-watches") { db in
+            // Agents' watches (a webhook target over SKUs or a product, with conditions as JSON) and the deliveries that could
+            // not be made, one row per (watch, SKU): a replay sends the SKU's state at replay time.
+            try db.execute(
+                sql: """
+                    CREATE TABLE watches (
+                        seller TEXT NOT NULL, id TEXT NOT NULL, tokenId TEXT NOT NULL, spec TEXT NOT NULL, url TEXT NOT NULL,
+                        secret TEXT NOT NULL, createdAt REAL NOT NULL, pausedAt REAL, pausedReason TEXT,
+                        PRIMARY KEY (seller, id)) WITHOUT ROWID;
+                    CREATE INDEX watches_by_token ON watches (tokenId);
+                    CREATE TABLE watch_dead_letters (
+                        seller TEXT NOT NULL, watchId TEXT NOT NULL, sku TEXT NOT NULL, eventType TEXT NOT NULL, sequence INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL, lastError TEXT NOT NULL, failedAt REAL NOT NULL,
+                        PRIMARY KEY (seller, watchId, sku)) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }

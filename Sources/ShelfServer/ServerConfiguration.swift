@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     /// Serve each connection from its event loop, answering the hot reads there and moving every other route off it
     /// (`EventLoopExecution`); off: every request runs on the cooperative pool, as Hummingbird does by default.
     public var readsOnEventLoop = false
+    /// Limits of agents' watches and retries of their deliveries.
+    public var watchPolicy: WatchPolicy
     public var clock: any WallClock
 
     public init(
@@ -44,6 +46,7 @@ public struct ServerConfiguration: Sendable {
         self.notifyURL = notifyURL
         spikePolicy = DemandSpikeMonitor.Policy()
         mcpAllowedHosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+        watchPolicy = WatchPolicy()
         self.pushPolicy = pushPolicy
         self.host = host
         self.port = port
@@ -90,6 +93,11 @@ public struct ShelfEnvironment: Sendable {
     public let metrics: ShelfMetrics
     /// Answers computed once per change (offers, delivery), reused until the SKU, the catalog or the clock changes them.
     public let reads: ReadCaches
+    /// Agents' watches, and the service that delivers them.
+    public let watches: WatchStore
+    public let watchDelivery: WatchDeliveryService
+    /// Stateful MCP sessions (resource subscriptions).
+    let mcpSessions: MCPSessions
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -116,7 +124,12 @@ public struct ShelfEnvironment: Sendable {
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),
             ruleEngine: RuleEngine(ledger: ledger, store: RuleStore(database: database), curl: curl, notifyURL: configuration.notifyURL),
             spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics,
-            reads: ReadCaches(budget: configuration.readCacheBytes)
+            reads: ReadCaches(budget: configuration.readCacheBytes),
+            watches: WatchStore(database: database),
+            watchDelivery: WatchDeliveryService(ledger: ledger, store: WatchStore(database: database), curl: curl, velocity: velocity, pulses: pulses,
+                                                knownSince: configuration.clock.now(), policy: configuration.watchPolicy,
+                                                onDelivered: { metrics.watchDelivered(lag: $0) }),
+            mcpSessions: MCPSessions()
         )
         env.ruleEngine.connect(propagator: env.propagator, reconciler: env.reconciler, spikes: env.spikes)
         ledger.snapshot.observe { events in
@@ -169,7 +182,7 @@ public struct ShelfEnvironment: Sendable {
     }
 
     /// The long-running parts beside the HTTP server, in start order (shutdown runs in reverse).
-    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, spikes, ReservationSweeper(env: self)] }
+    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, spikes, watchDelivery, ReservationSweeper(env: self)] }
 
     /// The offer builder for a seller at the current instant.
     func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {

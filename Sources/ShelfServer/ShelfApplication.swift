@@ -28,6 +28,7 @@ public enum ShelfApplication {
         ProductController(env: env).register(on: router)
         AdminController(env: env).register(on: router)
         SellersController(env: env).register(on: router)
+        WatchController(env: env).register(on: router)
         ConsoleController().register(on: router)
         return router
     }

@@ -42,6 +42,14 @@ public final class ShelfMetrics: Sendable {
                              labels: [("connection", connection)]).increment()
     }
 
+    /// Records a watch delivery a receiver acknowledged: the time from the change's commit to the acknowledgement.
+    public func watchDelivered(lag: TimeInterval) {
+        registry.makeValueHistogram(
+            descriptor: descriptor("watch_delivery_lag", "seconds", "Time from a change's commit to the watch receiver acknowledging its delivery"),
+            buckets: Self.latencyBuckets
+        ).record(lag)
+    }
+
     /// Samples the gauges (outbox and DLQ depth, reservations, spikes, snapshot size, variance) and renders the text format.
     public func render(env: ShelfEnvironment) throws -> [UInt8] {
         let (outbox, deliveries, dlq) = try env.ledger.queueDepths()

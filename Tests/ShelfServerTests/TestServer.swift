@@ -34,7 +34,7 @@ struct TestServer {
 
     static func make(
         clock: any WallClock, maxBatchSKUs: Int = 500, pushPolicy: Propagator.Policy = Propagator.Policy(), database: String? = nil,
-        notifyURL: String? = nil, readsOnEventLoop: Bool = false
+        notifyURL: String? = nil, readsOnEventLoop: Bool = false, watchPolicy: WatchPolicy = WatchPolicy()
     ) async throws -> TestServer {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-e2e-\(UUID().uuidString)")
         let start = clock.now()
@@ -44,6 +44,7 @@ struct TestServer {
             pushPolicy: pushPolicy, notifyURL: notifyURL, clock: clock
         )
         config.readsOnEventLoop = readsOnEventLoop
+        config.watchPolicy = watchPolicy
         let env = try await ShelfEnvironment.open(config)
         let ledger = env.ledger
         let hadOther = ledger.snapshot.seller("other") != nil

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import jsonschema
 import requests
-from mcp import ClientSession
+from mcp import ClientSession, McpError, types
 from mcp.client.streamable_http import streamablehttp_client
 
 BASE = os.environ["SHELF_URL"].rstrip("/")
@@ -56,11 +56,12 @@ def test_initialize_list_tools_and_call_each_tool():
     async def body(session: ClientSession):
         tools = {t.name: t for t in (await session.list_tools()).tools}
         assert set(tools) == {"get_offer", "check_availability", "get_delivery_options", "search_catalog", "reserve_stock",
-                              "release_reservation"}
+                              "release_reservation", "watch_item"}
         for name, tool in tools.items():
             jsonschema.Draft202012Validator.check_schema(tool.inputSchema)
             jsonschema.Draft202012Validator.check_schema(tool.outputSchema)
-            assert tool.annotations is not None and tool.annotations.idempotentHint is True, name
+            # Every call of watch_item creates a watch; every other tool may be retried.
+            assert tool.annotations is not None and tool.annotations.idempotentHint is (name != "watch_item"), name
         for name in ("get_offer", "check_availability", "get_delivery_options", "search_catalog"):
             assert tools[name].annotations.readOnlyHint is True, name
         assert tools["reserve_stock"].annotations.readOnlyHint is False
@@ -177,3 +178,87 @@ def test_transport_refusals():
         assert r.status_code == 400 and r.json()["error"]["code"] == -32600, (bad, r.status_code, r.text)
     r = requests.get(f"{BASE}/mcp", headers={**auth, "Accept": "text/event-stream"}, timeout=10)
     assert r.status_code == 405 and r.headers["Allow"] == "POST"
+
+
+def test_offer_resources_subscribe_and_update_notifications():
+    """A session subscribes to shelf://offers/{sku} and is told on its stream when that offer changes (and only that one)."""
+    watched, other = make_sku("SUB", 5), make_sku("UNSUB", 5)
+    updates: list[str] = []
+    seen = asyncio.Event()
+
+    async def on_message(message):
+        root = getattr(message, "root", None)
+        if isinstance(root, types.ResourceUpdatedNotification):
+            updates.append(str(root.params.uri))
+            seen.set()
+
+    def post_stock(sku: str, qty: int):
+        r = requests.post(f"{BASE}/v1/events", json={"type": "stock.set", "sku": sku, "qty": qty, "location": "reno"},
+                          headers={"Authorization": f"Bearer {ADMIN}", "Idempotency-Key": uuid.uuid4().hex}, timeout=10)
+        assert r.status_code in (200, 201, 202), r.text
+
+    async def wait_for(uri: str):
+        while uri not in updates:
+            seen.clear()
+            await asyncio.wait_for(seen.wait(), timeout=10)
+
+    async def run():
+        async with streamablehttp_client(f"{BASE}/mcp", headers={"Authorization": f"Bearer {READ}"}) as (read, write, session_id):
+            async with ClientSession(read, write, message_handler=on_message) as session:
+                init = await session.initialize()
+                assert init.capabilities.resources is not None and init.capabilities.resources.subscribe is True
+                assert session_id(), "a client that takes event streams gets a session"
+                templates = (await session.list_resource_templates()).resourceTemplates
+                assert [t.uriTemplate for t in templates] == ["shelf://offers/{sku}"]
+                listed = await session.list_resources()
+                assert listed.resources and all(str(r.uri).startswith("shelf://offers/") for r in listed.resources)
+                uri, other_uri = f"shelf://offers/{watched}", f"shelf://offers/{other}"
+                content = (await session.read_resource(uri)).contents[0]
+                offer = json.loads(content.text)
+                assert content.mimeType == "application/json"
+                assert offer["sku"] == watched and offer["stock"]["available"] == 5 and "freshness" in offer and "confidence" in offer
+                assert offer["stock"] == rest(f"/v1/offers/{watched}")["stock"]
+
+                await session.subscribe_resource(uri)
+                await session.subscribe_resource(other_uri)
+                post_stock(watched, 9)
+                await wait_for(uri)
+                after = json.loads((await session.read_resource(uri)).contents[0].text)
+                assert after["stock"]["available"] == 9
+
+                # Unsubscribed: a change of `other` is not announced; the later change of `watched` is (the feed is in order).
+                await session.unsubscribe_resource(other_uri)
+                updates.clear()
+                post_stock(other, 1)
+                post_stock(watched, 3)
+                await wait_for(uri)
+                assert other_uri not in updates, updates
+
+                # Unknown resources are JSON-RPC errors.
+                try:
+                    await session.subscribe_resource(f"shelf://offers/NOPE-{RUN}")
+                    raise AssertionError("subscribing to an unknown SKU succeeded")
+                except McpError as error:
+                    assert "unknown SKU" in str(error)
+
+    asyncio.run(run())
+
+
+def test_watch_item_tool_creates_a_webhook_watch():
+    sku = make_sku("WATCH", 0)
+
+    async def body(session: ClientSession):
+        result = await session.call_tool("watch_item", {
+            "skus": [sku], "conditions": [{"type": "back_in_stock", "qty": 2}],
+            "target": {"url": "http://127.0.0.1:9/mcp-watch", "secret": "mcp-watch-secret-123"}})
+        watch = call_result(result)
+        assert watch["skus"] == [sku] and watch["status"] == "active" and watch["target"]["secret"] == "mcp-watch-secret-123"
+        bad = await session.call_tool("watch_item", {"skus": [sku], "conditions": [], "target": {"url": "http://example.com/x"}})
+        assert bad.isError is True and json.loads(bad.content[0].text)["field"] == "conditions"
+        return watch["id"]
+
+    watch_id = asyncio.run(with_session(body))
+    shown = rest(f"/v1/watches/{watch_id}")
+    assert shown["skus"] == [sku] and "secret" not in shown["target"]
+    r = requests.delete(f"{BASE}/v1/watches/{watch_id}", headers={"Authorization": f"Bearer {READ}"}, timeout=10)
+    assert r.status_code == 204

@@ -142,6 +142,17 @@ def fresh_rule() -> str:
     return r.json()["id"]
 
 
+def watch_body(sku: str) -> dict:
+    return {"skus": [sku], "conditions": [{"type": "back_in_stock", "qty": 1}],
+            "target": {"url": "http://127.0.0.1:9/contract-watch", "secret": "contract-watch-secret"}}
+
+
+def fresh_watch(sku: str) -> str:
+    r = call("POST", "/v1/watches", token=READ, body=watch_body(sku))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
 def reconciled() -> None:
     """At least one reconciliation pass has run, so the latest report exists."""
     assert call("POST", "/v1/reconciliation:run").status_code == 200
@@ -213,6 +224,12 @@ VALID = {
     "getRule": lambda sku: ("GET", f"/v1/rules/{fresh_rule()}", ADMIN, None, None, {}),
     "updateRule": lambda sku: ("PATCH", f"/v1/rules/{fresh_rule()}", ADMIN, {"enabled": False}, None, {}),
     "deleteRule": lambda sku: ("DELETE", f"/v1/rules/{fresh_rule()}", ADMIN, None, None, {}),
+    "createWatch": lambda sku: ("POST", "/v1/watches", READ, watch_body(sku), None, {}),
+    "listWatches": lambda sku: ("GET", "/v1/watches", READ, None, None, {}),
+    "getWatch": lambda sku: ("GET", f"/v1/watches/{fresh_watch(sku)}", READ, None, None, {}),
+    "deleteWatch": lambda sku: ("DELETE", f"/v1/watches/{fresh_watch(sku)}", READ, None, None, {}),
+    "listWatchDeliveries": lambda sku: ("GET", f"/v1/watches/{fresh_watch(sku)}/deliveries", READ, None, None, {}),
+    "replayWatchDeliveries": lambda sku: ("POST", f"/v1/watches/{fresh_watch(sku)}/deliveries:replay", READ, None, None, {}),
     "getConsole": lambda sku: ("GET", "/console", None, None, None, {}),
     "getConsoleAsset": lambda sku: ("GET", "/console/app.js", None, None, None, {}),
     "getMetrics": lambda sku: ("GET", "/metrics", None, None, None, {}),

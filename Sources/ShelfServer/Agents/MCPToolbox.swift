@@ -8,19 +8,22 @@ import ShelfLedger
 struct MCPToolbox: Sendable {
     let desk: AgentDesk
     let token: TokenInfo
+    /// The stateful session the server belongs to (nil for a stateless request): resource subscriptions live there.
+    var session: MCPSession? = nil
 
-    /// A fresh MCP server exposing the tools (one per HTTP request: nothing is shared between callers).
+    /// A fresh MCP server exposing the tools and the offer resources (one per stateless request or per session).
     func makeServer() async -> Server {
         let server = Server(
             name: "shelf", version: "1.0.0", title: "Shelf",
             instructions: "Truthful, fresh answers to: can I buy N of this, at what price, delivered when — and how sure are you? "
                 + "Every answer carries freshness (how old the underlying channel data is) and a confidence in [0, 1]. "
                 + "Money is integer minor units with an ISO 4217 currency.",
-            capabilities: .init(tools: .init(listChanged: false))
+            capabilities: .init(resources: .init(subscribe: true, listChanged: false), tools: .init(listChanged: false))
         )
-        let tools = Self.tools
+        let tools = Self.tools + [Self.watchItemTool]
         await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: tools) }
         await server.withMethodHandler(CallTool.self) { params in await self.call(params.name, params.arguments) }
+        await registerResources(on: server, session: session)
         return server
     }
 
@@ -35,7 +38,10 @@ struct MCPToolbox: Sendable {
             case "search_catalog": data = try ShelfJSON.encode(try searchCatalog(arguments))
             case "reserve_stock": data = try ShelfJSON.encode(try await reserve(arguments))
             case "release_reservation": data = try ShelfJSON.encode(try await release(arguments))
-            default: throw Problem(.notFound, detail: "unknown tool \(name); tools: \(Self.tools.map(\.name).joined(separator: ", "))", field: "name")
+            case "watch_item": data = try ShelfJSON.encode(try watchItem(arguments))
+            default:
+                let names = (Self.tools + [Self.watchItemTool]).map(\.name).joined(separator: ", ")
+                throw Problem(.notFound, detail: "unknown tool \(name); tools: \(names)", field: "name")
             }
             let structured = try JSONDecoder().decode(Value.self, from: data)
             return try CallTool.Result(content: [.text(text: String(decoding: data, as: UTF8.self), annotations: nil, _meta: nil)],

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import MCP
 import NIOCore
+import ServiceLifecycle
 import ShelfLedger
 
 /// `POST /mcp` (scope `read`): the Model Context Protocol over Streamable HTTP, answered as single JSON responses.
@@ -15,15 +16,42 @@ struct MCPController: Sendable {
     func register(on router: Router<ShelfRequestContext>) {
         router.requiring(.read, env.tokens)
             .post("/mcp", use: handle)
-            .get("/mcp", use: notAllowed)
-            .delete("/mcp", use: notAllowed)
+            .get("/mcp", use: sessionRequest)
+            .delete("/mcp", use: sessionRequest)
     }
 
-    /// No server-initiated stream and no sessions: GET and DELETE answer 405 with `Allow: POST`, as the transport spec permits.
-    @Sendable func notAllowed(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        var problem = Problem(.methodNotAllowed, detail: "this MCP endpoint is stateless: POST JSON-RPC messages to /mcp")
-        problem.field = "method"
-        return problem.response(extraHeaders: [.allow: "POST"])
+    /// GET (the session's stream of server messages) and DELETE (end the session) need an `Mcp-Session-Id`; without one they
+    /// answer 405 with `Allow: POST`, as the transport spec permits for a request outside a session.
+    @Sendable func sessionRequest(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try context.authenticated()
+        guard let id = request.headers[Self.sessionHeader] else {
+            var problem = Problem(.methodNotAllowed, detail: "GET and DELETE /mcp need an Mcp-Session-Id; POST JSON-RPC messages to /mcp")
+            problem.field = "method"
+            return problem.response(extraHeaders: [.allow: "POST"])
+        }
+        guard let session = env.mcpSessions.session(id, token: token) else { return Self.response(Self.unknownSession) }
+        let answer = await session.transport.handleRequest(message(request, body: nil))
+        if request.method == .delete { await env.mcpSessions.remove(id) }
+        return Self.response(answer, session: session)
+    }
+
+    static let sessionHeader = HTTPField.Name("Mcp-Session-Id")!
+    static let unknownSession = MCP.HTTPResponse.error(statusCode: 404, .invalidRequest("unknown or ended session: initialize again"))
+
+    /// The SDK's view of a request: headers by lower-case name (repeated ones joined), `host` from the authority.
+    func message(_ request: Request, body: ByteBuffer?) -> MCP.HTTPRequest {
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
+        }
+        if let authority = request.head.authority { headers["host"] = authority }
+        return MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body.map { Data($0.readableBytesView) }, path: request.uri.path)
+    }
+
+    var hostValidator: OriginValidator {
+        let hosts = env.configuration.mcpAllowedHosts
+        return OriginValidator(allowedHosts: hosts, allowedOrigins: hosts.flatMap { ["http://\($0)", "https://\($0)"] })
     }
 
     @Sendable func handle(_ request: Request, context: ShelfRequestContext) async throws -> Response {
@@ -35,12 +63,14 @@ struct MCPController: Sendable {
             throw Problem(.payloadTooLarge, detail: "the body exceeds \(env.configuration.maxBodyBytes) bytes")
         }
         if let refusal = Self.refusal(of: body) { return Self.response(refusal) }
-        var headers: [String: String] = [:]
-        for field in request.headers {
-            let name = field.name.canonicalName
-            headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
+        if let id = request.headers[Self.sessionHeader] {
+            guard let session = env.mcpSessions.session(id, token: token) else { return Self.response(Self.unknownSession) }
+            return Self.response(await session.transport.handleRequest(message(request, body: body)), session: session)
         }
-        if let authority = request.head.authority { headers["host"] = authority }
+        if Self.isInitialize(body), request.headers[.accept]?.contains("text/event-stream") == true {
+            return try await openSession(request, body: body, token: token)
+        }
+        let headers = message(request, body: body).headers
         let hosts = env.configuration.mcpAllowedHosts
         let transport = StatelessHTTPServerTransport(validationPipeline: StandardValidationPipeline(validators: [
             OriginValidator(allowedHosts: hosts, allowedOrigins: hosts.flatMap { ["http://\($0)", "https://\($0)"] }),
@@ -72,6 +102,30 @@ struct MCPController: Sendable {
         return Self.response(answer)
     }
 
+    /// An `initialize` from a client that takes event streams: a new session (its id in `Mcp-Session-Id`), answered as SSE.
+    func openSession(_ request: Request, body: ByteBuffer, token: TokenInfo) async throws -> Response {
+        let id = "mcp_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let transport = StatefulHTTPServerTransport(
+            sessionIDGenerator: PresetSessionID(id: id),
+            validationPipeline: StandardValidationPipeline(validators: [
+                hostValidator, AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(), ProtocolVersionValidator(), SessionValidator(),
+            ])
+        )
+        let session = MCPSession(id: id, token: token, transport: transport, feed: env.snapshot.feed)
+        guard await env.mcpSessions.add(session) else {
+            return Self.response(.error(statusCode: 503, .internalError("too many MCP sessions (\(env.mcpSessions.capacity)); use stateless requests")))
+        }
+        try await session.start(await MCPToolbox(desk: AgentDesk(env: env), token: token, session: session).makeServer())
+        let answer = await transport.handleRequest(message(request, body: body))
+        if answer.statusCode >= 400 { await env.mcpSessions.remove(id) }
+        return Self.response(answer, session: session)
+    }
+
+    static func isInitialize(_ body: ByteBuffer) -> Bool {
+        struct Method: Decodable { var method: String? }
+        return (try? JSONDecoder().decode(Method.self, from: Data(body.readableBytesView)))?.method == "initialize"
+    }
+
     /// Longest time one JSON-RPC request may take.
     static let deadline = Duration.seconds(10)
 
@@ -86,13 +140,28 @@ struct MCPController: Sendable {
         }
     }
 
-    static func response(_ answer: MCP.HTTPResponse) -> Response {
+    /// The SDK's answer as a Hummingbird response. An event stream of a session ends when the server shuts down gracefully
+    /// (`session` is closed then), so an open `GET /mcp` never holds the shutdown up.
+    static func response(_ answer: MCP.HTTPResponse, session: MCPSession? = nil) -> Response {
         var fields = HTTPFields()
         for (name, value) in answer.headers {
             if let field = HTTPField.Name(name) { fields[field] = value }
         }
-        fields[.cacheControl] = "no-store"
         let status = HTTPResponse.Status(code: answer.statusCode)
+        if case .stream(let stream, _) = answer {
+            fields[.cacheControl] = "no-cache, no-transform"
+            fields[.connection] = nil
+            let body = ResponseBody { writer in
+                try await withGracefulShutdownHandler {
+                    for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                } onGracefulShutdown: {
+                    if let session { Task { await session.close() } }
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: status, headers: fields, body: body)
+        }
+        fields[.cacheControl] = "no-store"
         guard let data = answer.bodyData else { return Response(status: status, headers: fields) }
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -1,0 +1,277 @@
+import Foundation
+import Hummingbird
+import ShelfCore
+import ShelfLedger
+
+/// Agents' watches (scope `read`, the token's seller only): create, list, show, delete, and a watch's dead-lettered deliveries
+/// with their replay. Deliveries themselves are made by `WatchDeliveryService`.
+struct WatchController: Sendable {
+    let env: ShelfEnvironment
+
+    func register(on router: Router<ShelfRequestContext>) {
+        router.requiring(.read, env.tokens)
+            .post("/v1/watches", use: create)
+            .get("/v1/watches", use: list)
+            .get("/v1/watches/:id", use: show)
+            .delete("/v1/watches/:id", use: delete)
+            .get("/v1/watches/:id/deliveries", use: deliveries)
+            .post("/v1/watches/:id/deliveries:replay", use: replay)
+    }
+
+    /// The body of `POST /v1/watches`.
+    struct CreateBody: Decodable {
+        var skus: [String]?
+        var productId: String?
+        var qty: Int?
+        var conditions: [WatchCondition]
+        var destination: WatchDestination?
+        var target: TargetBody
+    }
+
+    /// Where deliveries go.
+    struct TargetBody: Decodable {
+        var url: String
+        var secret: String?
+    }
+
+    static let createShape: StrictJSON.Shape = .object([
+        "skus": .any, "productId": .any, "qty": .any,
+        "conditions": .array(.object(["type": .any, "qty": .any, "price": .object(["amount": .any, "currency": .any])])),
+        "destination": .object(["country": .any, "postalCode": .any]), "target": .object(["url": .any, "secret": .any]),
+    ])
+
+    /// A watch on the wire. The secret appears only in the answer to its creation.
+    struct WatchView: Encodable {
+        var id: String
+        var skus: [String]
+        var productId: String?
+        var qty: Int
+        var conditions: [WatchCondition]
+        var destination: WatchDestination?
+        var target: TargetView
+        /// `active`, or `paused` (deliveries stopped after the target failed for long; replay resumes them).
+        var status: String
+        var pausedAt: Date?
+        var pausedReason: String?
+        var createdAt: Date
+        /// Deliveries queued or being attempted now.
+        var queued: Int
+    }
+
+    struct TargetView: Encodable {
+        var url: String
+        var secret: String?
+    }
+
+    func view(_ watch: StoredWatch, showSecret: Bool = false) throws -> WatchView {
+        let live = env.watchDelivery.current(id: watch.id) ?? watch
+        let spec = try ShelfJSON.decoder().decode(WatchSpec.self, from: Data(watch.spec.utf8))
+        return WatchView(id: watch.id, skus: spec.skus, productId: spec.productId, qty: spec.qty, conditions: spec.conditions,
+                         destination: spec.destination, target: TargetView(url: watch.url, secret: showSecret ? watch.secret : nil),
+                         status: live.pausedReason == nil ? "active" : "paused", pausedAt: live.pausedAt, pausedReason: live.pausedReason,
+                         createdAt: watch.createdAt, queued: env.watchDelivery.queued(id: watch.id))
+    }
+
+    @Sendable func create(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try context.authenticated()
+        let body = try StrictJSON.decode(CreateBody.self, from: try await request.jsonBody(limit: Self.maxBodyBytes), shape: Self.createShape)
+        return try JSONResponder.respond(try create(body, token: token), to: request, status: .created, etag: false)
+    }
+
+    /// Largest body of a watch request.
+    static let maxBodyBytes = 64 << 10
+
+    /// Checks and stores a watch for the token's seller, and starts judging it (REST and the MCP `watch_item` tool).
+    func create(_ body: CreateBody, token: TokenInfo) throws -> WatchView {
+        let seller = try AgentDesk(env: env).seller(token)
+        let (spec, url, secret) = try WatchRules(policy: env.configuration.watchPolicy).validate(body, seller: seller)
+        let watch = StoredWatch(
+            id: "watch_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16), seller: token.seller, tokenId: token.id,
+            spec: String(decoding: try ShelfJSON.encode(spec), as: UTF8.self), url: url, secret: secret, createdAt: env.clock.now()
+        )
+        let limit = env.configuration.watchPolicy.maxWatchesPerToken
+        guard try env.watches.insert(watch, limitPerToken: limit) else {
+            throw Problem(.conflict, detail: "this token already holds \(limit) watches, the most one token may hold; delete one first")
+        }
+        env.watchDelivery.added(watch)
+        return try view(watch, showSecret: true)
+    }
+
+    @Sendable func list(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let token = try context.authenticated()
+        return try JSONResponder.respond(["watches": try env.watches.list(seller: token.seller).map { try view($0) }], to: request, etag: false)
+    }
+
+    func find(_ context: ShelfRequestContext) throws -> StoredWatch {
+        let token = try context.authenticated()
+        let id = try context.pathParameter("id")
+        guard let watch = try env.watches.watch(id: id, seller: token.seller) else { throw Problem(.notFound, detail: "no watch \(id)", field: "id") }
+        return watch
+    }
+
+    @Sendable func show(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        try JSONResponder.respond(try view(try find(context)), to: request, etag: false)
+    }
+
+    @Sendable func delete(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let watch = try find(context)
+        env.watchDelivery.removed(id: watch.id)
+        _ = try env.watches.delete(id: watch.id, seller: watch.seller)
+        return Response(status: .noContent)
+    }
+
+    /// A dead-lettered delivery on the wire.
+    struct DeadLetterView: Encodable {
+        var sku: String
+        var type: String
+        var sequence: Int64
+        var attempts: Int
+        var lastError: String
+        var failedAt: Date
+    }
+
+    @Sendable func deliveries(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let watch = try find(context)
+        let letters = try env.watches.deadLetters(watchId: watch.id, seller: watch.seller).map {
+            DeadLetterView(sku: $0.sku, type: $0.eventType, sequence: $0.sequence, attempts: $0.attempts, lastError: $0.lastError, failedAt: $0.failedAt)
+        }
+        let live = env.watchDelivery.current(id: watch.id) ?? watch
+        struct Page: Encodable {
+            var deadLetters: [DeadLetterView]
+            var queued: Int
+            var status: String
+            var pausedReason: String?
+        }
+        return try JSONResponder.respond(Page(deadLetters: letters, queued: env.watchDelivery.queued(id: watch.id),
+                                              status: live.pausedReason == nil ? "active" : "paused", pausedReason: live.pausedReason),
+                                         to: request, etag: false)
+    }
+
+    @Sendable func replay(_ request: Request, context: ShelfRequestContext) async throws -> Response {
+        let watch = try find(context)
+        let letters = try env.watches.takeForReplay(watchId: watch.id, seller: watch.seller, skus: nil)
+        env.watchDelivery.replay(letters, watchId: watch.id)
+        struct Replayed: Encodable {
+            var replayed: Int
+            var status: String
+        }
+        return try JSONResponder.respond(Replayed(replayed: letters.count, status: "active"), to: request, status: .accepted, etag: false)
+    }
+}
+
+/// Checks a watch request against the seller's catalog and the limits, producing what is stored.
+struct WatchRules {
+    let policy: WatchPolicy
+    static let maxConditions = WatchCondition.Kind.allCases.count
+
+    func validate(_ body: WatchController.CreateBody, seller: SellerSnapshot) throws -> (WatchSpec, url: String, secret: String) {
+        var skus: [String] = []
+        switch (body.skus, body.productId) {
+        case (let list?, nil):
+            guard !list.isEmpty else { throw Problem(.validation, detail: "skus must name at least one SKU", field: "skus") }
+            guard list.count <= policy.maxSKUsPerWatch else {
+                throw Problem(.payloadTooLarge, detail: "at most \(policy.maxSKUsPerWatch) SKUs per watch, got \(list.count)", field: "skus")
+            }
+            for (i, sku) in list.enumerated() {
+                guard seller.sku(sku) != nil else { throw Problem(.validation, detail: "unknown SKU \(sku)", field: "skus[\(i)]") }
+                if !skus.contains(sku) { skus.append(sku) }
+            }
+        case (nil, let product?):
+            let variants = seller.skus(ofProduct: product)
+            guard !variants.isEmpty else { throw Problem(.validation, detail: "unknown product \(product)", field: "productId") }
+            guard variants.count <= policy.maxSKUsPerWatch else {
+                throw Problem(.payloadTooLarge, detail: "product \(product) has \(variants.count) SKUs, more than the \(policy.maxSKUsPerWatch) a watch may name",
+                              field: "productId")
+            }
+        case (nil, nil):
+            throw Problem(.validation, detail: "name skus or a productId", field: "skus")
+        case (_?, _?):
+            throw Problem(.validation, detail: "name skus or a productId, not both", field: "productId")
+        }
+        let qty = body.qty ?? 1
+        try AgentDesk.checkQty(qty)
+        guard !body.conditions.isEmpty else { throw Problem(.validation, detail: "conditions must name at least one condition", field: "conditions") }
+        guard body.conditions.count <= Self.maxConditions else {
+            throw Problem(.validation, detail: "at most \(Self.maxConditions) conditions", field: "conditions")
+        }
+        var destination: WatchDestination?
+        if let d = body.destination {
+            do {
+                let checked = try AgentDesk.destination(country: d.country, postalCode: d.postalCode)
+                destination = WatchDestination(country: checked.country, postalCode: checked.postalCode)
+            } catch var problem as Problem {
+                problem.field = problem.field.map { "destination.\($0)" }
+                throw problem
+            }
+        }
+        var seen: Set<WatchCondition.Kind> = []
+        var conditions: [WatchCondition] = []
+        for (i, c) in body.conditions.enumerated() {
+            let field = "conditions[\(i)]"
+            guard seen.insert(c.type).inserted else { throw Problem(.validation, detail: "\(c.type.rawValue) is named twice", field: "\(field).type") }
+            switch c.type {
+            case .backInStock, .stockBelow:
+                if c.price != nil { throw Problem(.validation, detail: "\(c.type.rawValue) takes no price", field: "\(field).price") }
+                let n = c.qty ?? 1
+                guard AgentDesk.qtyRange.contains(n) else { throw Problem(.validation, detail: "qty must be from 1 to 1000000", field: "\(field).qty") }
+                conditions.append(WatchCondition(type: c.type, qty: n, price: nil))
+            case .priceAtOrBelow:
+                if c.qty != nil { throw Problem(.validation, detail: "price_at_or_below takes no qty", field: "\(field).qty") }
+                guard let price = c.price else { throw Problem(.validation, detail: "price_at_or_below needs a price", field: "\(field).price") }
+                guard ISO4217.isActive(price.currency) else {
+                    throw Problem(.validation, detail: "\(price.currency) is not an ISO 4217 currency code", field: "\(field).price.currency")
+                }
+                guard (0...1_000_000_000_000).contains(price.amount) else {
+                    throw Problem(.validation, detail: "amount must be from 0 to 10^12 minor units", field: "\(field).price.amount")
+                }
+                conditions.append(c)
+            case .deliveryWindowChanged, .anyChange:
+                if c.qty != nil { throw Problem(.validation, detail: "\(c.type.rawValue) takes no qty", field: "\(field).qty") }
+                if c.price != nil { throw Problem(.validation, detail: "\(c.type.rawValue) takes no price", field: "\(field).price") }
+                if c.type == .deliveryWindowChanged && destination == nil {
+                    throw Problem(.validation, detail: "delivery_window_changed needs a destination", field: "destination")
+                }
+                conditions.append(c)
+            }
+        }
+        let url = try Self.checkURL(body.target.url)
+        let secret = try body.target.secret.map(Self.checkSecret) ?? Self.newSecret()
+        return (WatchSpec(skus: skus, productId: body.productId, qty: qty, conditions: conditions, destination: destination), url, secret)
+    }
+
+    /// An `https` URL, or `http` to a loopback host only; no credentials, no fragment, at most 2048 characters.
+    static func checkURL(_ text: String) throws -> String {
+        let field = "target.url"
+        guard text.count <= 2048, let c = URLComponents(string: text), let scheme = c.scheme?.lowercased(), let host = c.host, !host.isEmpty else {
+            throw Problem(.validation, detail: "target.url must be an absolute URL of at most 2048 characters", field: field)
+        }
+        guard c.user == nil, c.password == nil, c.fragment == nil else {
+            throw Problem(.validation, detail: "target.url must carry no credentials and no fragment", field: field)
+        }
+        switch scheme {
+        case "https":
+            return text
+        case "http":
+            guard ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased()) else {
+                throw Problem(.validation, detail: "target.url must be https (plain http is accepted only to a loopback host)", field: field)
+            }
+            return text
+        default:
+            throw Problem(.validation, detail: "target.url must be https (plain http is accepted only to a loopback host)", field: field)
+        }
+    }
+
+    /// A caller's secret: 16–256 printable ASCII characters.
+    static func checkSecret(_ secret: String) throws -> String {
+        guard (16...256).contains(secret.count), secret.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {
+            throw Problem(.validation, detail: "target.secret must be 16–256 printable ASCII characters without spaces", field: "target.secret")
+        }
+        return secret
+    }
+
+    /// A fresh secret: `whsec_` and 32 random bytes in hex.
+    static func newSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "whsec_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}

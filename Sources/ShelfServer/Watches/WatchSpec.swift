@@ -1,0 +1,95 @@
+import Foundation
+import ShelfCore
+
+/// What a watch watches and when it fires, as stored (the `spec` column) and as shown on the wire.
+struct WatchSpec: Codable, Hashable, Sendable {
+    /// The SKUs watched (empty when a product is watched).
+    var skus: [String]
+    /// A product: every variant of it is watched, including variants added later.
+    var productId: String?
+    /// Units the agent wants: the quantity of the offer in each delivery.
+    var qty: Int
+    var conditions: [WatchCondition]
+    /// Where the agent would ship to: the offer's delivery options, and `delivery_window_changed`, are for this destination.
+    var destination: WatchDestination?
+}
+
+/// A destination named by a watch.
+struct WatchDestination: Codable, Hashable, Sendable {
+    var country: String
+    var postalCode: String?
+}
+
+/// One condition of a watch. Every condition but `any_change` is edge-triggered: it fires on the transition into its state
+/// (between two states Shelf observed), not again while the state lasts.
+struct WatchCondition: Codable, Hashable, Sendable {
+    /// The kinds of condition.
+    enum Kind: String, Codable, Hashable, Sendable, CaseIterable {
+        /// Available rises from below `qty` to `qty` or more.
+        case backInStock = "back_in_stock"
+        /// Available falls from `qty` or more to below `qty`.
+        case stockBelow = "stock_below"
+        /// The price (same currency) falls from above `price` to `price` or less.
+        case priceAtOrBelow = "price_at_or_below"
+        /// The first delivery option to the watch's destination (carrier, service, dates) changes.
+        case deliveryWindowChanged = "delivery_window_changed"
+        /// Level-triggered: any change of available, price or delivery window.
+        case anyChange = "any_change"
+    }
+
+    var type: Kind
+    var qty: Int?
+    var price: Money?
+}
+
+/// The event types of deliveries, named as in the ACP proposal for product webhooks.
+enum WatchEventType: String, Sendable {
+    case availability = "product_availability_updated"
+    case price = "product_price_updated"
+    case inventory = "product_inventory_updated"
+}
+
+/// What a watch compares between two moments for one SKU.
+struct WatchObservation: Hashable, Sendable {
+    /// Units available (0 for a discontinued SKU).
+    var available: Int
+    var price: Money
+    /// The first delivery option to the destination (`carrier/service earliest..latest`), nil without a destination or stock.
+    var deliveryWindow: String?
+}
+
+extension WatchSpec {
+    /// The event a move from `previous` to `current` fires, nil when none of the conditions fires. With no previous
+    /// observation (a SKU seen for the first time) nothing fires: it is the baseline.
+    func fires(from previous: WatchObservation?, to current: WatchObservation) -> WatchEventType? {
+        guard let previous, previous != current else { return nil }
+        var fired: [WatchEventType] = []
+        for condition in conditions {
+            switch condition.type {
+            case .backInStock:
+                let n = condition.qty ?? 1
+                if previous.available < n && current.available >= n { fired.append(.availability) }
+            case .stockBelow:
+                let n = condition.qty ?? 1
+                if previous.available >= n && current.available < n { fired.append(.inventory) }
+            case .priceAtOrBelow:
+                guard let limit = condition.price else { continue }
+                func atOrBelow(_ m: Money) -> Bool { m.currency == limit.currency && m.amount <= limit.amount }
+                if !atOrBelow(previous.price) && atOrBelow(current.price) { fired.append(.price) }
+            case .deliveryWindowChanged:
+                if previous.deliveryWindow != current.deliveryWindow { fired.append(.availability) }
+            case .anyChange:
+                if previous.price != current.price {
+                    fired.append(.price)
+                } else if (previous.available > 0) != (current.available > 0) || previous.deliveryWindow != current.deliveryWindow {
+                    fired.append(.availability)
+                } else {
+                    fired.append(.inventory)
+                }
+            }
+        }
+        // One delivery per transition: a price event first, then availability, then inventory.
+        for type in [WatchEventType.price, .availability, .inventory] where fired.contains(type) { return type }
+        return nil
+    }
+}

@@ -146,6 +146,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "ShelfChannelsTests",
+            dependencies: ["ShelfChannels", "ShelfConnectors", "ShelfCore", "ShelfCurl", "ShelfLedger"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ShelfConnectorsTests", dependencies: ["ShelfConnectors", "ShelfCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ShelfSimulatorTests",

@@ -73,8 +73,11 @@ wait_http "http://127.0.0.1:$SIM_PORT/_sim/healthz" 30
 DB_DIR=${DB_DIR:-$WORK}   # e.g. DB_DIR=/dev/shm to see how much of the latency is fsync (diagnostic)
 DB="$DB_DIR/shelf-bench-$$.sqlite"
 TOKEN=$("$BIN_DIR/shelf" token create --database "$DB" --seller demo --scopes read,admin --label bench-propagation)
+# With the simulated channels' limits lifted, Shelf's own pacing to the channels' published limits is lifted too (only their
+# 429s would pace it); with CHANNEL_LIMITS=real Shelf paces itself to the published figures the simulator enforces.
+PACING=$( [[ "$CHANNEL_LIMITS" == real ]] && echo published || echo unpaced )
 SHELF_LOG_LEVEL=${SHELF_LOG_LEVEL:-warning} "$BIN_DIR/shelf" serve --host 127.0.0.1 --port "$SHELF_PORT" --database "$DB" \
-    --fixtures "$WORK/fixtures" >"$WORK/shelf.log" 2>&1 &
+    --fixtures "$WORK/fixtures" --push-pacing "$PACING" >"$WORK/shelf.log" 2>&1 &
 SHELF_PID=$!
 wait_http "http://127.0.0.1:$SHELF_PORT/readyz" 60
 

@@ -24,6 +24,8 @@ extension Ledger {
             )
         }
         try reloadConnections()
+        // The push workers follow connections as they are added, changed, disabled or removed.
+        snapshot.feed.poke()
     }
 
     /// Deletes a connection; returns false when it did not exist.
@@ -34,6 +36,7 @@ extension Ledger {
             return db.changesCount > 0
         }
         try reloadConnections()
+        snapshot.feed.poke()
         return deleted
     }
 

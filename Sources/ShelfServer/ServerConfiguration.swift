@@ -20,7 +20,7 @@ public struct ServerConfiguration: Sendable {
     /// Time constant τ of the exponentially decayed sales counts behind every rate (seconds).
     public var salesWindow: TimeInterval
     /// Retries and timeouts of channel pushes.
-    public var pushPolicy: Propagator.Policy
+    public var pushPolicy: PushPolicy
     /// Where rule notifications are POSTed (JSON); none when nil.
     public var notifyURL: String?
     /// Demand-spike thresholds.
@@ -32,7 +32,7 @@ public struct ServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "./data/shelf.sqlite", fixturesDirectory: String? = nil,
         durability: LedgerDatabase.Durability = .full, maxBodyBytes: Int = 1 << 20, maxBatchSKUs: Int = 500, salesWindow: TimeInterval = 300,
-        pushPolicy: Propagator.Policy = Propagator.Policy(), notifyURL: String? = nil, clock: any WallClock = SystemWallClock()
+        pushPolicy: PushPolicy = PushPolicy(), notifyURL: String? = nil, clock: any WallClock = SystemWallClock()
     ) {
         self.notifyURL = notifyURL
         spikePolicy = DemandSpikeMonitor.Policy()
@@ -60,7 +60,7 @@ public struct ShelfEnvironment: Sendable {
     public let startedAt: Date
     /// Outbound HTTP (pushes, order lookups) over libcurl.
     public let curl: CurlClient
-    public let propagator: Propagator
+    public let propagator: ConnectionRegistry
     public let webhooks: WebhookIngestor
     public let deadLetters: DeadLetterQueue
     public let reconciler: Reconciler
@@ -88,7 +88,7 @@ public struct ShelfEnvironment: Sendable {
             configuration: configuration, ledger: ledger, tokens: TokenStore(database: database, clock: configuration.clock),
             pulses: pulses, velocity: velocity, startedAt: configuration.clock.now(),
             curl: curl,
-            propagator: Propagator(ledger: ledger, curl: curl, pulses: pulses, velocity: velocity, policy: configuration.pushPolicy,
+            propagator: ConnectionRegistry(ledger: ledger, curl: curl, pulses: pulses, velocity: velocity, policy: configuration.pushPolicy,
                                    onDelivered: { metrics.delivered(connection: $0, lag: $1) }),
             webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),

@@ -44,12 +44,22 @@ struct Serve: AsyncParsableCommand {
     var mcpAllowedHosts: [String] = (ProcessInfo.processInfo.environment["SHELF_MCP_ALLOWED_HOSTS"] ?? "")
         .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 
+    @Option(help: "Push pacing: published (each channel's published rate limits) or unpaced (only the channel's 429s; env SHELF_PUSH_PACING).")
+    var pushPacing: String = ProcessInfo.processInfo.environment["SHELF_PUSH_PACING"] ?? PushPolicy.Pacing.published.rawValue
+
+    func validate() throws {
+        guard PushPolicy.Pacing(rawValue: pushPacing) != nil else {
+            throw ValidationError("--push-pacing must be one of: \(PushPolicy.Pacing.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
     func run() async throws {
         var logger = Logger(label: "shelf")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures,
                                          notifyURL: notifyURL)
         config.mcpAllowedHosts += mcpAllowedHosts
+        config.pushPolicy.pacing = PushPolicy.Pacing(rawValue: pushPacing) ?? .published
         // The server listens at once; the snapshot is built by the first service (`/readyz` says 503 with progress until then).
         let env = try await ShelfEnvironment.open(config, load: false)
         let loader = StartupLoader(env: env, logger: logger, terminal: isatty(2) == 1)

@@ -58,7 +58,7 @@ public final class RuleEngine: Service, Sendable {
 
     /// The services rules act through; absent ones make their actions record that they could not run.
     struct Parts: Sendable {
-        var propagator: Propagator?
+        var propagator: ConnectionRegistry?
         var reconciler: Reconciler?
         var spikes: DemandSpikeMonitor?
     }
@@ -73,7 +73,7 @@ public final class RuleEngine: Service, Sendable {
     }
 
     /// Lets rules read sync lag and velocity, prioritise pushes and reconcile channels.
-    public func connect(propagator: Propagator, reconciler: Reconciler, spikes: DemandSpikeMonitor) {
+    public func connect(propagator: ConnectionRegistry, reconciler: Reconciler, spikes: DemandSpikeMonitor) {
         parts.withLock { $0 = Parts(propagator: propagator, reconciler: reconciler, spikes: spikes) }
     }
 

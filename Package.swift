@@ -76,6 +76,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ShelfAutomation",
+            dependencies: [
+                "ShelfChannels",
+                "ShelfCore",
+                "ShelfCurl",
+                "ShelfLedger",
+                "ShelfRules",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ShelfSimulator",
             dependencies: [
                 "ShelfConnectors",
@@ -100,6 +113,7 @@ let package = Package(
         .target(
             name: "ShelfServer",
             dependencies: [
+                "ShelfAutomation",
                 "ShelfCore",
                 "ShelfLedger",
                 "ShelfChannels",
@@ -174,6 +188,7 @@ let package = Package(
             name: "ShelfServerTests",
             dependencies: [
                 "ShelfCore", "ShelfLedger", "ShelfServer", "ShelfChannels", "ShelfConnectors", "ShelfSimulator", "ShelfCurl", "ShelfRules",
+                "ShelfAutomation",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

@@ -28,6 +28,8 @@ final class ConnectionWorker: Sendable {
         /// The ledger sequence of each SKU's state as pushed: the push settles the SKU up to there (a command's last event,
         /// which the outbox row carries, may be one that does not itself change what channels show).
         var through: [String: Int64]
+        /// Why the connector could not build the requests (the SKUs are then refused as the channel would refuse them).
+        var buildError: String? = nil
     }
 
     struct State {
@@ -241,7 +243,7 @@ final class ConnectionWorker: Sendable {
                     }
                 } catch {
                     // The connector cannot build this push (e.g. the connection lacks a location): the channel would refuse it too.
-                    dispatches.append(Dispatch(taken: sendable, launches: [], changedAt: changedAt, through: through))
+                    dispatches.append(Dispatch(taken: sendable, launches: [], changedAt: changedAt, through: through, buildError: "\(error)"))
                     logger.warning("push not built", metadata: ["error": "\(error)"])
                     continue
                 }
@@ -283,7 +285,8 @@ final class ConnectionWorker: Sendable {
     private func send(_ dispatch: Dispatch) async -> Int {
         var outcomes: [String: PushOutcome] = [:]
         if dispatch.launches.isEmpty {
-            for t in dispatch.taken { outcomes[t.sku] = .rejected(reason: "the connector could not build the push", skus: [t.sku]) }
+            let reason = dispatch.buildError ?? "the connector could not build the push"
+            for t in dispatch.taken { outcomes[t.sku] = .rejected(reason: reason, skus: [t.sku]) }
         }
         await withTaskGroup(of: (Launch, PushOutcome).self) { group in
             for launch in dispatch.launches {

@@ -146,6 +146,20 @@ public struct LedgerDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v6-notification-outbox") { db in
+            // Rule notifications waiting to be delivered (or given up on), written before they are sent: a webhook that never
+            // answers delays only its own row. `trigger` is what made the rule fire (an event sequence, a schedule, a lag).
+            try db.execute(
+                sql: """
+                    CREATE TABLE notifications (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT, seller TEXT NOT NULL, ruleId TEXT NOT NULL, trigger TEXT NOT NULL,
+                        url TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+                        nextAttemptAt REAL NOT NULL, lastError TEXT, createdAt REAL NOT NULL);
+                    CREATE INDEX notifications_due ON notifications (state, nextAttemptAt);
+                    CREATE INDEX notifications_by_seller ON notifications (seller, state, id);
+                    """
+            )
+        }
         return migrator
     }
 }

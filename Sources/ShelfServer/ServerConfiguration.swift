@@ -1,4 +1,5 @@
 import Foundation
+import ShelfAutomation
 import ShelfChannels
 import ShelfCore
 import ShelfCurl
@@ -146,7 +147,7 @@ public struct ShelfEnvironment: Sendable {
     }
 
     /// The long-running parts beside the HTTP server, in start order (shutdown runs in reverse).
-    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, spikes, ReservationSweeper(env: self)] }
+    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, spikes, ReservationSweeper(ledger: ledger)] }
 
     /// The offer builder for a seller at the current instant.
     func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {

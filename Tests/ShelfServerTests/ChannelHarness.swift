@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import HummingbirdTesting
 import ServiceLifecycle
+import ShelfAutomation
 import ShelfChannels
 import ShelfConnectors
 import ShelfCore

@@ -81,10 +81,10 @@ public final class ConnectionRegistry: Service, Sendable {
         } catch {
             logger.error("outbox could not be tidied", metadata: ["error": "\(error)"])
         }
-        synchronize()
+        await synchronize()
         await withGracefulShutdownHandler {
-            // Connections change through the ledger, which pokes the feed (an empty batch).
-            for await batch in events where batch.isEmpty { synchronize() }
+            // Connections change through the ledger, which pokes the feed (an empty batch); so do requested pushes and replays.
+            for await batch in events where batch.isEmpty { await synchronize() }
         } onGracefulShutdown: {
             events.cancel()
         }
@@ -100,24 +100,20 @@ public final class ConnectionRegistry: Service, Sendable {
     /// Wakes every worker to read its queues now (a replay, a reconciliation, a requested push).
     public func poke() { ledger.snapshot.feed.poke() }
 
-    /// Starts, stops and replaces workers to match the ledger's push-enabled connections.
-    public func synchronize() {
-        var wanted: [String: ConnectionFixture] = [:]
-        var sellers: [String: String] = [:]
+    /// Starts, stops and replaces workers to match the ledger's push-enabled connections, then hands every worker its queued
+    /// pushes (one read for all of them).
+    public func synchronize() async {
+        let wanted: [String: (seller: String, connection: ConnectionFixture)]
         do {
-            for seller in try ledger.sellerIDs() {
-                for c in try ledger.connections(seller: seller) where c.pushEnabled {
-                    wanted["\(seller)\u{0}\(c.id)"] = c
-                    sellers["\(seller)\u{0}\(c.id)"] = seller
-                }
-            }
+            wanted = Dictionary(try await ledger.pushEnabledConnections().map { ("\($0.seller)\u{0}\($0.connection.id)", $0) },
+                                uniquingKeysWith: { a, _ in a })
         } catch {
             logger.error("connections could not be read; workers left as they are", metadata: ["error": "\(error)"])
             return
         }
         var stopped: [(seller: String, connection: String, task: Task<Void, Never>?)] = []
         state.withLock { s in
-            for (key, running) in s.workers where wanted[key] != running.connection {
+            for (key, running) in s.workers where wanted[key]?.connection != running.connection {
                 // Removed, disabled or changed: the old worker stops (a changed one is replaced below, in the same step, so
                 // the settlement never sees the connection missing).
                 s.workers.removeValue(forKey: key)
@@ -125,21 +121,38 @@ public final class ConnectionRegistry: Service, Sendable {
                 if wanted[key] == nil { stopped.append((running.worker.seller, running.worker.connectionID, running.task)) }
                 else { running.task?.cancel() }
             }
-            for (key, connection) in wanted where s.workers[key] == nil {
-                guard let seller = sellers[key], let link = ChannelLink(seller: seller, connection: connection) else { continue }
-                let worker = makeWorker(link)
-                var task: Task<Void, Never>?
-                if s.running {
-                    // Positioned before the worker reads its queues, so nothing committed from here on is missed.
-                    let subscription = ledger.snapshot.feed.subscribe()
-                    task = Task { await worker.run(subscription) }
-                }
-                s.workers[key] = Running(worker: worker, connection: connection, task: task)
+            for (key, want) in wanted where s.workers[key] == nil {
+                guard let link = ChannelLink(seller: want.seller, connection: want.connection) else { continue }
+                s.workers[key] = Running(worker: makeWorker(link), connection: want.connection, task: nil)
+            }
+            // Each worker's loop starts with its subscription positioned before the queues are read below.
+            for (key, running) in s.workers where running.task == nil && s.running {
+                let subscription = ledger.snapshot.feed.subscribe()
+                let worker = running.worker
+                s.workers[key]?.task = Task { await worker.run(subscription) }
             }
         }
         for s in stopped {
             s.task?.cancel()
             settlement.forget(seller: s.seller, connection: s.connection)
+        }
+        await reloadQueues()
+    }
+
+    /// Reads the outbox and the retry queue once and hands each worker its part, then wakes them.
+    func reloadQueues() async {
+        let pending: (outbox: [PushQueue.OutboxRow], retries: [PushQueue.RetryRow])
+        do {
+            pending = try await ledger.pushQueue.pendingPushes()
+        } catch {
+            logger.error("push queues could not be read", metadata: ["error": "\(error)"])
+            return
+        }
+        let outbox = Dictionary(grouping: pending.outbox, by: \.seller)
+        let retries = Dictionary(grouping: pending.retries) { "\($0.seller)\u{0}\($0.connection)" }
+        for (key, worker) in workers {
+            worker.absorb(outbox: outbox[worker.seller] ?? [], retries: retries[key] ?? [])
+            worker.signal()
         }
     }
 
@@ -171,7 +184,7 @@ public final class ConnectionRegistry: Service, Sendable {
     /// for the answers to be recorded (dead letters included). Returns the pushes attempted (one per SKU and request).
     @discardableResult
     public func drainOnce() async -> Int {
-        synchronize()
+        await synchronize()
         let all = Array(workers.values)
         let attempted = await withTaskGroup(of: Int.self) { group in
             for worker in all { group.addTask { await worker.drainOnce() } }

@@ -98,8 +98,8 @@ final class ConnectionWorker: Sendable {
 
     // MARK: Running
 
-    /// Runs until the task is cancelled or the feed ends: follows `subscription` (already positioned, so nothing committed
-    /// since the registry started this worker is missed) and the ledger's queues.
+    /// Runs until the task is cancelled or the feed ends: follows `subscription` (positioned before the registry read the
+    /// queues for this worker, so nothing committed in between is missed).
     func run(_ subscription: ChangeFeed.Subscription) async {
         let (signals, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         state.withLock { $0.signal = continuation }
@@ -112,11 +112,11 @@ final class ConnectionWorker: Sendable {
             }
             timer?.cancel()
         }
-        await reload()
         await withDiscardingTaskGroup { group in
             group.addTask {
-                for await batch in subscription {
-                    if batch.isEmpty { await self.reload() } else { self.absorb(batch) }
+                // An empty batch is a poke: the registry reads the queues for every worker and signals them.
+                for await batch in subscription where !batch.isEmpty {
+                    self.absorb(batch)
                     continuation.yield()
                 }
                 continuation.finish()
@@ -134,10 +134,9 @@ final class ConnectionWorker: Sendable {
         }
     }
 
-    /// One pass for tools and tests: reads the queues, sends every SKU that is due now once (regardless of the pacing budget,
+    /// One pass for tools and tests: sends every SKU that is due now once (regardless of the pacing budget,
     /// though a 429's Retry-After still holds), and waits for the answers. Returns the pushes attempted (one per SKU and request).
     func drainOnce() async -> Int {
-        await reload()
         var attempted = 0
         await withTaskGroup(of: Int.self) { group in
             for dispatch in plan(paced: false) {
@@ -159,22 +158,16 @@ final class ConnectionWorker: Sendable {
         }
     }
 
-    /// Reads the seller's outbox rows this connection has not settled and its own retry rows (a replay resets a retry).
-    func reload() async {
-        let pending: (outbox: [PushQueue.OutboxRow], retries: [PushQueue.RetryRow])
-        do {
-            pending = try await ledger.pushQueue.pending(seller: seller, connection: connectionID)
-        } catch {
-            logger.error("push worker could not read its queues", metadata: ["error": "\(error)"])
-            return
-        }
+    /// Takes the seller's outbox rows this connection has not settled yet and its own retry rows, as the registry read them
+    /// (at start, and whenever the feed is poked); a replayed retry starts over.
+    func absorb(outbox: [PushQueue.OutboxRow], retries: [PushQueue.RetryRow]) {
         let now = clock.now()
-        let settled = settlement.settled(seller: seller, connection: connectionID, skus: pending.outbox.map(\.sku))
+        let settled = settlement.settled(seller: seller, connection: connectionID, skus: outbox.map(\.sku))
         state.withLock { s in
-            for row in pending.outbox where (settled[row.sku] ?? -1) < row.sequence {
+            for row in outbox where (settled[row.sku] ?? -1) < row.sequence {
                 s.coalescer.mark(sku: row.sku, sequence: row.sequence, now: now)
             }
-            for row in pending.retries {
+            for row in retries {
                 let replayed = row.attempts == 0 && row.nextAttemptAt.timeIntervalSince1970 <= 0
                 // A retry this worker already holds is newer in memory than its row, unless an operator replayed it.
                 guard replayed || !s.coalescer.isPending(row.sku) else { continue }

@@ -108,20 +108,15 @@ public struct PushQueue: Sendable {
                 .map { "\($0["seller"] as String)\u{0}\($0["connection"] as String)" })
         }
     }
-    /// What one connection has to push: its seller's outbox rows (at most `outboxLimit`) and its own pushes waiting for a
-    /// retry (at most `retryLimit`), read in one transaction.
-    public func pending(seller: String, connection: String, outboxLimit: Int = 50_000, retryLimit: Int = 50_000) async throws
-        -> (outbox: [OutboxRow], retries: [RetryRow]) {
+    /// Every outbox row (at most `outboxLimit`) and every push waiting for a retry (at most `retryLimit`), read in one
+    /// transaction: the push workers' queues, read once for all of them at start and whenever the feed is poked.
+    public func pendingPushes(outboxLimit: Int = 100_000, retryLimit: Int = 100_000) async throws -> (outbox: [OutboxRow], retries: [RetryRow]) {
         try await database.pool.read { db in
-            let outbox = try OutboxRecord.filter(OutboxRecord.Columns.seller == seller).limit(outboxLimit).fetchAll(db)
-                .map { OutboxRow(seller: $0.seller, sku: $0.sku, sequence: $0.sequence) }
-            let retries = try DeliveryRecord
-                .filter(DeliveryRecord.Columns.seller == seller && DeliveryRecord.Columns.connection == connection)
-                .limit(retryLimit).fetchAll(db)
-                .map {
-                    RetryRow(seller: $0.seller, connection: $0.connection, sku: $0.sku, sequence: $0.sequence, attempts: $0.attempts,
-                             nextAttemptAt: Date(timeIntervalSince1970: $0.nextAttemptAt))
-                }
+            let outbox = try OutboxRecord.limit(outboxLimit).fetchAll(db).map { OutboxRow(seller: $0.seller, sku: $0.sku, sequence: $0.sequence) }
+            let retries = try DeliveryRecord.limit(retryLimit).fetchAll(db).map {
+                RetryRow(seller: $0.seller, connection: $0.connection, sku: $0.sku, sequence: $0.sequence, attempts: $0.attempts,
+                         nextAttemptAt: Date(timeIntervalSince1970: $0.nextAttemptAt))
+            }
             return (outbox, retries)
         }
     }

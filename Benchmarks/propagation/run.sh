@@ -85,7 +85,7 @@ request = function()
   local body = '{"query":"mutation ShelfSetQuantities($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { userErrors { code } } }","variables":{"input":{"name":"available","reason":"correction","quantities":[{"inventoryItemId":"gid://shopify/InventoryItem/' .. ids[(n %% #ids) + 1] .. '","locationId":"gid://shopify/Location/1","quantity":' .. (100000 + n %% 1000) .. '}]}}}'
   return wrk.format("POST", "/c/shopify-main/admin/api/2025-10/graphql.json", {["Content-Type"] = "application/json"}, body)
 end
-""" % ", ".join('"%%s"' %% i for i in ids)
+""" % ", ".join('"%s"' % i for i in ids)
 open(sys.argv[2], "w").write(lua)
 PY
     capacity=$(wrk -t2 -c32 -d"${SIM_CAPACITY_SECONDS}s" -s "$WORK/sim-push.lua" "http://127.0.0.1:$SIM_PORT" 2>&1 | awk '/Requests\/sec/ {print $2}')

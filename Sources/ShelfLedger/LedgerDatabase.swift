@@ -7,6 +7,8 @@ public struct LedgerDatabase: Sendable {
     public let pool: DatabasePool
     /// Where the file lives.
     public let path: String
+    /// How hard its commits wait for the disk.
+    public let durability: Durability
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String, durability: Durability = .full) throws {
@@ -23,6 +25,7 @@ public struct LedgerDatabase: Sendable {
         }
         pool = try DatabasePool(path: path, configuration: config)
         self.path = path
+        self.durability = durability
         try Self.migrator.migrate(pool)
     }
 

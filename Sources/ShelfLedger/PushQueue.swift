@@ -138,32 +138,45 @@ public struct PushQueue: Sendable {
     /// Records outcomes (a delivered push clears its waiting retry up to its sequence, a retry is stored or moved on, a dead
     /// letter leaves the retry queue for the DLQ) and removes the outbox rows every connection has settled, in one
     /// blocking transaction: the push workers' settlement queue calls it off the cooperative pool, one batch at a time.
+    ///
+    /// The commit does not wait for fsync (`synchronous = NORMAL` for this transaction only): in WAL mode transactions
+    /// reach the disk in commit order, so a power loss can only drop the latest settlements whole — each drop leaves its
+    /// outbox rows in place, and the SKUs are pushed again (pushes set absolute values). Ingest commits keep their fsync.
     public func settle(_ settled: [Settled], outbox: [SettledRow], now: Date) throws {
-        try database.pool.write { db in
-            for s in settled {
-                switch s.outcome {
-                case .delivered:
-                    try db.cachedStatement(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ? AND sequence <= ?")
-                        .execute(arguments: [s.seller, s.connection, s.sku, s.sequence])
-                case .retry(let attempts, let at, let error):
-                    try db.cachedStatement(
-                        sql: """
-                            INSERT INTO deliveries (seller, connection, sku, sequence, attempts, nextAttemptAt, lastError) VALUES (?,?,?,?,?,?,?)
-                            ON CONFLICT (seller, connection, sku) DO UPDATE SET sequence = MAX(sequence, excluded.sequence),
-                                attempts = excluded.attempts, nextAttemptAt = excluded.nextAttemptAt, lastError = excluded.lastError
-                            """
-                    ).execute(arguments: [s.seller, s.connection, s.sku, s.sequence, attempts, at.timeIntervalSince1970, error])
-                case .deadLetter(let attempts, let error):
-                    try DeadLetterRecord(id: nil, seller: s.seller, connection: s.connection, sku: s.sku, sequence: s.sequence, attempts: attempts,
-                                         lastError: error, failedAt: now.timeIntervalSince1970).insert(db)
-                    try db.cachedStatement(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ?")
-                        .execute(arguments: [s.seller, s.connection, s.sku])
-                }
+        try database.pool.writeWithoutTransaction { db in
+            if database.durability == .full { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            defer { if database.durability == .full { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+            try db.inTransaction {
+                try settle(db, settled, outbox: outbox, now: now)
+                return .commit
             }
-            for row in outbox {
-                try db.cachedStatement(sql: "DELETE FROM outbox WHERE seller = ? AND sku = ? AND sequence <= ?")
-                    .execute(arguments: [row.seller, row.sku, row.sequence])
+        }
+    }
+
+    private func settle(_ db: Database, _ settled: [Settled], outbox: [SettledRow], now: Date) throws {
+        for s in settled {
+            switch s.outcome {
+            case .delivered:
+                try db.cachedStatement(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ? AND sequence <= ?")
+                    .execute(arguments: [s.seller, s.connection, s.sku, s.sequence])
+            case .retry(let attempts, let at, let error):
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO deliveries (seller, connection, sku, sequence, attempts, nextAttemptAt, lastError) VALUES (?,?,?,?,?,?,?)
+                        ON CONFLICT (seller, connection, sku) DO UPDATE SET sequence = MAX(sequence, excluded.sequence),
+                            attempts = excluded.attempts, nextAttemptAt = excluded.nextAttemptAt, lastError = excluded.lastError
+                        """
+                ).execute(arguments: [s.seller, s.connection, s.sku, s.sequence, attempts, at.timeIntervalSince1970, error])
+            case .deadLetter(let attempts, let error):
+                try DeadLetterRecord(id: nil, seller: s.seller, connection: s.connection, sku: s.sku, sequence: s.sequence, attempts: attempts,
+                                     lastError: error, failedAt: now.timeIntervalSince1970).insert(db)
+                try db.cachedStatement(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ?")
+                    .execute(arguments: [s.seller, s.connection, s.sku])
             }
+        }
+        for row in outbox {
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE seller = ? AND sku = ? AND sequence <= ?")
+                .execute(arguments: [row.seller, row.sku, row.sequence])
         }
     }
 

@@ -46,7 +46,6 @@ final class PushSettlement: Sendable {
     let recordFailures: @Sendable ([DeadLetterNotice]) async -> Void
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "shelf.push-settlement")
-    private let writes = Atomic<Int>(0)
 
     init(ledger: Ledger, logger: Logger, liveConnections: @escaping @Sendable (_ seller: String) -> Set<String>,
          recordFailures: @escaping @Sendable ([DeadLetterNotice]) async -> Void) {
@@ -55,9 +54,6 @@ final class PushSettlement: Sendable {
         self.liveConnections = liveConnections
         self.recordFailures = recordFailures
     }
-
-    /// Transactions written so far.
-    var transactions: Int { writes.load(ordering: .relaxed) }
 
     /// One connection settled these SKUs (`outcomes` are what the push queues store: nothing for a plain first delivery or an
     /// SKU not listed on the channel). `skus` are every SKU it settled, with the sequence it settled up to.
@@ -146,7 +142,6 @@ final class PushSettlement: Sendable {
             if !batch.settled.isEmpty || !batch.outbox.isEmpty {
                 do {
                     try ledger.pushQueue.settle(batch.settled, outbox: batch.outbox, now: ledger.clock.now())
-                    writes.add(1, ordering: .relaxed)
                     // A moment for the next batch to gather: fewer, larger transactions beside the ledger's own commits.
                     if batch.flushes.isEmpty { Thread.sleep(forTimeInterval: 0.005) }
                 } catch {

@@ -76,6 +76,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ShelfAutomation",
+            dependencies: [
+                "ShelfChannels",
+                "ShelfCore",
+                "ShelfCurl",
+                "ShelfLedger",
+                "ShelfRules",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ShelfSimulator",
             dependencies: [
                 "ShelfConnectors",
@@ -100,6 +113,7 @@ let package = Package(
         .target(
             name: "ShelfServer",
             dependencies: [
+                "ShelfAutomation",
                 "ShelfCore",
                 "ShelfLedger",
                 "ShelfChannels",
@@ -153,6 +167,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "ShelfChannelsTests",
+            dependencies: ["ShelfChannels", "ShelfConnectors", "ShelfCore", "ShelfCurl", "ShelfLedger"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ShelfConnectorsTests", dependencies: ["ShelfConnectors", "ShelfCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ShelfSimulatorTests",
@@ -177,6 +196,7 @@ let package = Package(
             dependencies: [
                 "ShelfCore", "ShelfLedger", "ShelfServer", "ShelfChannels", "ShelfConnectors", "ShelfSimulator", "ShelfCurl", "ShelfRules",
                 .product(name: "Crypto", package: "swift-crypto"),
+                "ShelfAutomation",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

@@ -70,11 +70,39 @@ PY
 SIM_PID=$!
 wait_http "http://127.0.0.1:$SIM_PORT/_sim/healthz" 30
 
+# 0. The simulator alone: how many channel pushes per second it takes (wrk, Shopify inventorySetQuantities, one item per
+# request, keep-alive), before Shelf is started. Shelf is offered RATE events/s and sends at most 6 pushes per event (fewer
+# after coalescing): the simulator must take more than that or the figures below measure the simulator.
+SIM_CAPACITY_SECONDS=${SIM_CAPACITY_SECONDS:-5}
+if [[ "$SIM_CAPACITY_SECONDS" != 0 ]] && command -v wrk >/dev/null; then
+    python3 - "$WORK/sim/items.json" "$WORK/sim-push.lua" <<'PY'
+import json, sys
+ids = [i["externalId"] for i in json.load(open(sys.argv[1])) if i["connection"] == "shopify-main"]
+lua = """local ids = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  local body = '{"query":"mutation ShelfSetQuantities($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { userErrors { code } } }","variables":{"input":{"name":"available","reason":"correction","quantities":[{"inventoryItemId":"gid://shopify/InventoryItem/' .. ids[(n %% #ids) + 1] .. '","locationId":"gid://shopify/Location/1","quantity":' .. (100000 + n %% 1000) .. '}]}}}'
+  return wrk.format("POST", "/c/shopify-main/admin/api/2025-10/graphql.json", {["Content-Type"] = "application/json"}, body)
+end
+""" % ", ".join('"%s"' % i for i in ids)
+open(sys.argv[2], "w").write(lua)
+PY
+    capacity=$(wrk -t2 -c32 -d"${SIM_CAPACITY_SECONDS}s" -s "$WORK/sim-push.lua" "http://127.0.0.1:$SIM_PORT" 2>&1 | awk '/Requests\/sec/ {print $2}')
+    echo "simulator alone: ${capacity:-?} pushes/s taken (wrk, 32 connections, ${SIM_CAPACITY_SECONDS}s); Shelf will be offered" \
+         "$RATE events/s, at most $(( RATE * 6 )) pushes/s before coalescing" >&2
+    # Back to the fixtures' quantities and an empty push log before Shelf starts.
+    curl -sf -X POST "http://127.0.0.1:$SIM_PORT/_sim/reset" >/dev/null
+fi
+
 DB_DIR=${DB_DIR:-$WORK}   # e.g. DB_DIR=/dev/shm to see how much of the latency is fsync (diagnostic)
 DB="$DB_DIR/shelf-bench-$$.sqlite"
 TOKEN=$("$BIN_DIR/shelf" token create --database "$DB" --seller demo --scopes read,admin --label bench-propagation)
+# With the simulated channels' limits lifted, Shelf's own pacing to the channels' published limits is lifted too (only their
+# 429s would pace it); with CHANNEL_LIMITS=real Shelf paces itself to the published figures the simulator enforces.
+PACING=$( [[ "$CHANNEL_LIMITS" == real ]] && echo published || echo unpaced )
 SHELF_LOG_LEVEL=${SHELF_LOG_LEVEL:-warning} "$BIN_DIR/shelf" serve --host 127.0.0.1 --port "$SHELF_PORT" --database "$DB" \
-    --fixtures "$WORK/fixtures" >"$WORK/shelf.log" 2>&1 &
+    --fixtures "$WORK/fixtures" --push-pacing "$PACING" >"$WORK/shelf.log" 2>&1 &
 SHELF_PID=$!
 wait_http "http://127.0.0.1:$SHELF_PORT/readyz" 60
 
@@ -88,8 +116,12 @@ timeout $(( DURATION + 400 )) python3 "$(dirname "${BASH_SOURCE[0]}")/drive.py" 
 rc=$?
 set -e
 hz=$(getconf CLK_TCK)
-echo "CPU seconds used while the driver ran (settle + load + drain): shelf $(( ($(cpu_ticks "$SHELF_PID") - shelf_cpu0) / hz )), " \
-     "shelf-sim $(( ($(cpu_ticks "$SIM_PID") - sim_cpu0) / hz )); the driver's own figure is printed above; 2 cores shared"
+shelf_ticks=$(( $(cpu_ticks "$SHELF_PID") - shelf_cpu0 )); sim_ticks=$(( $(cpu_ticks "$SIM_PID") - sim_cpu0 ))
+accepted=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ok'])" "$WORK/result.json" 2>/dev/null || echo 0)
+echo "CPU while the driver ran (settle + load + drain): shelf $(awk -v t="$shelf_ticks" -v h="$hz" 'BEGIN{printf "%.1f", t/h}') s," \
+     "shelf-sim $(awk -v t="$sim_ticks" -v h="$hz" 'BEGIN{printf "%.1f", t/h}') s; the driver's own figure is printed above; 2 cores shared"
+echo "**Shelf CPU per accepted event (its pushes included): $(awk -v t="$shelf_ticks" -v h="$hz" -v n="$accepted" \
+     'BEGIN{ if (n > 0) printf "%.0f", t/h*1e6/n; else printf "?" }') µs** over $accepted events"
 alive="shelf $(kill -0 "$SHELF_PID" 2>/dev/null && echo up || echo EXITED), shelf-sim $(kill -0 "$SIM_PID" 2>/dev/null && echo up || echo EXITED)"
 echo
 echo "processes after the run: $alive; Shelf log lines at warning or above: $(grep -ciE 'warning|error|critical' "$WORK/shelf.log" || true)"

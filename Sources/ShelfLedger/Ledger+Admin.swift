@@ -24,6 +24,8 @@ extension Ledger {
             )
         }
         try reloadConnections()
+        // The push workers follow connections as they are added, changed, disabled or removed.
+        snapshot.feed.poke()
     }
 
     /// Deletes a connection; returns false when it did not exist.
@@ -34,6 +36,7 @@ extension Ledger {
             return db.changesCount > 0
         }
         try reloadConnections()
+        snapshot.feed.poke()
         return deleted
     }
 
@@ -54,13 +57,29 @@ extension Ledger {
                     FROM connections WHERE seller = ? ORDER BY id
                     """,
                 arguments: [seller]
-            ).map { row in
-                let credentials = (try? ShelfJSON.decode([String: String].self, from: Data((row[4] as String).utf8))) ?? [:]
-                return ConnectionFixture(
-                    id: row[0], channel: row[1], kind: row[2], baseURL: row[3], credentials: credentials, webhookSecret: row[5],
-                    pollIntervalSeconds: row[6], pushEnabled: row[7], channelLocationId: row[8]
-                )
-            }
+            ).map(Self.connection)
+        }
+    }
+
+    static func connection(_ row: Row) -> ConnectionFixture {
+        let credentials = (try? ShelfJSON.decode([String: String].self, from: Data((row["credentials"] as String).utf8))) ?? [:]
+        return ConnectionFixture(
+            id: row["id"], channel: row["channel"], kind: row["kind"], baseURL: row["baseURL"], credentials: credentials,
+            webhookSecret: row["webhookSecret"], pollIntervalSeconds: row["pollIntervalSeconds"], pushEnabled: row["pushEnabled"],
+            channelLocationId: row["channelLocationId"]
+        )
+    }
+
+    /// Every seller's push-enabled connections, read off the cooperative pool's blocking path (one async read).
+    public func pushEnabledConnections() async throws -> [(seller: String, connection: ConnectionFixture)] {
+        try await database.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seller, id, channel, kind, baseURL, credentials, webhookSecret, pollIntervalSeconds, pushEnabled, channelLocationId
+                    FROM connections WHERE pushEnabled = 1 ORDER BY seller, id
+                    """
+            ).map { row in (row["seller"], Self.connection(row)) }
         }
     }
 

@@ -7,6 +7,8 @@ public struct LedgerDatabase: Sendable {
     public let pool: DatabasePool
     /// Where the file lives.
     public let path: String
+    /// How hard its commits wait for the disk.
+    public let durability: Durability
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String, durability: Durability = .full) throws {
@@ -23,6 +25,7 @@ public struct LedgerDatabase: Sendable {
         }
         pool = try DatabasePool(path: path, configuration: config)
         self.path = path
+        self.durability = durability
         try Self.migrator.migrate(pool)
     }
 
@@ -182,6 +185,20 @@ public struct LedgerDatabase: Sendable {
                         seller TEXT NOT NULL, watchId TEXT NOT NULL, sku TEXT NOT NULL, eventType TEXT NOT NULL, sequence INTEGER NOT NULL,
                         attempts INTEGER NOT NULL, lastError TEXT NOT NULL, failedAt REAL NOT NULL,
                         PRIMARY KEY (seller, watchId, sku)) WITHOUT ROWID;
+                    """
+            )
+        }
+        migrator.registerMigration("v6-notification-outbox") { db in
+            // Rule notifications waiting to be delivered (or given up on), written before they are sent: a webhook that never
+            // answers delays only its own row. `trigger` is what made the rule fire (an event sequence, a schedule, a lag).
+            try db.execute(
+                sql: """
+                    CREATE TABLE notifications (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT, seller TEXT NOT NULL, ruleId TEXT NOT NULL, trigger TEXT NOT NULL,
+                        url TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+                        nextAttemptAt REAL NOT NULL, lastError TEXT, createdAt REAL NOT NULL);
+                    CREATE INDEX notifications_due ON notifications (state, nextAttemptAt);
+                    CREATE INDEX notifications_by_seller ON notifications (seller, state, id);
                     """
             )
         }

@@ -108,6 +108,85 @@ public struct PushQueue: Sendable {
                 .map { "\($0["seller"] as String)\u{0}\($0["connection"] as String)" })
         }
     }
+    /// Every outbox row (at most `outboxLimit`) and every push waiting for a retry (at most `retryLimit`), read in one
+    /// transaction: the push workers' queues, read once for all of them at start and whenever the feed is poked.
+    public func pendingPushes(outboxLimit: Int = 100_000, retryLimit: Int = 100_000) async throws -> (outbox: [OutboxRow], retries: [RetryRow]) {
+        try await database.pool.read { db in
+            let outbox = try OutboxRecord.limit(outboxLimit).fetchAll(db).map { OutboxRow(seller: $0.seller, sku: $0.sku, sequence: $0.sequence) }
+            let retries = try DeliveryRecord.limit(retryLimit).fetchAll(db).map {
+                RetryRow(seller: $0.seller, connection: $0.connection, sku: $0.sku, sequence: $0.sequence, attempts: $0.attempts,
+                         nextAttemptAt: Date(timeIntervalSince1970: $0.nextAttemptAt))
+            }
+            return (outbox, retries)
+        }
+    }
+
+    /// An outbox row every push-enabled connection of its seller has settled up to `sequence`: it can go, unless a later
+    /// change moved it on.
+    public struct SettledRow: Sendable, Hashable {
+        public var seller: String
+        public var sku: String
+        public var sequence: Int64
+
+        public init(seller: String, sku: String, sequence: Int64) {
+            self.seller = seller
+            self.sku = sku
+            self.sequence = sequence
+        }
+    }
+
+    /// Records outcomes (a delivered push clears its waiting retry up to its sequence, a retry is stored or moved on, a dead
+    /// letter leaves the retry queue for the DLQ) and removes the outbox rows every connection has settled, in one
+    /// blocking transaction: the push workers' settlement queue calls it off the cooperative pool, one batch at a time.
+    ///
+    /// The commit does not wait for fsync (`synchronous = NORMAL` for this transaction only): in WAL mode transactions
+    /// reach the disk in commit order, so a power loss can only drop the latest settlements whole — each drop leaves its
+    /// outbox rows in place, and the SKUs are pushed again (pushes set absolute values). Ingest commits keep their fsync.
+    public func settle(_ settled: [Settled], outbox: [SettledRow], now: Date) throws {
+        try database.pool.writeWithoutTransaction { db in
+            if database.durability == .full { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            defer { if database.durability == .full { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+            try db.inTransaction {
+                try settle(db, settled, outbox: outbox, now: now)
+                return .commit
+            }
+        }
+    }
+
+    private func settle(_ db: Database, _ settled: [Settled], outbox: [SettledRow], now: Date) throws {
+        for s in settled {
+            switch s.outcome {
+            case .delivered:
+                try db.cachedStatement(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ? AND sequence <= ?")
+                    .execute(arguments: [s.seller, s.connection, s.sku, s.sequence])
+            case .retry(let attempts, let at, let error):
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO deliveries (seller, connection, sku, sequence, attempts, nextAttemptAt, lastError) VALUES (?,?,?,?,?,?,?)
+                        ON CONFLICT (seller, connection, sku) DO UPDATE SET sequence = MAX(sequence, excluded.sequence),
+                            attempts = excluded.attempts, nextAttemptAt = excluded.nextAttemptAt, lastError = excluded.lastError
+                        """
+                ).execute(arguments: [s.seller, s.connection, s.sku, s.sequence, attempts, at.timeIntervalSince1970, error])
+            case .deadLetter(let attempts, let error):
+                try DeadLetterRecord(id: nil, seller: s.seller, connection: s.connection, sku: s.sku, sequence: s.sequence, attempts: attempts,
+                                     lastError: error, failedAt: now.timeIntervalSince1970).insert(db)
+                try db.cachedStatement(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ?")
+                    .execute(arguments: [s.seller, s.connection, s.sku])
+            }
+        }
+        for row in outbox {
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE seller = ? AND sku = ? AND sequence <= ?")
+                .execute(arguments: [row.seller, row.sku, row.sequence])
+        }
+    }
+
+    /// Removes the outbox rows of sellers that no longer have a push-enabled connection (nobody will push them); returns how many.
+    public func discardUnpushable() async throws -> Int {
+        try await database.pool.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE seller NOT IN (SELECT seller FROM connections WHERE pushEnabled = 1)")
+            return db.changesCount
+        }
+    }
 }
 
 extension Ledger {

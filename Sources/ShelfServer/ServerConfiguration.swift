@@ -1,4 +1,5 @@
 import Foundation
+import ShelfAutomation
 import ShelfChannels
 import ShelfCore
 import ShelfCurl
@@ -20,7 +21,7 @@ public struct ServerConfiguration: Sendable {
     /// Time constant τ of the exponentially decayed sales counts behind every rate (seconds).
     public var salesWindow: TimeInterval
     /// Retries and timeouts of channel pushes.
-    public var pushPolicy: Propagator.Policy
+    public var pushPolicy: PushPolicy
     /// Where rule notifications are POSTed (JSON); none when nil.
     public var notifyURL: String?
     /// Demand-spike thresholds.
@@ -41,7 +42,7 @@ public struct ServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "./data/shelf.sqlite", fixturesDirectory: String? = nil,
         durability: LedgerDatabase.Durability = .full, maxBodyBytes: Int = 1 << 20, maxBatchSKUs: Int = 500, salesWindow: TimeInterval = 300,
-        pushPolicy: Propagator.Policy = Propagator.Policy(), notifyURL: String? = nil, clock: any WallClock = SystemWallClock()
+        pushPolicy: PushPolicy = PushPolicy(), notifyURL: String? = nil, clock: any WallClock = SystemWallClock()
     ) {
         self.notifyURL = notifyURL
         spikePolicy = DemandSpikeMonitor.Policy()
@@ -83,7 +84,7 @@ public struct ShelfEnvironment: Sendable {
     public let startedAt: Date
     /// Outbound HTTP (pushes, order lookups) over libcurl.
     public let curl: CurlClient
-    public let propagator: Propagator
+    public let propagator: ConnectionRegistry
     public let webhooks: WebhookIngestor
     public let deadLetters: DeadLetterQueue
     public let reconciler: Reconciler
@@ -118,7 +119,7 @@ public struct ShelfEnvironment: Sendable {
             configuration: configuration, ledger: ledger, tokens: TokenStore(database: database, clock: configuration.clock),
             pulses: pulses, velocity: velocity, startedAt: configuration.clock.now(),
             curl: curl,
-            propagator: Propagator(ledger: ledger, curl: curl, pulses: pulses, velocity: velocity, policy: configuration.pushPolicy,
+            propagator: ConnectionRegistry(ledger: ledger, curl: curl, pulses: pulses, velocity: velocity, policy: configuration.pushPolicy,
                                    onDelivered: { metrics.delivered(connection: $0, lag: $1) }),
             webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),
@@ -182,7 +183,7 @@ public struct ShelfEnvironment: Sendable {
     }
 
     /// The long-running parts beside the HTTP server, in start order (shutdown runs in reverse).
-    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, spikes, watchDelivery, ReservationSweeper(env: self)] }
+    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, spikes, watchDelivery, ReservationSweeper(ledger: ledger)] }
 
     /// The offer builder for a seller at the current instant.
     func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {

@@ -20,6 +20,7 @@ public enum ShelfApplication {
         IngestController(env: env).register(on: router)
         ReservationController(env: env).register(on: router)
         ChannelController(env: env).register(on: router)
+        NotificationsController(env: env).register(on: router)
         RulesController(env: env).register(on: router)
         StreamController(env: env).register(on: router)
         FeedController(env: env).register(on: router)

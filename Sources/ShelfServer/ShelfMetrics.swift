@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import ShelfAutomation
 import ShelfChannels
 import ShelfCore
 import ShelfLedger
@@ -56,7 +57,25 @@ public final class ShelfMetrics: Sendable {
         registry.makeGauge(descriptor: descriptor("outbox_depth", nil, "SKUs waiting to be pushed")).set(Double(outbox))
         registry.makeGauge(descriptor: descriptor("retry_depth", nil, "Pushes waiting for a retry")).set(Double(deliveries))
         registry.makeGauge(descriptor: descriptor("dlq_depth", nil, "Dead-lettered pushes")).set(Double(dlq))
+        for (state, count) in try env.ruleEngine.notifications.outbox.counts() {
+            registry.makeGauge(descriptor: descriptor("notifications", nil, "Rule notifications in the outbox, by state (pending, dead)"),
+                               labels: [("state", state.rawValue)]).set(Double(count))
+        }
+        let notified = env.ruleEngine.notifications.stats
+        for (outcome, count) in [("delivered", notified.delivered), ("retried", notified.retried), ("dead", notified.dead)] {
+            registry.makeGauge(descriptor: descriptor("notification_attempts", nil, "Notification attempts since start, by outcome"),
+                               labels: [("outcome", outcome)]).set(Double(count))
+        }
         let now = env.clock.now()
+        for g in env.propagator.gauges(now: now) {
+            let labels = [("seller", g.seller), ("connection", g.connection)]
+            registry.makeGauge(descriptor: descriptor("push_queue_depth", nil, "SKUs waiting for a push, per connection"), labels: labels)
+                .set(Double(g.queueDepth))
+            registry.makeGauge(descriptor: descriptor("push_in_flight", nil, "Push requests in flight, per connection"), labels: labels)
+                .set(Double(g.inFlight))
+            registry.makeGauge(descriptor: descriptor("push_lag", "seconds", "Age of the oldest change waiting for a push, per connection"),
+                               labels: labels).set(g.lag)
+        }
         for seller in env.snapshot.sellerIDs {
             guard let snapshot = env.snapshot.seller(seller) else { continue }
             // From the snapshot's incremental indexes: a scrape never scans the catalog.

@@ -51,14 +51,20 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert (env SHELF_TLS_KEY).")
     var tlsKey: String? = ProcessInfo.processInfo.environment["SHELF_TLS_KEY"]
 
+    @Option(help: "Push pacing: published (each channel's published rate limits) or unpaced (only the channel's 429s; env SHELF_PUSH_PACING).")
+    var pushPacing: String = ProcessInfo.processInfo.environment["SHELF_PUSH_PACING"] ?? PushPolicy.Pacing.published.rawValue
+
     func validate() throws {
         if (tlsCertificate == nil) != (tlsKey == nil) {
             throw ValidationError("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither for plain HTTP.")
         }
+        guard ["on", "off"].contains(readsOnEventLoop) else { throw ValidationError("--reads-on-event-loop must be on or off") }
+        guard PushPolicy.Pacing(rawValue: pushPacing) != nil else {
+            throw ValidationError("--push-pacing must be one of: \(PushPolicy.Pacing.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
-        guard ["on", "off"].contains(readsOnEventLoop) else { throw ValidationError("--reads-on-event-loop must be on or off") }
         var logger = Logger(label: "shelf")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures,
@@ -74,6 +80,7 @@ struct Serve: AsyncParsableCommand {
             config.tls = files
         }
         config.readsOnEventLoop = readsOnEventLoop == "on"
+        config.pushPolicy.pacing = PushPolicy.Pacing(rawValue: pushPacing) ?? .published
         // The server listens at once; the snapshot is built by the first service (`/readyz` says 503 with progress until then).
         let env = try await ShelfEnvironment.open(config, load: false)
         let loader = StartupLoader(env: env, logger: logger, terminal: isatty(2) == 1)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import ShelfAutomation
 import ShelfChannels
 import ShelfCore
 import ShelfServer

@@ -1,9 +1,11 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import Logging
 import HummingbirdTesting
 import ServiceLifecycle
+import ShelfAutomation
 import ShelfChannels
 import ShelfConnectors
 import ShelfCore
@@ -45,11 +47,13 @@ struct ChannelHarness: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         let dlq = (try? DeadLetterQueue(database: server.env.ledger.database).list(seller: "demo")) ?? []
-        Issue.record("timed out waiting for \(what); propagator \(server.env.propagator.stats); dead letters \(dlq.map { "\($0.connection) \($0.sku): \($0.lastError)" })")
+        let outbox = (try? await server.env.ledger.database.pool.read { db in try String.fetchAll(db, sql: "SELECT seller || ' ' || sku || ' ' || sequence FROM outbox") }) ?? []
+        let retries = (try? await server.env.ledger.database.pool.read { db in try String.fetchAll(db, sql: "SELECT connection || ' ' || sku || ' ' || sequence FROM deliveries") }) ?? []
+        Issue.record("timed out waiting for \(what); outbox \(outbox.prefix(5)), retries \(retries.prefix(5)), gauges \(server.env.propagator.gauges(now: Date()).map { "\($0.connection) q\($0.queueDepth) f\($0.inFlight)" }); propagator \(server.env.propagator.stats); dead letters \(dlq.map { "\($0.connection) \($0.sku): \($0.lastError)" })")
         throw CancellationError()
     }
 
-    static func run(policy: Propagator.Policy = Propagator.Policy(maxAttempts: 4, baseDelay: 0.05, maxDelay: 0.3, requestTimeout: .seconds(2)),
+    static func run(policy: PushPolicy = PushPolicy(maxAttempts: 4, baseDelay: 0.05, maxDelay: 0.3, requestTimeout: .seconds(2)),
                     propagate: Bool = true, database: String? = nil, notifyURL: String? = nil,
                     _ body: @Sendable @escaping (ChannelHarness) async throws -> Void) async throws {
         let root = TestServer.repositoryRoot

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import PropertyBased
+import ShelfAutomation
 import ShelfCore
 import ShelfLedger
 import ShelfServer

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import ShelfAutomation
 import ShelfCore
 import ShelfLedger
 import ShelfServer
@@ -32,7 +33,7 @@ struct ReservationTests {
             #expect(try await Self.available(client, server, "TEE-RED-M") == before - 2)
             server.clock.advance(by: 61)
             #expect(try await Self.available(client, server, "TEE-RED-M") == before)
-            let swept = await ReservationSweeper(env: server.env).sweepOnce()
+            let swept = await ReservationSweeper(ledger: server.env.ledger).sweepOnce()
             #expect(swept == 1)
             let audit = try await client.send(.get, "/v1/audit?sku=TEE-RED-M", token: server.admin).object()
             let types = (audit["events"] as? [[String: Any]] ?? []).compactMap { value($0, "event.type") as? String }

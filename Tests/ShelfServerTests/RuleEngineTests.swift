@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import ServiceLifecycle
+import ShelfAutomation
 import ShelfCore
 import ShelfLedger
 import ShelfServer

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import ShelfAutomation
 import ShelfChannels
 import ShelfCore
 import ShelfCurl
@@ -14,7 +15,7 @@ struct RuleSyncTests {
     func lagThenFailure() async throws {
         let server = try await TestServer.make(
             clock: ManualWallClock(TestServer.monday),
-            pushPolicy: Propagator.Policy(maxAttempts: 2, baseDelay: 0.05, maxDelay: 0.1, requestTimeout: .seconds(2)))
+            pushPolicy: PushPolicy(maxAttempts: 2, baseDelay: 0.05, maxDelay: 0.1, requestTimeout: .seconds(2)))
         // Nothing listens on port 1 of the loopback: every push is refused at once and retried.
         for var c in try server.env.ledger.connections(seller: "demo") {
             c.baseURL = "http://127.0.0.1:1/c/\(c.id)"

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import ShelfAutomation
 import ShelfCore
 import ShelfLedger
 import ShelfServer

@@ -33,7 +33,7 @@ struct TestServer {
     }
 
     static func make(
-        clock: any WallClock, maxBatchSKUs: Int = 500, pushPolicy: Propagator.Policy = Propagator.Policy(), database: String? = nil,
+        clock: any WallClock, maxBatchSKUs: Int = 500, pushPolicy: PushPolicy = PushPolicy(), database: String? = nil,
         notifyURL: String? = nil, readsOnEventLoop: Bool = false, watchPolicy: WatchPolicy = WatchPolicy()
     ) async throws -> TestServer {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-e2e-\(UUID().uuidString)")

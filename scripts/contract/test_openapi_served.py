@@ -131,6 +131,13 @@ def dead_letter_id() -> str:
     return str(letters[0]["id"]) if letters else "0"
 
 
+def notification_id() -> str:
+    r = call("GET", "/v1/notifications", limit=1)
+    assert r.status_code == 200, r.text
+    notifications = r.json()["notifications"]
+    return str(notifications[0]["id"]) if notifications else "0"
+
+
 def rule_text() -> str:
     """A sentence the demo seller's vocabulary understands, for a SKU of this run (so its rule never fires elsewhere)."""
     return f"When stock of CONTRACT-PY-{RUN.upper()} drops below 1, notify ops."
@@ -216,6 +223,9 @@ VALID = {
     "replayDeadLetter": lambda sku: ("POST", f"/v1/dlq/{dead_letter_id()}/replay", ADMIN, None, None, {}),
     "discardDeadLetter": lambda sku: ("DELETE", f"/v1/dlq/{dead_letter_id()}", ADMIN, None, None, {}),
     "replayAllDeadLetters": lambda sku: ("POST", "/v1/dlq:replay-all", ADMIN, None, None, {}),
+    "listNotifications": lambda sku: ("GET", "/v1/notifications", ADMIN, None, None, {"state": "pending", "limit": 10}),
+    "replayNotification": lambda sku: ("POST", f"/v1/notifications/{notification_id()}/replay", ADMIN, None, None, {}),
+    "replayDeadNotifications": lambda sku: ("POST", "/v1/notifications:replay-dead", ADMIN, None, None, {}),
     "getReconciliation": lambda sku: (reconciled(), ("GET", "/v1/reconciliation", ADMIN, None, None, {}))[1],
     "runReconciliation": lambda sku: ("POST", "/v1/reconciliation:run", ADMIN, None, None, {}),
     "parseRule": lambda sku: ("POST", "/v1/rules:parse", ADMIN, {"text": rule_text()}, None, {}),
@@ -275,7 +285,8 @@ def test_every_documented_route_is_served(op, method, path, sku):
     r = call(req_method, req_path, token=token, body=body, headers=headers, **query)
     if op == "getOpenAPIDocument" and r.status_code == 404:
         pytest.fail("GET /openapi.yaml is routed but the document is not bundled (404): " + r.text)
-    if (op, req_path) in (("replayDeadLetter", "/v1/dlq/0/replay"), ("discardDeadLetter", "/v1/dlq/0")):
+    if (op, req_path) in (("replayDeadLetter", "/v1/dlq/0/replay"), ("discardDeadLetter", "/v1/dlq/0"),
+                          ("replayNotification", "/v1/notifications/0/replay")):
         # The queue is empty, so no valid id exists: the route must still answer a not-found problem for the id.
         assert r.status_code == 404 and r.json().get("field") == "id", r.text
         return

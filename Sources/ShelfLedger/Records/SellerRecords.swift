@@ -67,6 +67,10 @@ struct OutboxRecord: Codable, FetchableRecord, PersistableRecord {
     var seller: String
     var sku: String
     var sequence: Int64
+
+    enum Columns {
+        static let seller = Column(CodingKeys.seller)
+    }
 }
 
 /// A push waiting for its next attempt on one connection.
@@ -79,6 +83,11 @@ struct DeliveryRecord: Codable, FetchableRecord, PersistableRecord {
     var attempts: Int
     var nextAttemptAt: Double
     var lastError: String?
+
+    enum Columns {
+        static let seller = Column(CodingKeys.seller)
+        static let connection = Column(CodingKeys.connection)
+    }
 }
 
 /// A dead-lettered push.

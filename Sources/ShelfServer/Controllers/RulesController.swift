@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ShelfAutomation
 import ShelfCore
 import ShelfLedger
 import ShelfRules

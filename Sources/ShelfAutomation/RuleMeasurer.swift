@@ -9,7 +9,7 @@ import ShelfRules
 /// durations in seconds. A metric that cannot be measured for the firing makes its condition false.
 struct RuleMeasurer: Sendable {
     let ledger: Ledger
-    let propagator: Propagator?
+    let propagator: ConnectionRegistry?
     let spikes: DemandSpikeMonitor?
 
     /// What a condition is measured against.

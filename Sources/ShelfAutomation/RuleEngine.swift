@@ -8,11 +8,13 @@ import ShelfLedger
 import ShelfRules
 import Synchronization
 
-/// Runs sellers' rules: on the committed event stream (sync failures arrive there as `sync.failed` events), on their schedules
-/// (the injected clock, in the store's time zone) and on connections' sync lag. Conditions are checked right after the event,
-/// or at the tick; thresholds marked `edge` fire when they become true, not while they stay true. Every action goes through the
-/// ledger as an event carrying the rule id (provenance); a rule's own events never trigger it again, and each rule fires at
-/// most `maxFiringsPerMinute` times a minute.
+/// Runs sellers' rules: on the change feed (sync failures arrive there as `sync.failed` events), on their schedules (the
+/// injected clock, in the store's time zone) and on connections' sync lag. Conditions are checked right after the event, or at
+/// the tick; thresholds marked `edge` fire when they become true, not while they stay true. Evaluation only decides which
+/// rules fire: their actions run on the seller's lane of the action executor, and notifications go through the durable
+/// notification outbox, so a slow action or a webhook that never answers holds back nobody else's rules. Every action goes
+/// through the ledger as an event carrying the rule id and, as its key, the triggering event (provenance); a rule's own events
+/// never trigger it again, and each rule fires at most `maxFiringsPerMinute` times a minute.
 public final class RuleEngine: Service, Sendable {
     let ledger: Ledger
     let store: RuleStore
@@ -32,6 +34,9 @@ public final class RuleEngine: Service, Sendable {
     public let maxConsecutiveFailures = 5
     let state = Mutex(EngineState())
     let parts = Mutex(Parts())
+    let executor = ActionExecutor()
+    /// Delivers the notifications rules send (the engine's `run` runs it).
+    public let notifications: NotificationDispatcher
     /// Subscribed at construction, so no event committed between start-up and `run()` is missed; the change feed never drops one.
     private let events: ChangeFeed.Subscription
 
@@ -58,7 +63,7 @@ public final class RuleEngine: Service, Sendable {
 
     /// The services rules act through; absent ones make their actions record that they could not run.
     struct Parts: Sendable {
-        var propagator: Propagator?
+        var propagator: ConnectionRegistry?
         var reconciler: Reconciler?
         var spikes: DemandSpikeMonitor?
     }
@@ -69,11 +74,12 @@ public final class RuleEngine: Service, Sendable {
         self.curl = curl
         self.notifyURL = notifyURL
         self.logger = logger
+        notifications = NotificationDispatcher(outbox: NotificationOutbox(database: ledger.database), curl: curl, clock: ledger.clock)
         events = ledger.snapshot.feed.subscribe()
     }
 
     /// Lets rules read sync lag and velocity, prioritise pushes and reconcile channels.
-    public func connect(propagator: Propagator, reconciler: Reconciler, spikes: DemandSpikeMonitor) {
+    public func connect(propagator: ConnectionRegistry, reconciler: Reconciler, spikes: DemandSpikeMonitor) {
         parts.withLock { $0 = Parts(propagator: propagator, reconciler: reconciler, spikes: spikes) }
     }
 
@@ -122,8 +128,11 @@ public final class RuleEngine: Service, Sendable {
         // Cancelled on graceful shutdown, which ends the subscription loop and the ticker.
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { group in
+                // The notification outbox is delivered beside evaluation, never on its path.
+                group.addTask { try await self.notifications.run() }
                 group.addTask {
-                    for await batch in events where !batch.isEmpty { await self.evaluate(batch) }
+                    // Decides the firings and hands their actions to the executor without waiting for them.
+                    for await batch in events where !batch.isEmpty { _ = await self.fire(batch) }
                 }
                 group.addTask {
                     // `try?`: a cancelled sleep ends this child quietly (an error here would fail the whole service group at
@@ -131,18 +140,34 @@ public final class RuleEngine: Service, Sendable {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(1))
                         if Task.isCancelled { break }
-                        await self.tick()
+                        _ = await self.fireDue()
                     }
                 }
                 try await group.next()
                 group.cancelAll()
             }
         }
+        await executor.drain()
     }
 
-    /// Evaluates rules against one committed batch; returns how many rule firings it caused.
+    /// Evaluates rules against one committed batch and waits for the actions of the firings it caused; returns how many.
     @discardableResult
     public func evaluate(_ batch: [LedgerEvent]) async -> Int {
+        let actions = await fire(batch)
+        for task in actions { await task.value }
+        return actions.count
+    }
+
+    /// Actions queued or running on the executor now.
+    public var pendingActions: Int { executor.pending }
+
+    /// Queues a firing's actions on the seller's lane of the executor.
+    func queueActions(_ c: Compiled, skus: [SKUState], firing: RuleFiring, now: Date) -> Task<Void, Never> {
+        executor.submit(seller: c.seller) { await self.act(c, skus: skus, firing: firing, now: now) }
+    }
+
+    /// Evaluates rules against one committed batch and queues the actions of every firing; returns their tasks.
+    func fire(_ batch: [LedgerEvent]) async -> [Task<Void, Never>] {
         let now = ledger.clock.now()
         let rules = state.withLock { $0.rules }
         let measurer = self.measurer
@@ -175,8 +200,7 @@ public final class RuleEngine: Service, Sendable {
                 }
             }
         }
-        for (c, sku, event) in fire { await act(c, skus: [sku], firing: .event(event), now: now) }
-        return fire.count
+        return fire.map { c, sku, event in queueActions(c, skus: [sku], firing: .event(event), now: now) }
     }
 
     /// Records the truth of a rule for one key and decides whether it fires now (edge crossing or level truth, within the rate).

@@ -13,6 +13,8 @@ struct RuleActionRun {
     var notifications: [(to: String, via: String, sku: String?, message: String)] = []
     /// Why actions of this firing could not apply (refused by the ledger, or out of range); empty when all applied.
     var failures: [String] = []
+    /// Events submitted so far (numbers each one's provenance key).
+    var submitted = 0
 
     init(engine: RuleEngine, rule: RuleEngine.Compiled, firing: RuleFiring, now: Date) {
         self.engine = engine
@@ -44,11 +46,16 @@ struct RuleActionRun {
     /// Submits the queued events (each its own command, so a refused one does not stop the others).
     mutating func flush() async {
         guard !pending.isEmpty else { return }
-        let commands = pending.map { draft -> Command in
+        // Provenance: the rule id on the event and, as its key, the rule, what triggered it and the action's place in the
+        // firing (which also makes the firing's effects idempotent should it ever be submitted twice).
+        let trigger = firing.trigger(at: now)
+        let first = submitted
+        let commands = pending.enumerated().map { i, draft -> Command in
             var draft = draft
             draft.ruleId = rule.id
-            return Command(seller: rule.seller, source: "rule:\(rule.id)", draft: draft)
+            return Command(seller: rule.seller, source: "rule:\(rule.id)", key: "rule:\(rule.id)/\(trigger)/\(first + i)", draft: draft)
         }
+        submitted += commands.count
         pending = []
         var refusals: [Command] = []
         for (command, result) in zip(commands, await engine.ledger.submit(commands)) {

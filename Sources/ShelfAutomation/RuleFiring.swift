@@ -13,6 +13,15 @@ enum RuleFiring: Sendable {
         return nil
     }
 
+    /// The cause as provenance, stable for one firing: `event:<sequence>`, `schedule:<occurrence>` or `lag:<connection>@<instant>`.
+    func trigger(at now: Date) -> String {
+        switch self {
+        case .event(let e): "event:\(e.sequence)"
+        case .schedule(let at): "schedule:\(Timestamp.format(at))"
+        case .lag(let connection, _, _): "lag:\(connection)@\(Timestamp.format(now))"
+        }
+    }
+
     /// How the cause reads in notifications and the audit trail.
     var summary: String {
         switch self {

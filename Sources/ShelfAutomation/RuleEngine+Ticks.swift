@@ -12,12 +12,19 @@ extension RuleEngine {
     /// Returns how many rule firings it caused.
     @discardableResult
     public func tick() async -> Int {
+        let actions = await fireDue()
+        for task in actions { await task.value }
+        return actions.count
+    }
+
+    /// Decides what time makes due and queues the actions of every firing; returns their tasks.
+    func fireDue() async -> [Task<Void, Never>] {
         let now = ledger.clock.now()
         let rules = state.withLock { $0.rules }.values.flatMap { $0 }.sorted { ($0.seller, $0.id) < ($1.seller, $1.id) }
-        var fired = 0
+        var fired: [Task<Void, Never>] = []
         for c in rules {
             switch c.rule.trigger.event {
-            case .schedule: fired += await runSchedule(c, now: now) ? 1 : 0
+            case .schedule: if let task = await runSchedule(c, now: now) { fired.append(task) }
             case .syncLagging: fired += await runLag(c, now: now)
             default: continue
             }
@@ -36,25 +43,25 @@ extension RuleEngine {
 
     /// Fires a scheduled rule once for its latest due occurrence. The occurrence is stored before acting, so a restart never
     /// fires it twice; occurrences before the rule existed, or missed by more than `scheduleGrace`, are not fired.
-    func runSchedule(_ c: Compiled, now: Date) async -> Bool {
+    func runSchedule(_ c: Compiled, now: Date) async -> Task<Void, Never>? {
         guard let schedule = c.rule.trigger.schedule,
               let due = RuleScheduleCalendar(schedule: schedule, timeZone: timeZone(seller: c.seller)).latest(atOrBefore: now)
-        else { return false }
+        else { return nil }
         let key = "\(c.seller)\u{0}\(c.id)"
-        if let handled = state.withLock({ $0.occurrences[key] }), due <= handled { return false }
-        guard due >= c.createdAt else { return false }
+        if let handled = state.withLock({ $0.occurrences[key] }), due <= handled { return nil }
+        guard due >= c.createdAt else { return nil }
         let claimed: Bool
         do {
             claimed = try store.claimOccurrence(due, id: c.id, seller: c.seller)
         } catch {
             logger.error("schedule occurrence not claimed; not firing", metadata: ["rule": "\(c.id)", "error": "\(error)"])
-            return false
+            return nil
         }
         state.withLock { $0.occurrences[key] = max($0.occurrences[key] ?? due, due) }
-        guard claimed else { return false }
+        guard claimed else { return nil }
         guard now.timeIntervalSince(due) <= scheduleGrace else {
             logger.warning("missed schedule occurrence skipped", metadata: ["rule": "\(c.id)", "occurrence": "\(Timestamp.format(due))"])
-            return false
+            return nil
         }
         let measurer = self.measurer
         let firing = RuleFiring.schedule(due)
@@ -67,19 +74,18 @@ extension RuleEngine {
                 matched.append(sku)
                 if matched.count >= maxSKUsPerFiring { break }
             }
-            guard !matched.isEmpty else { return false }
+            guard !matched.isEmpty else { return nil }
         } else {
             guard measurer.holds(c.rule.conditions, .init(seller: c.seller, trigger: c.rule.trigger, sku: nil, firing: firing, at: now))
-            else { return false }
+            else { return nil }
         }
         // Each occurrence stands alone (schedule conditions are levels): only the rate limit applies.
         let admitted = state.withLock { s in
             s.truth["\(c.id)\u{0}schedule"] = false
             return admit(c, key: "\(c.id)\u{0}schedule", truth: true, now: now, state: &s)
         }
-        guard admitted else { return false }
-        await act(c, skus: matched, firing: firing, now: now)
-        return true
+        guard admitted else { return nil }
+        return queueActions(c, skus: matched, firing: firing, now: now)
     }
 
     /// A scheduled rule iterates the SKUs in its scope when it names items, compares item metrics, or acts on items.
@@ -97,8 +103,8 @@ extension RuleEngine {
     ]
 
     /// Fires a sync-lag rule for each of its connections whose lag crosses the threshold (30 s when the rule names none).
-    func runLag(_ c: Compiled, now: Date) async -> Int {
-        guard let propagator = parts.withLock({ $0.propagator }) else { return 0 }
+    func runLag(_ c: Compiled, now: Date) async -> [Task<Void, Never>] {
+        guard let propagator = parts.withLock({ $0.propagator }) else { return [] }
         let lags = propagator.syncLag(seller: c.seller, now: now)
         let scope = c.rule.trigger.scope
         let connections = ((try? ledger.connections(seller: c.seller)) ?? []).filter { connection in
@@ -110,15 +116,14 @@ extension RuleEngine {
             conditions.insert(RuleCondition(metric: .syncLag, op: .gt, value: .number(30), edge: true), at: 0)
         }
         let measurer = self.measurer
-        var fired = 0
+        var fired: [Task<Void, Never>] = []
         for connection in connections {
             let seconds = lags[connection.id] ?? 0
             let firing = RuleFiring.lag(connection: connection.id, channel: connection.channel, seconds: seconds)
             let truth = measurer.holds(conditions, .init(seller: c.seller, trigger: c.rule.trigger, sku: nil, firing: firing, at: now))
             let admitted = state.withLock { s in admit(c, key: "\(c.id)\u{0}\(connection.id)", truth: truth, now: now, state: &s) }
             guard admitted else { continue }
-            await act(c, skus: [], firing: firing, now: now)
-            fired += 1
+            fired.append(queueActions(c, skus: [], firing: firing, now: now))
         }
         return fired
     }

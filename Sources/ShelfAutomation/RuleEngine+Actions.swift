@@ -80,7 +80,7 @@ extension RuleEngine {
             }
         }
         await run.flush()
-        for n in run.notifications { await notify(rule: c, sku: n.sku, to: n.to, via: n.via, message: n.message) }
+        await enqueueNotifications(run.notifications, rule: c, firing: firing, now: now)
         await recordFiring(c, failures: run.failures, now: now)
     }
 
@@ -246,19 +246,36 @@ extension RuleEngine {
         return "prioritize_sync \(skus.prefix(20).map(\.sku).joined(separator: ", ")) on \(channels) until \(Timestamp.format(until))"
     }
 
-    /// POSTs a notification to the configured URL (retried up to three times).
-    func notify(rule: Compiled, sku: String?, to: String, via: String, message: String) async {
-        guard let notifyURL else { return }
-        var payload = ["rule": rule.id, "seller": rule.seller, "to": to, "via": via, "message": message]
-        if let sku { payload["sku"] = sku }
-        let body = (try? ShelfJSON.encode(payload)) ?? Data()
-        for attempt in 0..<3 {
-            if let response = try? await curl.execute(CurlRequest(method: "POST", url: notifyURL,
-                                                                  headers: [(name: "Content-Type", value: "application/json")],
-                                                                  body: Array(body), timeout: .seconds(5))),
-               (200..<300).contains(response.status) { return }
-            try? await Task.sleep(for: .milliseconds(200 << attempt))
+    /// Puts a firing's notifications in the durable outbox, which the notification dispatcher delivers (retried with backoff,
+    /// listed and replayable): to the target's own webhook when the seller gave it an `http(s)://` address, else to the
+    /// server's notify URL; a notification with neither is only the `rule.acted` note already recorded.
+    func enqueueNotifications(_ notifications: [(to: String, via: String, sku: String?, message: String)], rule: Compiled,
+                              firing: RuleFiring, now: Date) async {
+        guard !notifications.isEmpty else { return }
+        let targets = ((try? ledger.sellerFixture(rule.seller)) ?? nil)?.notifyTargets ?? []
+        let trigger = firing.trigger(at: now)
+        var drafts: [NotificationDraft] = []
+        for n in notifications {
+            let target = targets.first { $0.id == n.to || $0.name.caseInsensitiveCompare(n.to) == .orderedSame }
+            let own = target?.address.flatMap { Self.webhookAddress($0) }
+            guard let url = own ?? notifyURL else { continue }
+            var payload = ["rule": rule.id, "seller": rule.seller, "to": n.to, "via": n.via, "message": n.message, "trigger": trigger]
+            if let sku = n.sku { payload["sku"] = sku }
+            guard let body = try? ShelfJSON.string(payload) else { continue }
+            drafts.append(NotificationDraft(seller: rule.seller, ruleId: rule.id, trigger: trigger, url: url, body: body))
         }
-        logger.warning("notification not delivered", metadata: ["rule": "\(rule.id)", "to": "\(to)"])
+        do {
+            try await self.notifications.outbox.enqueue(drafts, now: now)
+            self.notifications.wake()
+        } catch {
+            logger.error("notifications not queued", metadata: ["rule": "\(rule.id)", "error": "\(error)"])
+        }
+    }
+
+    /// A notify target's address when it is a webhook (`http://` or `https://` with a host).
+    static func webhookAddress(_ address: String) -> String? {
+        guard let url = URL(string: address), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              url.host?.isEmpty == false else { return nil }
+        return address
     }
 }

@@ -7,20 +7,20 @@ import ShelfLedger
 /// Records `reservation.expired` for holds whose time is up (they already stopped counting; this makes it an audit fact and
 /// tidies the stock rows). Runs every `interval` until graceful shutdown.
 public struct ReservationSweeper: Service {
-    let env: ShelfEnvironment
+    let ledger: Ledger
     let interval: Duration
     let logger: Logger
 
-    public init(env: ShelfEnvironment, interval: Duration = .seconds(1), logger: Logger = Logger(label: "shelf.sweeper")) {
-        self.env = env
+    public init(ledger: Ledger, interval: Duration = .seconds(1), logger: Logger = Logger(label: "shelf.sweeper")) {
+        self.ledger = ledger
         self.interval = interval
         self.logger = logger
     }
 
     public func run() async throws {
         // Nothing to do until start-up has built the snapshot; a shutdown during start-up ends the service at once.
-        guard await env.ledger.snapshot.readyOrShutdown() else { return }
-        try await cancelWhenGracefulShutdown {
+        guard await ledger.snapshot.readyOrShutdown() else { return }
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 _ = await self.sweepOnce()
                 try? await Task.sleep(for: self.interval)
@@ -31,10 +31,10 @@ public struct ReservationSweeper: Service {
     /// Expires every due hold now; returns how many were recorded.
     @discardableResult
     public func sweepOnce() async -> Int {
-        let now = env.clock.now()
+        let now = ledger.clock.now()
         let due: [Ledger.DueHold]
         do {
-            due = try await env.ledger.dueHolds(at: now)
+            due = try await ledger.dueHolds(at: now)
         } catch {
             logger.error("sweep failed", metadata: ["error": "\(error)"])
             return 0
@@ -44,7 +44,7 @@ public struct ReservationSweeper: Service {
                 type: .reservationExpired, sku: hold.sku, reservation: Reservation(id: hold.id, sku: hold.sku, location: "", qty: 0, expiresAt: now),
                 occurredAt: now))
         }
-        let results = await env.ledger.submit(commands)
+        let results = await ledger.submit(commands)
         return results.filter { if case .success(let o) = $0 { o.status == .accepted } else { false } }.count
     }
 }

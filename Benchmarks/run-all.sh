@@ -21,6 +21,7 @@ db=$(mktemp -d)/shelf-1m.sqlite
 echo "(loading ${BENCH_SKUS:-1000000} SKUs takes a few minutes)"
 run rebuild bash -c ".build/release/shelf-bench-ledger load --skus '${BENCH_SKUS:-1000000}' --database '$db' &&
                      .build/release/shelf-bench-ledger rebuild --database '$db'"
+run scale env DATABASE="$db" bash Benchmarks/scale/run.sh
 run feed env DATABASE="$db" bash Benchmarks/feed/run.sh
 run read env MILLION_DB="$db" SKUS="${BENCH_SKUS:-1000000}" bash Benchmarks/read/run.sh
 rm -rf "$(dirname "$db")"

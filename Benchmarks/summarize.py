@@ -32,6 +32,21 @@ if ingest:
 else:
     row("ingest, durable events/s", "not measured")
 
+scale = text("scale")
+disk = re.search(r"\| disk per SKU \| ([\d,]+) B", scale)
+cold = re.search(r"\| cold start, exec → /readyz 200 \| ([\d.]+) s", scale)
+rss = re.search(r"\| RSS once ready \(peak\) \| ([\d.]+) GiB", scale)
+apply = re.findall(r"\| apply, µs per event at ([\d,]+) SKUs \| ([\d.]+)", scale)
+if disk:
+    row("scale: disk per SKU", f"{disk[1]} B", goal="≤ 1,536 B", verdict=met(int(disk[1].replace(",", "")) <= 1536))
+if cold:
+    row("scale: cold start, exec → /readyz 200", f"{cold[1]} s", goal="≤ 10 s", verdict=met(float(cold[1]) <= 10))
+if rss:
+    row("scale: resident memory once ready", f"{rss[1]} GiB", goal="≤ 1.5 GiB", verdict=met(float(rss[1]) <= 1.5))
+if len(apply) == 2:
+    row("scale: apply, µs per event", f"{apply[0][1]} at {apply[0][0]} SKUs", f"{apply[1][1]} at {apply[1][0]} SKUs",
+        f"{float(apply[0][1]) / float(apply[1][1]):.2f}×", "the same at both sizes")
+
 load = re.search(r"load skus=(\d+) seconds=([\d.]+) skus/s=(\d+)", text("rebuild"))
 rebuild = re.search(r"rebuild skus=(\d+) seconds=([\d.]+) peakRSS=(\d+)MiB", text("rebuild"))
 if load:

@@ -39,3 +39,21 @@ stop_pid() {
     for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
 }
+
+# quiet_demo_fixtures DIR DEAD_PORT — copies the demo fixtures to DIR with every channel connection quiet: pushes off, polled
+# once a day, at 127.0.0.1:DEAD_PORT (a closed port), and without the simulator's own fixtures.
+quiet_demo_fixtures() {
+    local dir=$1 dead=$2
+    cp -r "$BENCH_ROOT/fixtures/demo" "$dir"
+    rm -rf "$dir/sim"
+    python3 - "$dir" "$dead" <<'PY'
+import json, re, sys
+folder, dead = sys.argv[1:]
+conns = json.load(open(f"{folder}/connections.json"))
+for c in conns:
+    c["baseURL"] = re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{dead}", c["baseURL"])
+    c["pushEnabled"] = False
+    c["pollIntervalSeconds"] = 86400
+json.dump(conns, open(f"{folder}/connections.json", "w"), indent=2)
+PY
+}

@@ -34,19 +34,8 @@ trap 'exit 130' INT TERM
 
 SHELF_PORT=$(free_port)
 DEAD_PORT=$(free_port)
-cp -r "$BENCH_ROOT/fixtures/demo" "$WORK/fixtures"
-rm -rf "$WORK/fixtures/sim"
 # Channel connections stay quiet (pushes off, polls daily at a closed port): the figures are ingest and watch deliveries.
-python3 - "$WORK" "$DEAD_PORT" <<'PY'
-import json, re, sys
-work, dead = sys.argv[1:]
-conns = json.load(open(f"{work}/fixtures/connections.json"))
-for c in conns:
-    c["baseURL"] = re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{dead}", c["baseURL"])
-    c["pushEnabled"] = False
-    c["pollIntervalSeconds"] = 86400
-json.dump(conns, open(f"{work}/fixtures/connections.json", "w"), indent=2)
-PY
+quiet_demo_fixtures "$WORK/fixtures" "$DEAD_PORT"
 
 DB="$WORK/shelf.sqlite"
 ADMIN=$("$BIN_DIR/shelf" token create --database "$DB" --seller demo --scopes read,ingest,admin --label bench-watches)

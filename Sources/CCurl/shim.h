@@ -49,6 +49,11 @@ static inline CURLcode shelf_curl_easy_setopt_seek_callback(CURL *handle, CURLop
     return curl_easy_setopt(handle, option, value);
 }
 
+/// CURLOPT_PREREQFUNCTION: called once a connection is made or reused, before the request is sent (libcurl ≥ 7.80).
+static inline CURLcode shelf_curl_easy_setopt_prereq_callback(CURL *handle, curl_prereq_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, value);
+}
+
 // MARK: curl_easy_getinfo
 
 static inline CURLcode shelf_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {

@@ -16,6 +16,8 @@ public enum CurlError: Error, Sendable, Equatable {
     case shutdown
     /// The request was rejected before being sent; the message says why.
     case invalidRequest(String)
+    /// The request's `allowsPeer` refused the address the connection went to; nothing was sent.
+    case peerRefused(String)
     /// Any other libcurl failure: the `CURLcode` and its `curl_easy_strerror` text.
     case curl(code: Int, message: String)
 
@@ -23,7 +25,7 @@ public enum CurlError: Error, Sendable, Equatable {
     public var isTransient: Bool {
         switch self {
         case .timeout, .couldNotConnect, .couldNotResolveHost, .connectionLost: true
-        case .responseTooLarge, .shutdown, .invalidRequest, .curl: false
+        case .responseTooLarge, .shutdown, .invalidRequest, .peerRefused, .curl: false
         }
     }
 }
@@ -38,6 +40,7 @@ extension CurlError: CustomStringConvertible {
         case .responseTooLarge: "the HTTP response body exceeded the allowed size"
         case .shutdown: "the HTTP client is shut down"
         case .invalidRequest(let reason): "invalid HTTP request: \(reason)"
+        case .peerRefused(let address): "refused to send to \(address): not an allowed address"
         case .curl(let code, let message): "libcurl error \(code): \(message)"
         }
     }

@@ -14,6 +14,10 @@ public struct CurlRequest: Sendable {
     public var connectTimeout: Duration
     /// Largest response body accepted; a larger body fails the transfer with `CurlError.responseTooLarge`.
     public var maxResponseBodyBytes: Int
+    /// Asked with the peer's IP address (as libcurl prints it) once the connection is made or reused and before anything is
+    /// sent; false fails the transfer with `CurlError.peerRefused`. Checking the connected address, not the host name,
+    /// also covers a name that resolves somewhere else by the time of the request (DNS rebinding).
+    public var allowsPeer: (@Sendable (String) -> Bool)?
 
     public init(
         method: String = "GET",

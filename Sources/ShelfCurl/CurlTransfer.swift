@@ -15,6 +15,8 @@ final class CurlTransfer {
     private var responseHeaders: [(name: String, value: String)] = []
     private var responseBody: [UInt8] = []
     private var responseTooLarge = false
+    /// The peer address `request.allowsPeer` refused, if it did.
+    private var refusedPeer: String?
     private var isResumed = false
 
     var id: UInt64 { ticket.id }
@@ -55,6 +57,9 @@ final class CurlTransfer {
         guard code == CURLE_OK else {
             if code == CURLE_WRITE_ERROR && responseTooLarge {
                 return .failure(CurlError.responseTooLarge)
+            }
+            if let refusedPeer {
+                return .failure(CurlError.peerRefused(refusedPeer))
             }
             return .failure(CurlError(code: code, detail: errorDetail))
         }
@@ -148,8 +153,25 @@ final class CurlTransfer {
                 return transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
             }
         )
+        if request.allowsPeer != nil {
+            try set(shelf_curl_easy_setopt_pointer(easy, CURLOPT_PREREQDATA, context))
+            try set(
+                shelf_curl_easy_setopt_prereq_callback(easy) { context, primaryIP, _, _, _ in
+                    guard let context, let primaryIP else { return Int32(CURL_PREREQFUNC_ABORT) }
+                    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+                    return transfer.admitPeer(String(cString: primaryIP)) ? Int32(CURL_PREREQFUNC_OK) : Int32(CURL_PREREQFUNC_ABORT)
+                }
+            )
+        }
         try configureMethodAndBody(context: context)
         try configureHeaders()
+    }
+
+    /// Asks `request.allowsPeer` about the connected address; remembers a refusal for the error.
+    private func admitPeer(_ address: String) -> Bool {
+        guard let allows = request.allowsPeer, !allows(address) else { return true }
+        refusedPeer = address
+        return false
     }
 
     private func configureMethodAndBody(context: UnsafeMutableRawPointer) throws(CurlError) {

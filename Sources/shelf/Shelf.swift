@@ -70,6 +70,8 @@ struct Serve: AsyncParsableCommand {
         var config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures,
                                          notifyURL: notifyURL)
         config.mcpAllowedHosts += mcpAllowedHosts
+        // Watch deliveries go to loopback targets only from a server that listens on loopback itself.
+        config.watchPolicy.allowLoopbackTargets = ["127.0.0.1", "::1", "localhost"].contains(host.lowercased()) || host.hasPrefix("127.")
         if let tlsCertificate, let tlsKey {
             let files = TLSFiles(certificateChainPath: tlsCertificate, privateKeyPath: tlsKey)
             do {

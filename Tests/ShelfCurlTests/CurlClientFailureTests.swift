@@ -1,4 +1,5 @@
 import ShelfCurl
+import Synchronization
 import Testing
 
 @Suite("CurlClient failures and cancellation", .timeLimit(.minutes(1)))
@@ -13,6 +14,26 @@ struct CurlClientFailureTests {
             #expect(error != nil)
             #expect(elapsed >= .milliseconds(450) && elapsed < .seconds(15))  // the stall never ends on its own
             #expect(client.inFlightCount == 0)
+        }
+    }
+
+    @Test("allowsPeer sees the connected address before anything is sent: refused, the server gets no request; allowed, it does")
+    func peerCheck() async throws {
+        try await withServerAndClient { server, client in
+            var refused = CurlRequest(method: "POST", url: server.url("/echo"), body: Array("secret".utf8))
+            refused.allowsPeer = { _ in false }
+            await #expect(throws: CurlError.peerRefused("127.0.0.1")) { try await client.execute(refused) }
+            #expect(server.receivedRequests.isEmpty)
+            var allowed = CurlRequest(url: server.url("/echo"))
+            let seen = Mutex<[String]>([])
+            allowed.allowsPeer = { address in
+                seen.withLock { $0.append(address) }
+                return address == "127.0.0.1"
+            }
+            let status = await (try? client.execute(allowed))?.status
+            #expect(status == 200)
+            #expect(seen.withLock { $0 } == ["127.0.0.1"])
+            #expect(server.receivedRequests.count == 1)
         }
     }
 

@@ -1,4 +1,5 @@
 import Crypto
+import Glibc
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -547,4 +548,74 @@ struct WatchTests {
             }
         }
     }
+    @Test("non-public targets are refused at creation; a server not listening on loopback checks the connected address at delivery")
+    func targetAddresses() async throws {
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-watch-\(UUID().uuidString)/shelf.sqlite").path
+        let id = Mutex<String?>(nil)
+        // A loopback port whose connections the kernel completes but nobody reads: a delivery that got through the address
+        // check would connect, send, and time out waiting for an answer.
+        let listener = try LoopbackBacklog()
+        defer { listener.close() }
+        let target = "http://127.0.0.1:\(listener.port)/addresses"
+        try await WatchReceiver.run(database: database) { receiver, server, client in
+            func problem(_ url: String) async throws -> (Int, String?, String) {
+                let r = try await client.send(.post, "/v1/watches", token: server.read,
+                                              json: watchJSON(skus: ["W-ADDR"], conditions: #"[{"type":"any_change"}]"#, url: url))
+                let object = try r.object()
+                return (Int(r.status.code), object["field"] as? String, object["detail"] as? String ?? "")
+            }
+            try await client.putSKU("W-ADDR", onHand: 1, token: server.admin)
+            for url in ["https://169.254.169.254/latest/meta-data", "https://10.1.2.3/hook", "https://172.20.0.1/hook", "https://192.168.1.1/hook",
+                        "https://100.64.0.1/hook", "https://0.0.0.0/hook", "https://[fd00::1]/hook", "https://[fe80::1]/hook",
+                        "https://[::ffff:10.0.0.1]/hook", "https://224.0.0.1/hook"] {
+                let (status, field, detail) = try await problem(url)
+                #expect(status == 422 && field == "target.url" && detail.contains("non-public"), "\(url): \(status) \(detail)")
+            }
+            // Public literals and names pass the creation check (nothing is sent until a change fires).
+            let publicWatch = try await client.watch(watchJSON(skus: ["W-ADDR"], conditions: #"[{"type":"stock_below","qty":1}]"#,
+                                                               url: "https://93.184.215.14/hook"), token: server.read)
+            #expect(publicWatch["id"] is String)
+            let w = try await client.watch(watchJSON(skus: ["W-ADDR"], conditions: #"[{"type":"any_change"}]"#, url: target), token: server.read)
+            id.withLock { $0 = w["id"] as? String }
+        }
+        // The same database served by a server that does not allow loopback targets (as `shelf serve` on a public address).
+        var closed = WatchPolicy(maxAttempts: 2, baseDelay: 0.01, maxDelay: 0.05)
+        closed.allowLoopbackTargets = false
+        try await WatchReceiver.run(policy: closed, database: database) { receiver, server, client in
+            let r = try await client.send(.post, "/v1/watches", token: server.read,
+                                          json: watchJSON(skus: ["W-ADDR"], conditions: #"[{"type":"any_change"}]"#, url: receiver.url("/addresses")))
+            let detail = try r.object()["detail"] as? String ?? ""
+            #expect(r.status.code == 422 && detail.contains("loopback"), "\(r.text)")
+            // The watch stored while loopback was allowed now names a refused address: its delivery never connects through.
+            let watchId = try #require(id.withLock { $0 })
+            try await client.stockSet("W-ADDR", 4, token: server.ingest)
+            try await eventually("the refused delivery dead-lettered") {
+                let page = try await client.send(.get, "/v1/watches/\(watchId)/deliveries", token: server.read).object()
+                let letter = (page["deadLetters"] as? [[String: Any]])?.first
+                return (letter?["lastError"] as? String ?? "").contains("refused to send to 127.0.0.1")
+            }
+        }
+    }
+}
+
+/// A listening socket on 127.0.0.1 that never accepts: connections complete in the kernel's backlog and are never read.
+final class LoopbackBacklog: Sendable {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard fd >= 0, bound, listen(fd, 16) == 0 else { throw POSIXError(.EADDRNOTAVAIL) }
+        descriptor = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
 }

@@ -234,13 +234,14 @@ struct WatchRules {
                 conditions.append(c)
             }
         }
-        let url = try Self.checkURL(body.target.url)
+        let url = try Self.checkURL(body.target.url, allowLoopback: policy.allowLoopbackTargets)
         let secret = try body.target.secret.map(Self.checkSecret) ?? Self.newSecret()
         return (WatchSpec(skus: skus, productId: body.productId, qty: qty, conditions: conditions, destination: destination), url, secret)
     }
 
-    /// An `https` URL, or `http` to a loopback host only; no credentials, no fragment, at most 2048 characters.
-    static func checkURL(_ text: String) throws -> String {
+    /// An `https` URL, or `http` to a loopback host only (and loopback only when `allowLoopback`); no credentials, no fragment,
+    /// at most 2048 characters; never an address literal that is not public (`WatchTargetAddress`).
+    static func checkURL(_ text: String, allowLoopback: Bool) throws -> String {
         let field = "target.url"
         guard text.count <= 2048, let c = URLComponents(string: text), let scheme = c.scheme?.lowercased(), let host = c.host, !host.isEmpty else {
             throw Problem(.validation, detail: "target.url must be an absolute URL of at most 2048 characters", field: field)
@@ -248,11 +249,22 @@ struct WatchRules {
         guard c.user == nil, c.password == nil, c.fragment == nil else {
             throw Problem(.validation, detail: "target.url must carry no credentials and no fragment", field: field)
         }
+        let name = host.lowercased()
+        let kind: WatchTargetAddress.Kind? = name == "localhost" || name.hasSuffix(".localhost") ? .loopback : WatchTargetAddress.classify(name)
+        switch kind {
+        case .nonPublic:
+            throw Problem(.validation, detail: "target.url names a private, link-local or otherwise non-public address", field: field)
+        case .loopback where !allowLoopback:
+            throw Problem(.validation, detail: "target.url names a loopback host, which this server (not listening on loopback) does not deliver to",
+                          field: field)
+        default:
+            break
+        }
         switch scheme {
         case "https":
             return text
         case "http":
-            guard ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased()) else {
+            guard kind == .loopback else {
                 throw Problem(.validation, detail: "target.url must be https (plain http is accepted only to a loopback host)", field: field)
             }
             return text

@@ -20,6 +20,9 @@ public struct WatchPolicy: Sendable {
     public var requestTimeout: Duration
     /// A target that has failed every attempt for this long (by the injected clock) is paused, with the reason on the watch.
     public var pauseAfter: TimeInterval
+    /// Whether targets on loopback are delivered to: `shelf serve` allows them only when it listens on loopback itself
+    /// (development, tests); non-public addresses are never delivered to (`WatchTargetAddress`).
+    public var allowLoopbackTargets = true
 
     public init(maxWatchesPerToken: Int = 100, maxSKUsPerWatch: Int = 100, maxAttempts: Int = 8, baseDelay: TimeInterval = 0.5,
                 maxDelay: TimeInterval = 60, requestTimeout: Duration = .seconds(5), pauseAfter: TimeInterval = 3600) {
@@ -267,13 +270,15 @@ public final class WatchDeliveryService: Service, Sendable {
     /// One attempt: the outcome's error text, nil on a 2xx.
     func attempt(_ body: [UInt8], id: String, type: WatchEventType, target: Target) async -> String? {
         let timestamp = Int64(clock.now().timeIntervalSince1970.rounded(.down))
-        let request = CurlRequest(
+        var request = CurlRequest(
             method: "POST", url: target.watch.url,
             headers: [("Content-Type", "application/json"), ("User-Agent", "shelf-watch/1"), (WatchSignature.idHeader, id),
                       (WatchSignature.eventHeader, type.rawValue),
                       (WatchSignature.header, WatchSignature.sign(body: body, secret: target.watch.secret, timestamp: timestamp))],
             body: body, timeout: policy.requestTimeout, connectTimeout: .seconds(2), maxResponseBodyBytes: 4096
         )
+        let loopback = policy.allowLoopbackTargets
+        request.allowsPeer = { WatchTargetAddress.allows($0, loopback: loopback) }
         do {
             let response = try await curl.execute(request)
             if (200..<300).contains(response.status) { return nil }

@@ -44,11 +44,8 @@ trap 'exit 130' INT TERM
 load_average() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "load average before: $(load_average)" >"$WORK/load.txt"
 
-# The demo seller, with its channel connections pointed at a closed port (9, discard) so the idle poller and propagator
-# never touch anything else listening on this machine (the demo points at 127.0.0.1:9090).
-cp -r "$BENCH_ROOT/fixtures/demo" "$WORK/fixtures"
-rm -rf "$WORK/fixtures/sim"
-sed -i 's#http://127.0.0.1:9090/#http://127.0.0.1:9/#' "$WORK/fixtures/connections.json"
+# The demo seller with quiet channel connections (pushes off, polled daily at the closed port 9): the figures are reads.
+quiet_demo_fixtures "$WORK/fixtures" 9
 
 # start_shelf DATABASE [serve options...] — starts `shelf serve` on a free port, sets SHELF_PORT and TOKEN.
 start_shelf() {

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 
 /// The ledger's push queues, in the database beside the events: the transactional outbox (one row per changed SKU, at the
-/// sequence of its latest change), the pushes waiting for a retry (`deliveries`), and the dead letters. The propagator reads
-/// what is pending and records what each push came to; the SQL stays here.
+/// sequence of its latest change), the pushes waiting for a retry (`deliveries`), and the dead letters. The push workers read
+/// what is pending and settle what each push came to; the SQL stays here.
 public struct PushQueue: Sendable {
     let database: LedgerDatabase
 
@@ -24,28 +24,6 @@ public struct PushQueue: Sendable {
         public var sequence: Int64
         public var attempts: Int
         public var nextAttemptAt: Date
-    }
-
-    /// What is pending now, read in one transaction.
-    public struct Pending: Sendable {
-        public var outbox: [OutboxRow]
-        public var retries: [RetryRow]
-        /// Sellers with at least one push-enabled connection.
-        public var pushingSellers: Set<String>
-    }
-
-    /// The outbox (at most `outboxLimit` rows), every waiting retry (at most `retryLimit`) and the sellers that push.
-    public func pending(outboxLimit: Int = 5000, retryLimit: Int = 20_000) async throws -> Pending {
-        try await database.pool.read { db in
-            Pending(
-                outbox: try OutboxRecord.limit(outboxLimit).fetchAll(db).map { OutboxRow(seller: $0.seller, sku: $0.sku, sequence: $0.sequence) },
-                retries: try DeliveryRecord.limit(retryLimit).fetchAll(db).map {
-                    RetryRow(seller: $0.seller, connection: $0.connection, sku: $0.sku, sequence: $0.sequence, attempts: $0.attempts,
-                             nextAttemptAt: Date(timeIntervalSince1970: $0.nextAttemptAt))
-                },
-                pushingSellers: Set(try String.fetchAll(db, sql: "SELECT DISTINCT seller FROM connections WHERE pushEnabled = 1"))
-            )
-        }
     }
 
     /// What one push came to.
@@ -75,39 +53,6 @@ public struct PushQueue: Sendable {
         }
     }
 
-    /// Records every outcome and removes the outbox rows that were fanned out — each only if it still holds the sequence it
-    /// was read at (a change committed during the pushes moved it on and keeps it) — in one transaction. Returns
-    /// `seller\0connection` of every connection that still has a push waiting for a retry.
-    public func record(_ settled: [Settled], fannedOut: [OutboxRow], now: Date) async throws -> Set<String> {
-        try await database.pool.write { db in
-            for s in settled {
-                switch s.outcome {
-                case .delivered:
-                    try db.execute(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ? AND sequence <= ?",
-                                   arguments: [s.seller, s.connection, s.sku, s.sequence])
-                case .retry(let attempts, let at, let error):
-                    try db.execute(
-                        sql: """
-                            INSERT INTO deliveries (seller, connection, sku, sequence, attempts, nextAttemptAt, lastError) VALUES (?,?,?,?,?,?,?)
-                            ON CONFLICT (seller, connection, sku) DO UPDATE SET sequence = MAX(sequence, excluded.sequence),
-                                attempts = excluded.attempts, nextAttemptAt = excluded.nextAttemptAt, lastError = excluded.lastError
-                            """,
-                        arguments: [s.seller, s.connection, s.sku, s.sequence, attempts, at.timeIntervalSince1970, error]
-                    )
-                case .deadLetter(let attempts, let error):
-                    try DeadLetterRecord(id: nil, seller: s.seller, connection: s.connection, sku: s.sku, sequence: s.sequence, attempts: attempts,
-                                         lastError: error, failedAt: now.timeIntervalSince1970).insert(db)
-                    try db.execute(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ? AND sku = ?",
-                                   arguments: [s.seller, s.connection, s.sku])
-                }
-            }
-            for row in fannedOut {
-                try db.execute(sql: "DELETE FROM outbox WHERE seller = ? AND sku = ? AND sequence = ?", arguments: [row.seller, row.sku, row.sequence])
-            }
-            return Set(try Row.fetchAll(db, sql: "SELECT DISTINCT seller, connection FROM deliveries")
-                .map { "\($0["seller"] as String)\u{0}\($0["connection"] as String)" })
-        }
-    }
     /// Every outbox row (at most `outboxLimit`) and every push waiting for a retry (at most `retryLimit`), read in one
     /// transaction: the push workers' queues, read once for all of them at start and whenever the feed is poked.
     public func pendingPushes(outboxLimit: Int = 100_000, retryLimit: Int = 100_000) async throws -> (outbox: [OutboxRow], retries: [RetryRow]) {

@@ -71,7 +71,7 @@ struct Serve: AsyncParsableCommand {
                                          notifyURL: notifyURL)
         config.mcpAllowedHosts += mcpAllowedHosts
         // Watch deliveries go to loopback targets only from a server that listens on loopback itself.
-        config.watchPolicy.allowLoopbackTargets = ["127.0.0.1", "::1", "localhost"].contains(host.lowercased()) || host.hasPrefix("127.")
+        config.watchPolicy.allowLoopbackTargets = WatchPolicy.allowsLoopbackTargets(listeningOn: host)
         if let tlsCertificate, let tlsKey {
             let files = TLSFiles(certificateChainPath: tlsCertificate, privateKeyPath: tlsKey)
             do {

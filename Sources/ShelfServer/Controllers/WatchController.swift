@@ -249,8 +249,7 @@ struct WatchRules {
         guard c.user == nil, c.password == nil, c.fragment == nil else {
             throw Problem(.validation, detail: "target.url must carry no credentials and no fragment", field: field)
         }
-        let name = host.lowercased()
-        let kind: WatchTargetAddress.Kind? = name == "localhost" || name.hasSuffix(".localhost") ? .loopback : WatchTargetAddress.classify(name)
+        let kind = WatchTargetAddress.classify(host: host)
         switch kind {
         case .nonPublic:
             throw Problem(.validation, detail: "target.url names a private, link-local or otherwise non-public address", field: field)

@@ -24,6 +24,11 @@ public struct WatchPolicy: Sendable {
     /// (development, tests); non-public addresses are never delivered to (`WatchTargetAddress`).
     public var allowLoopbackTargets = true
 
+    /// Loopback targets are for a server that itself listens on loopback (`host` as given to `shelf serve --host`).
+    public static func allowsLoopbackTargets(listeningOn host: String) -> Bool {
+        WatchTargetAddress.classify(host: host) == .loopback
+    }
+
     public init(maxWatchesPerToken: Int = 100, maxSKUsPerWatch: Int = 100, maxAttempts: Int = 8, baseDelay: TimeInterval = 0.5,
                 maxDelay: TimeInterval = 60, requestTimeout: Duration = .seconds(5), pauseAfter: TimeInterval = 3600) {
         self.maxWatchesPerToken = maxWatchesPerToken

@@ -39,6 +39,13 @@ enum WatchTargetAddress {
         return nonPublic ? .nonPublic : .publicAddress
     }
 
+    /// The kind of a URL's host: `localhost` names are loopback, IP literals are classified, other names are nil (judged on
+    /// the address a delivery connects to).
+    static func classify(host: String) -> Kind? {
+        let name = host.lowercased()
+        return name == "localhost" || name.hasSuffix(".localhost") ? .loopback : classify(name)
+    }
+
     /// True when a delivery may connect to `address`.
     static func allows(_ address: String, loopback: Bool) -> Bool {
         switch classify(address) {

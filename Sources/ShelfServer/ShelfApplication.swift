@@ -15,28 +15,23 @@ public enum ShelfApplication {
         router.add(middleware: RequestIDMiddleware(metrics: env.metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: ReadinessMiddleware(snapshot: env.snapshot))
-        OpsController(env: env).register(on: router)
-        ReadController(env: env).register(on: router)
-        IngestController(env: env).register(on: router)
-        ReservationController(env: env).register(on: router)
-        ChannelController(env: env).register(on: router)
-        NotificationsController(env: env).register(on: router)
-        RulesController(env: env).register(on: router)
-        StreamController(env: env).register(on: router)
-        FeedController(env: env).register(on: router)
-        MCPController(env: env).register(on: router)
-        UCPController(env: env).register(on: router)
-        ProductController(env: env).register(on: router)
-        AdminController(env: env).register(on: router)
-        SellersController(env: env).register(on: router)
-        WatchController(env: env).register(on: router)
-        ConsoleController().register(on: router)
+        // One route collection per resource; the API's under /v1, the protocols' and operations' at their own paths.
+        let v1: [RouteCollection<ShelfRequestContext>] = [
+            ReadController(env: env).routes, IngestController(env: env).routes, ReservationController(env: env).routes,
+            ChannelController(env: env).routes, NotificationsController(env: env).routes, RulesController(env: env).routes,
+            StreamController(env: env).routes, FeedController(env: env).routes, ProductController(env: env).routes,
+            AdminController(env: env).routes, SellersController(env: env).routes, WatchController(env: env).routes,
+        ]
+        for routes in v1 { router.addRoutes(routes, atPath: "/v1") }
+        for routes in [OpsController(env: env).routes, MCPController(env: env).routes, UCPController(env: env).routes, ConsoleController().routes] {
+            router.addRoutes(routes)
+        }
         return router
     }
 
     /// The application, ready for `runService()`; `services` run beside it in one service group. Throws
     /// `TLSFileError` when the configuration's TLS files cannot serve.
-    public static func build(
+    public static func buildApplication(
         _ env: ShelfEnvironment, services: [any Service] = [], logger: Logger = Logger(label: "shelf"),
         onServerRunning: (@Sendable (any NIOCore.Channel) async -> Void)? = nil
     ) throws -> some ApplicationProtocol {

@@ -88,7 +88,7 @@ struct Serve: AsyncParsableCommand {
         let loader = StartupLoader(env: env, logger: logger, terminal: isatty(2) == 1)
         let (boundHost, boundPort) = (config.host, config.port)
         let scheme = config.tls == nil ? "http" : "https"
-        let app = try ShelfApplication.build(env, services: [loader] + env.services, logger: logger) { _ in
+        let app = try ShelfApplication.buildApplication(env, services: [loader] + env.services, logger: logger) { _ in
             print("Shelf listening on \(scheme)://\(boundHost):\(boundPort)")
             fflush(nil)
         }

@@ -73,7 +73,7 @@ struct TestServer {
 
     /// Runs `body` against the server listening on a free loopback port.
     func run(_ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void) async throws {
-        try await ShelfApplication.build(env).test(.live) { client in try await body(client) }
+        try await ShelfApplication.buildApplication(env).test(.live) { client in try await body(client) }
     }
 }
 

@@ -301,13 +301,28 @@ def test_every_documented_route_is_served(op, method, path, sku):
     assert 200 <= r.status_code < 300, f"{method} {req_path} answered {r.status_code}: {r.text[:300]}"
 
 
+def mounts() -> dict[str, str]:
+    """Controller name → the path its route collection is mounted at, read from `ShelfApplication.buildRouter`: the ones in
+    the `v1` list at `/v1`, the others at the root."""
+    source = (REPO / "Sources" / "ShelfServer" / "ShelfApplication.swift").read_text(encoding="utf-8")
+    v1 = re.search(r"let v1: \[RouteCollection<ShelfRequestContext>\] = \[(.*?)\]", source, re.S)
+    assert v1, "ShelfApplication.buildRouter no longer lists the /v1 route collections as `let v1: [...] = [...]`"
+    return {name: "/v1" for name in re.findall(r"(\w+)Controller\(", v1.group(1))}
+
+
 def registered_routes() -> set[tuple[str, str]]:
-    """(METHOD, /openapi/{path}) for every `.<method>("/…")` in the server's controllers: on the router itself (open routes) or
-    on a scoped group (`router.requiring(.read, env.tokens).get("/v1/…")`, one `.get("/…")` a line)."""
+    """(METHOD, /openapi/{path}) for every `.<method>("…")` in the server's controllers: on the resource's route collection
+    (open routes) or on a scoped group (`routes.requiring(.read, env.tokens).get("offers/:sku")`, one `.get("…")` a line),
+    prefixed with the path the collection is mounted at."""
     routes = set()
+    mounted = mounts()
     for source in sorted(CONTROLLERS.glob("*.swift")):
-        for method, path in re.findall(r'\.(get|put|post|delete|patch|head)\(\s*"(/[^"]*)"', source.read_text(encoding="utf-8")):
-            routes.add((method.upper(), re.sub(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)", r"{\1}", path)))
+        prefix = mounted.get(source.stem.removesuffix("Controller"), "")
+        block = re.search(r"var routes: RouteCollection<ShelfRequestContext> \{(.*?)return routes", source.read_text(encoding="utf-8"), re.S)
+        assert block, f"{source.name} has no `var routes: RouteCollection<ShelfRequestContext>`"
+        for method, path in re.findall(r'\.(get|put|post|delete|patch|head)\(\s*"([^"]*)"', block.group(1)):
+            full = prefix + "/" + path.lstrip("/") if prefix else path
+            routes.add((method.upper(), re.sub(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)", r"{\1}", full)))
     return routes
 
 

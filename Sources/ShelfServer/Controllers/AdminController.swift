@@ -11,28 +11,30 @@ struct AdminController: Sendable {
     /// Most SKUs in one `POST /v1/skus:import` (one transaction).
     static let maxImport = 500
 
-    func register(on router: Router<ShelfRequestContext>) {
-        let read = router.requiring(.read, env.tokens)
-        read.get("/v1/locations", use: listLocations)
-        read.get("/v1/channels", use: listChannels)
-        let admin = router.requiring(.admin, env.tokens)
-        admin.put("/v1/skus/:sku", use: upsertSKU)
-        admin.delete("/v1/skus/:sku", use: deleteSKU)
-        admin.post("/v1/skus:import", use: importSKUs)
-        admin.put("/v1/skus/:sku/listings/:channel", use: upsertListing)
-        admin.put("/v1/locations/:id", use: upsertLocation)
-        admin.put("/v1/channels/:id", use: upsertChannel)
-        admin.post("/v1/tokens", use: createToken)
-        admin.get("/v1/tokens", use: listTokens)
-        admin.delete("/v1/tokens/:id", use: revokeToken)
-        admin.get("/v1/connections", use: listConnections)
-        admin.get("/v1/connections/:id", use: getConnection)
-        admin.put("/v1/connections/:id", use: putConnection)
-        admin.delete("/v1/connections/:id", use: deleteConnection)
-        admin.get("/v1/audit", use: audit)
-        admin.get("/v1/settings/spikes", use: getSpikePolicy)
-        admin.put("/v1/settings/spikes", use: putSpikePolicy)
-        admin.get("/v1/quarantine", use: listQuarantine)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        let read = routes.requiring(.read, env.tokens)
+        read.get("locations", use: listLocations)
+        read.get("channels", use: listChannels)
+        let admin = routes.requiring(.admin, env.tokens)
+        admin.put("skus/:sku", use: upsertSKU)
+        admin.delete("skus/:sku", use: deleteSKU)
+        admin.post("skus:import", use: importSKUs)
+        admin.put("skus/:sku/listings/:channel", use: upsertListing)
+        admin.put("locations/:id", use: upsertLocation)
+        admin.put("channels/:id", use: upsertChannel)
+        admin.post("tokens", use: createToken)
+        admin.get("tokens", use: listTokens)
+        admin.delete("tokens/:id", use: revokeToken)
+        admin.get("connections", use: listConnections)
+        admin.get("connections/:id", use: getConnection)
+        admin.put("connections/:id", use: putConnection)
+        admin.delete("connections/:id", use: deleteConnection)
+        admin.get("audit", use: audit)
+        admin.get("settings/spikes", use: getSpikePolicy)
+        admin.put("settings/spikes", use: putSpikePolicy)
+        admin.get("quarantine", use: listQuarantine)
+        return routes
     }
 
     // MARK: Demand-spike thresholds

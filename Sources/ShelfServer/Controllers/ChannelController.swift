@@ -8,15 +8,17 @@ import ShelfLedger
 struct ChannelController: Sendable {
     let env: ShelfEnvironment
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.post("/v1/webhooks/:connectionId", use: webhook)
-        let admin = router.requiring(.admin, env.tokens)
-        admin.get("/v1/dlq", use: listDLQ)
-        admin.post("/v1/dlq/:id/replay", use: replay)
-        admin.delete("/v1/dlq/:id", use: discard)
-        admin.post("/v1/dlq:replay-all", use: replayAll)
-        admin.get("/v1/reconciliation", use: latestReconciliation)
-        admin.post("/v1/reconciliation:run", use: runReconciliation)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.post("webhooks/:connectionId", use: webhook)
+        let admin = routes.requiring(.admin, env.tokens)
+        admin.get("dlq", use: listDLQ)
+        admin.post("dlq/:id/replay", use: replay)
+        admin.delete("dlq/:id", use: discard)
+        admin.post("dlq:replay-all", use: replayAll)
+        admin.get("reconciliation", use: latestReconciliation)
+        admin.post("reconciliation:run", use: runReconciliation)
+        return routes
     }
 
     @Sendable func latestReconciliation(_ request: Request, context: ShelfRequestContext) async throws -> Response {
@@ -68,7 +70,7 @@ struct ChannelController: Sendable {
             throw Problem(.validation, detail: "unreadable webhook payload: \(reason)")
         case .unavailable(let reason):
             var p = Problem(.notReady, detail: "not recorded, retry later: \(reason)")
-            p.status = 503
+            p.statusCode = 503
             throw p
         }
     }

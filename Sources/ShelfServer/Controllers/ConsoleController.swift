@@ -6,9 +6,11 @@ import NIOCore
 /// The seller console: static assets only (HTML, CSS, JavaScript modules) bundled into the binary. The routes need no token;
 /// every datum the page shows comes from the API with the seller's token, which the page keeps in `sessionStorage`.
 struct ConsoleController: Sendable {
-    func register(on router: Router<ShelfRequestContext>) {
-        router.get("/console", use: index)
-        router.get("/console/:asset", use: asset)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.get("/console", use: index)
+        routes.get("/console/:asset", use: asset)
+        return routes
     }
 
     /// A strict policy: nothing inline, nothing from another origin, no framing, no plugins.

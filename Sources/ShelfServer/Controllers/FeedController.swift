@@ -14,10 +14,12 @@ import ShelfLedger
 struct FeedController: Sendable {
     let env: ShelfEnvironment
 
-    func register(on router: Router<ShelfRequestContext>) {
-        let read = router.requiring(.read, env.tokens)
-        read.get("/v1/feed/acp", use: acp)
-        read.get("/v1/feed/google.tsv", use: google)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        let read = routes.requiring(.read, env.tokens)
+        read.get("feed/acp", use: acp)
+        read.get("feed/google.tsv", use: google)
+        return routes
     }
 
     struct ACPOption: Encodable {

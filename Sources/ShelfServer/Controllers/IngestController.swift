@@ -7,8 +7,10 @@ import ShelfLedger
 struct IngestController: Sendable {
     let env: ShelfEnvironment
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.requiring(.ingest, env.tokens).post("/v1/events", use: ingest)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.requiring(.ingest, env.tokens).post("events", use: ingest)
+        return routes
     }
 
     /// A normalized event as integrations post it.

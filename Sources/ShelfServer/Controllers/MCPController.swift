@@ -13,11 +13,13 @@ import ShelfLedger
 struct MCPController: Sendable {
     let env: ShelfEnvironment
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.requiring(.read, env.tokens)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.requiring(.read, env.tokens)
             .post("/mcp", use: handle)
             .get("/mcp", use: sessionRequest)
             .delete("/mcp", use: sessionRequest)
+        return routes
     }
 
     /// GET (the session's stream of server messages) and DELETE (end the session) need an `Mcp-Session-Id`; without one they
@@ -27,7 +29,9 @@ struct MCPController: Sendable {
         guard let id = request.headers[Self.sessionHeader] else {
             var problem = Problem(.methodNotAllowed, detail: "GET and DELETE /mcp need an Mcp-Session-Id; POST JSON-RPC messages to /mcp")
             problem.field = "method"
-            return problem.response(extraHeaders: [.allow: "POST"])
+            var response = problem.response()
+            response.headers[.allow] = "POST"
+            return response
         }
         guard let session = env.mcpSessions.session(id, token: token) else { return Self.response(Self.unknownSession) }
         let answer = await session.transport.handleRequest(message(request, body: nil))

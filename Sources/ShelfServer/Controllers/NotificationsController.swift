@@ -8,11 +8,13 @@ import ShelfLedger
 struct NotificationsController: Sendable {
     let env: ShelfEnvironment
 
-    func register(on router: Router<ShelfRequestContext>) {
-        let admin = router.requiring(.admin, env.tokens)
-        admin.get("/v1/notifications", use: list)
-        admin.post("/v1/notifications/:id/replay", use: replay)
-        admin.post("/v1/notifications:replay-dead", use: replayDead)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        let admin = routes.requiring(.admin, env.tokens)
+        admin.get("notifications", use: list)
+        admin.post("notifications/:id/replay", use: replay)
+        admin.post("notifications:replay-dead", use: replayDead)
+        return routes
     }
 
     var outbox: NotificationOutbox { env.ruleEngine.notifications.outbox }

@@ -7,14 +7,15 @@ import ShelfLedger
 struct OpsController: Sendable {
     let env: ShelfEnvironment
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.get("/healthz") { request, _ in
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.get("/healthz") { request, _ in
             try JSONResponder.respond(["status": "ok"], to: request, etag: false)
         }
-        router.get("/livez") { request, _ in
+        routes.get("/livez") { request, _ in
             try JSONResponder.respond(["status": "alive"], to: request, etag: false)
         }
-        router.get("/readyz") { request, _ -> Response in
+        routes.get("/readyz") { request, _ -> Response in
             guard env.snapshot.isReady else { throw Problem.notReady(env.snapshot.progress) }
             let sellers = env.snapshot.sellerIDs
             let skus = sellers.reduce(0) { $0 + (env.snapshot.seller($1)?.count ?? 0) }
@@ -22,16 +23,17 @@ struct OpsController: Sendable {
             return try JSONResponder.respond(ReadyView(status: "ready", sellers: sellers.count, skus: skus, quarantined: quarantined), to: request,
                                              etag: false)
         }
-        router.get("/metrics") { request, _ -> Response in
+        routes.get("/metrics") { request, _ -> Response in
             let bytes = try env.metrics.render(env: env)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
-        router.get("/openapi.yaml") { request, _ -> Response in
+        routes.get("/openapi.yaml") { request, _ -> Response in
             guard let data = OpenAPIDocument.data else { throw Problem(.notFound, detail: "the OpenAPI document is not bundled") }
             return JSONResponder.bytes(data, contentType: "application/yaml", to: request)
         }
+        return routes
     }
 
     struct ReadyView: Encodable {

@@ -9,8 +9,10 @@ struct ProductController: Sendable {
     let env: ShelfEnvironment
     var desk: AgentDesk { AgentDesk(env: env) }
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.requiring(.read, env.tokens).get("/v1/products/:sku", use: product)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.requiring(.read, env.tokens).get("products/:sku", use: product)
+        return routes
     }
 
     /// Media types this route can answer: JSON-LD, or plain JSON for clients that ask for that.

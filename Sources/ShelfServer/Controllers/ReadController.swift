@@ -8,14 +8,16 @@ struct ReadController: Sendable {
     let env: ShelfEnvironment
     var desk: AgentDesk { AgentDesk(env: env) }
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.requiring(.read, env.tokens)
-            .get("/v1/offers/:sku", use: offer)
-            .post("/v1/offers:batch", use: offerBatch)
-            .get("/v1/catalog", use: catalog)
-            .get("/v1/stock/:sku", use: stock)
-            .get("/v1/prices/:sku", use: prices)
-            .get("/v1/delivery/:sku", use: delivery)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.requiring(.read, env.tokens)
+            .get("offers/:sku", use: offer)
+            .post("offers:batch", use: offerBatch)
+            .get("catalog", use: catalog)
+            .get("stock/:sku", use: stock)
+            .get("prices/:sku", use: prices)
+            .get("delivery/:sku", use: delivery)
+        return routes
     }
 
     /// The seller snapshot and SKU state for a request, or the right problem.

@@ -8,12 +8,14 @@ struct ReservationController: Sendable {
     let env: ShelfEnvironment
     var desk: AgentDesk { AgentDesk(env: env) }
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.requiring(.read, env.tokens)
-            .post("/v1/reservations", use: create)
-            .get("/v1/reservations/:id", use: show)
-            .delete("/v1/reservations/:id", use: release)
-            .post("/v1/reservations/:id/commit", use: commit)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.requiring(.read, env.tokens)
+            .post("reservations", use: create)
+            .get("reservations/:id", use: show)
+            .delete("reservations/:id", use: release)
+            .post("reservations/:id/commit", use: commit)
+        return routes
     }
 
     struct CreateBody: Decodable {

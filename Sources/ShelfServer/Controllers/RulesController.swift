@@ -9,14 +9,16 @@ import ShelfRules
 struct RulesController: Sendable {
     let env: ShelfEnvironment
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.requiring(.admin, env.tokens)
-            .post("/v1/rules:parse", use: parse)
-            .post("/v1/rules", use: create)
-            .get("/v1/rules", use: list)
-            .get("/v1/rules/:id", use: show)
-            .patch("/v1/rules/:id", use: patch)
-            .delete("/v1/rules/:id", use: delete)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.requiring(.admin, env.tokens)
+            .post("rules:parse", use: parse)
+            .post("rules", use: create)
+            .get("rules", use: list)
+            .get("rules/:id", use: show)
+            .patch("rules/:id", use: patch)
+            .delete("rules/:id", use: delete)
+        return routes
     }
 
     struct TextBody: Decodable {

@@ -9,12 +9,14 @@ import ShelfLedger
 struct SellersController: Sendable {
     let env: ShelfEnvironment
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.requiring(.platform, env.tokens)
-            .post("/v1/sellers", use: create)
-            .get("/v1/sellers", use: list)
-            .get("/v1/sellers/:id", use: get)
-            .post("/v1/sellers/:id/tokens", use: createToken)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.requiring(.platform, env.tokens)
+            .post("sellers", use: create)
+            .get("sellers", use: list)
+            .get("sellers/:id", use: get)
+            .post("sellers/:id/tokens", use: createToken)
+        return routes
     }
 
     /// The body of `POST /v1/sellers`: identity, settings, business calendar and the names rules may use.

@@ -13,8 +13,10 @@ struct StreamController: Sendable {
     /// Seconds between heartbeat comments.
     static let heartbeat: Duration = .seconds(15)
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.requiring(.read, env.tokens).get("/v1/stream", use: stream)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.requiring(.read, env.tokens).get("stream", use: stream)
+        return routes
     }
 
     /// What one SSE message carries.

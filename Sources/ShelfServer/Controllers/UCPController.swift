@@ -11,12 +11,14 @@ struct UCPController: Sendable {
     let env: ShelfEnvironment
     var desk: AgentDesk { AgentDesk(env: env) }
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.get("/.well-known/ucp", use: profile)
-        router.requiring(.read, env.tokens)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.get("/.well-known/ucp", use: profile)
+        routes.requiring(.read, env.tokens)
             .post("/ucp/catalog/search", use: search)
             .post("/ucp/catalog/lookup", use: lookup)
             .get("/ucp/catalog/product/:id", use: product)
+        return routes
     }
 
     // MARK: Profile

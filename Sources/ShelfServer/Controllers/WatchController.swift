@@ -8,14 +8,16 @@ import ShelfLedger
 struct WatchController: Sendable {
     let env: ShelfEnvironment
 
-    func register(on router: Router<ShelfRequestContext>) {
-        router.requiring(.read, env.tokens)
-            .post("/v1/watches", use: create)
-            .get("/v1/watches", use: list)
-            .get("/v1/watches/:id", use: show)
-            .delete("/v1/watches/:id", use: delete)
-            .get("/v1/watches/:id/deliveries", use: deliveries)
-            .post("/v1/watches/:id/deliveries:replay", use: replay)
+    var routes: RouteCollection<ShelfRequestContext> {
+        let routes = RouteCollection(context: ShelfRequestContext.self)
+        routes.requiring(.read, env.tokens)
+            .post("watches", use: create)
+            .get("watches", use: list)
+            .get("watches/:id", use: show)
+            .delete("watches/:id", use: delete)
+            .get("watches/:id/deliveries", use: deliveries)
+            .post("watches/:id/deliveries:replay", use: replay)
+        return routes
     }
 
     /// The body of `POST /v1/watches`.

@@ -6,11 +6,14 @@ import NIOCore
 import ShelfCore
 import ShelfLedger
 
-/// An RFC 9457 problem details document with Shelf's stable `type` URIs and, for validation, the offending field.
-public struct Problem: Codable, Hashable, Sendable, Error {
+/// An RFC 9457 problem details document with Shelf's stable `type` URIs and, for validation, the offending field. It is the
+/// one error type routes throw: Hummingbird turns it into its response (`HTTPResponseError`), with `Retry-After` on 503 and
+/// `WWW-Authenticate` on 401.
+public struct Problem: Codable, Hashable, Sendable, HTTPResponseError {
     public var type: String
     public var title: String
-    public var status: Int
+    /// The HTTP status code (the document's `status` member).
+    public var statusCode: Int
     public var detail: String
     public var field: String?
     /// Extension members (e.g. `available` on insufficient stock).
@@ -41,7 +44,7 @@ public struct Problem: Codable, Hashable, Sendable, Error {
     public init(_ kind: Kind, detail: String, field: String? = nil) {
         type = Self.base + kind.rawValue
         title = kind.title
-        status = kind.status
+        statusCode = kind.status
         self.detail = detail
         self.field = field
     }
@@ -127,13 +130,29 @@ public struct Problem: Codable, Hashable, Sendable, Error {
         }
     }
 
-    /// The response carrying this problem.
-    public func response(extraHeaders: HTTPFields = [:]) -> Response {
-        var headers = extraHeaders
-        headers[.contentType] = "application/problem+json"
-        let data = (try? ShelfJSON.encode(self)) ?? Data()
-        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    enum CodingKeys: String, CodingKey {
+        case type, title, statusCode = "status", detail, field, available, requested, error, progress
     }
+
+    /// The response status (`HTTPResponseError`).
+    public var status: HTTPResponse.Status { .init(code: statusCode) }
+
+    /// The headers the status calls for: `Retry-After` while not ready or unavailable, the bearer challenge on 401.
+    public var headers: HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if statusCode == 503 { headers[.retryAfter] = "1" }
+        if statusCode == 401 { headers[.wwwAuthenticate] = "Bearer realm=\"shelf\"" }
+        return headers
+    }
+
+    /// The response carrying this problem.
+    public func response() -> Response {
+        let data = (try? ShelfJSON.encode(self)) ?? Data()
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `HTTPResponseError`: the problem document as the response.
+    public func response(from request: Request, context: some RequestContext) throws -> Response { response() }
 }
 
 /// Turns every error escaping a route into problem details; unexpected errors are logged and answered with a 500 problem.
@@ -142,8 +161,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let problem as Problem {
-            if problem.status == 503 { return problem.response(extraHeaders: [.retryAfter: "1"]) }
-            return problem.response(extraHeaders: problem.status == 401 ? [.wwwAuthenticate: "Bearer realm=\"shelf\""] : [:])
+            return problem.response()
         } catch let error as HTTPError {
             switch error.status {
             case .notFound: return Problem(.notFound, detail: "no route for \(request.method) \(request.uri.path)").response()
@@ -151,7 +169,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             case .methodNotAllowed: return Problem(.methodNotAllowed, detail: "\(request.method) is not allowed on \(request.uri.path)").response()
             default:
                 var p = Problem(.validation, detail: error.body ?? error.status.reasonPhrase)
-                p.status = Int(error.status.code)
+                p.statusCode = Int(error.status.code)
                 p.title = error.status.reasonPhrase
                 return p.response()
             }

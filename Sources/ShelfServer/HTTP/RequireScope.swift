@@ -6,10 +6,10 @@ import ShelfLedger
 /// puts the token into `context.token`. Missing, unknown, expired or revoked → 401 problem (field `Authorization`;
 /// `ProblemMiddleware` adds `WWW-Authenticate: Bearer realm="shelf"`); a token without `scope` → 403 problem naming it.
 ///
-/// Routes declare their scope by being added through `router.requiring(scope, tokens)`:
+/// Routes declare their scope by being added through `requiring(scope, tokens)` on their resource's route collection:
 /// ```
-/// let read = router.requiring(.read, env.tokens)
-/// read.get("/v1/offers/:sku", use: offer)
+/// let read = routes.requiring(.read, env.tokens)
+/// read.get("offers/:sku", use: offer)
 /// ```
 struct RequireScope: RouterMiddleware {
     typealias Context = ShelfRequestContext

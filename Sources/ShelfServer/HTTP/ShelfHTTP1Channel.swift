@@ -146,7 +146,7 @@ final class ParseErrorResponder: ChannelDuplexHandler, RemovableChannelHandler {
             headers.add(name: "Content-Length", value: String(body.count))
             headers.add(name: "Connection", value: "close")
             headers.add(name: "X-Request-Id", value: UUID().uuidString.lowercased())
-            let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: problem.status), headers: headers)
+            let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: problem.statusCode), headers: headers)
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: promise)
         case .body:

@@ -72,6 +72,13 @@ public final class WatchDeliveryService: Service, Sendable {
     private let made = Mutex<[(key: WatchObservationKey, through: Int64)]>([])
     /// Subscribed at construction, so no change committed before `run()` is missed.
     private let events: ChangeFeed.Subscription
+    /// When the judged positions were last written. Judging again what was judged is harmless (a SKU whose observation did
+    /// not change fires nothing), so a batch that changed nothing else writes them at most once per `cursorInterval`.
+    private let cursorWritten = Mutex(ContinuousClock.now)
+    static let cursorInterval: Duration = .seconds(1)
+    /// After a batch that wrote, the next one gathers for this long: fewer, larger transactions beside ingest, at the cost
+    /// of this much delivery latency.
+    static let commitGap: Duration = .milliseconds(10)
 
     /// A watch the service judges changes for.
     struct ActiveWatch: Sendable {
@@ -133,7 +140,9 @@ public final class WatchDeliveryService: Service, Sendable {
         }
         await withGracefulShutdownHandler {
             await catchUp()
-            for await batch in events { await process(batch) }
+            for await batch in events {
+                if await process(batch) { try? await Task.sleep(for: Self.commitGap) }
+            }
         } onGracefulShutdown: {
             events.cancel()
         }
@@ -143,7 +152,7 @@ public final class WatchDeliveryService: Service, Sendable {
         }
         // What is still queued stays in the outbox for the next start; deliveries made are settled now.
         for lane in lanes { await lane.stop() }
-        await process([])
+        await process([], final: true)
     }
 
     // MARK: Watches
@@ -280,7 +289,9 @@ public final class WatchDeliveryService: Service, Sendable {
     /// One batch of the change feed (or of the catch-up, or an empty wake-up): events already judged are skipped, a hole
     /// before a seller's first event is read from the ledger, the rest judged; what that leaves behind (and the deliveries made
     /// meanwhile) is written in one transaction, then the deliveries that fired are queued.
-    func process(_ batch: [LedgerEvent]) async {
+    /// Returns whether it wrote.
+    @discardableResult
+    func process(_ batch: [LedgerEvent], final: Bool = false) async -> Bool {
         var events: [LedgerEvent] = []
         events.reserveCapacity(batch.count)
         var judged = registry.withLock { $0.judged }
@@ -307,6 +318,13 @@ public final class WatchDeliveryService: Service, Sendable {
             defer { m.removeAll() }
             return m
         }
+        let now = ContinuousClock.now
+        if judgement.observations.isEmpty && judgement.fired.isEmpty && judgement.delivered.isEmpty && !final
+            && now - cursorWritten.withLock({ $0 }) < Self.cursorInterval {
+            judgement.cursors = [:]
+        }
+        let writes = !judgement.isEmpty
+        if !judgement.cursors.isEmpty { cursorWritten.withLock { $0 = now } }
         do {
             try await store.commit(judgement)
         } catch {
@@ -315,6 +333,7 @@ public final class WatchDeliveryService: Service, Sendable {
         // The lanes do the rest (a paused watch's lane turns what fired into dead letters, coalesced per SKU): judging never
         // waits for a target.
         for (lane, delivery) in due { lane.enqueue(delivery) }
+        return writes
     }
 
     /// Judges events (in sequence order per seller): each changed SKU once (its latest state), against every watch naming it.
@@ -356,8 +375,8 @@ public final class WatchDeliveryService: Service, Sendable {
                         matches = true
                     }
                     let slot = "\(id)\u{0}\(sku)"
-                    let current = matches ? Self.observe(state, spec: watch.spec, catalog: seller.catalog, now: now) : Self.outside(state, now: now)
-                    let previous = r.last[slot] ?? (watch.open ? Self.outside(state, now: now) : nil)
+                    let current = matches ? Self.observe(state, spec: watch.spec, catalog: seller.catalog, now: now) : Self.outside(state, spec: watch.spec, now: now)
+                    let previous = r.last[slot] ?? (watch.open ? Self.outside(state, spec: watch.spec, now: now) : nil)
                     if previous == current { continue }
                     r.last[slot] = current
                     judgement.observations[WatchObservationKey(seller: e.seller, watchId: id, sku: sku)] = current
@@ -381,14 +400,14 @@ public final class WatchDeliveryService: Service, Sendable {
                                                catalog: catalog, now: now).first {
             window = "\(first.carrier)/\(first.service) \(first.earliestDate)..\(first.latestDate)"
         }
-        return WatchObservation(available: state.item.active ? state.available(now: now) : 0, price: state.item.effectivePrice(at: now),
-                                deliveryWindow: window)
+        return spec.projected(WatchObservation(available: state.item.active ? state.available(now: now) : 0,
+                                               price: state.item.effectivePrice(at: now), deliveryWindow: window))
     }
 
     /// What a product or query watch observes of a SKU outside its product or query: nothing available (entering it is like
     /// coming into stock, leaving it like selling out), at the SKU's price.
-    static func outside(_ state: SKUState, now: Date) -> WatchObservation {
-        WatchObservation(available: 0, price: state.item.effectivePrice(at: now), deliveryWindow: nil)
+    static func outside(_ state: SKUState, spec: WatchSpec, now: Date) -> WatchObservation {
+        spec.projected(WatchObservation(available: 0, price: state.item.effectivePrice(at: now), deliveryWindow: nil))
     }
 
     // MARK: Sending

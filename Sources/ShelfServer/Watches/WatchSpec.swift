@@ -70,6 +70,33 @@ enum WatchEventType: String, Sendable {
 }
 
 extension WatchSpec {
+    /// What the conditions can tell apart of an observation, the rest left out (kept and compared in this form, so a change
+    /// none of the conditions can see is no change and is not written): available capped at the highest stock threshold,
+    /// clamped at 0, the price as at-or-below the limit or not, the delivery window only for `delivery_window_changed`. `any_change`
+    /// sees everything.
+    func projected(_ o: WatchObservation) -> WatchObservation {
+        if conditions.contains(where: { $0.type == .anyChange }) { return o }
+        var out = WatchObservation(available: 0, price: Money(amount: 0, currency: ""), deliveryWindow: nil)
+        var cap: Int?
+        for c in conditions {
+            switch c.type {
+            case .backInStock, .stockBelow:
+                cap = max(cap ?? 0, c.qty ?? 1)
+            case .priceAtOrBelow:
+                guard let limit = c.price else { continue }
+                let atOrBelow = o.price.currency == limit.currency && o.price.amount <= limit.amount
+                out.price = Money(amount: atOrBelow ? limit.amount : limit.amount + 1, currency: limit.currency)
+            case .deliveryWindowChanged:
+                out.deliveryWindow = o.deliveryWindow
+            case .anyChange:
+                break
+            }
+        }
+        // Thresholds are at least 1: every count below 0 compares as 0 does.
+        if let cap { out.available = max(0, min(o.available, cap)) }
+        return out
+    }
+
     /// The event a move from `previous` to `current` fires, nil when none of the conditions fires.
     func fires(from previous: WatchObservation, to current: WatchObservation) -> WatchEventType? {
         guard previous != current else { return nil }

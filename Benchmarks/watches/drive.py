@@ -15,6 +15,7 @@ import http.client
 import os
 import re
 import json
+import multiprocessing
 import random
 import threading
 import time
@@ -23,58 +24,77 @@ from datetime import datetime, timezone
 
 
 class Receiver:
-    """A minimal HTTP/1.1 receiver on asyncio (its own thread): reads each request's headers and body, answers 204, and
-    records arrival time minus the body's `changedAt`. Kept lean so it takes little CPU from Shelf on a small machine."""
+    """A minimal HTTP/1.1 receiver on asyncio, in a process of its own (so it never competes with the load generator's
+    threads for this interpreter's lock): reads each request's headers and body, answers 204, and records arrival time minus
+    the body's `changedAt`. The parent asks it for its figures over a pipe."""
 
     CHANGED = re.compile(rb'"changedAt":"([^"]+)"')
 
     def __init__(self):
-        self.lock = threading.Lock()
-        self.latencies = []  # (arrival wall time, seconds since changedAt)
-        self.count = 0
-        self.bad = 0
+        self.pipe, child = multiprocessing.Pipe()
+        ready = multiprocessing.Queue()
+        self.process = multiprocessing.Process(target=Receiver.main, args=(child, ready), daemon=True)
+        self.process.start()
+        self.port = ready.get(timeout=10)
 
-    async def connection(self, reader, writer):
-        try:
+    @staticmethod
+    def main(pipe, ready):
+        latencies = []  # (arrival wall time, seconds since changedAt)
+        counts = {"count": 0, "bad": 0}
+        lock = threading.Lock()
+
+        async def connection(reader, writer):
+            try:
+                while True:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = 0
+                    for line in head.split(b"\r\n"):
+                        if line[:15].lower() == b"content-length:":
+                            length = int(line[15:])
+                    body = await reader.readexactly(length) if length else b""
+                    now = time.time()
+                    m = Receiver.CHANGED.search(body)
+                    with lock:
+                        if m:
+                            changed = datetime.strptime(m[1].decode(), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+                            counts["count"] += 1
+                            latencies.append((now, now - changed))
+                        else:
+                            counts["bad"] += 1
+                    writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                pass
+            finally:
+                writer.close()
+
+        def answer():
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                body = await reader.readexactly(length) if length else b""
-                now = time.time()
-                m = self.CHANGED.search(body)
-                with self.lock:
-                    if m:
-                        changed = datetime.strptime(m[1].decode(), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
-                        self.count += 1
-                        self.latencies.append((now, now - changed))
+                what, since = pipe.recv()
+                with lock:
+                    if what == "count":
+                        pipe.send((counts["count"], counts["bad"]))
                     else:
-                        self.bad += 1
-                writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+                        pipe.send([lag for at, lag in latencies if at >= since])
 
-    def serve(self):
-        ready = threading.Event()
-        port = []
+        threading.Thread(target=answer, daemon=True).start()
 
-        def run():
-            async def main():
-                server = await asyncio.start_server(self.connection, "127.0.0.1", 0)
-                port.append(server.sockets[0].getsockname()[1])
-                ready.set()
-                async with server:
-                    await server.serve_forever()
+        async def serve():
+            server = await asyncio.start_server(connection, "127.0.0.1", 0)
+            ready.put(server.sockets[0].getsockname()[1])
+            async with server:
+                await server.serve_forever()
 
-            asyncio.run(main())
+        asyncio.run(serve())
 
-        threading.Thread(target=run, daemon=True).start()
-        ready.wait(10)
-        return port[0]
+    def counts(self):
+        """(deliveries received, unreadable ones)."""
+        self.pipe.send(("count", 0))
+        return self.pipe.recv()
+
+    def lags(self, since):
+        """Seconds from commit to arrival of the deliveries that arrived at or after `since` (wall time)."""
+        self.pipe.send(("lags", since))
+        return self.pipe.recv()
 
 
 def cpu_seconds(pid):
@@ -214,7 +234,7 @@ def main():
     print(f"ingest without watches: {without:,.0f} events/s, shelf CPU {cpu_without:.0f} µs/event", flush=True)
 
     receiver = Receiver()
-    rport = receiver.serve()
+    rport = receiver.port
     tokens = args.watch_tokens.split(",")
     per_watch = len(skus) // args.watches
 
@@ -247,14 +267,12 @@ def main():
     quiet_since = time.time()
     last = -1
     while time.time() - quiet_since < 3 and time.time() - phase_start < args.duration + 60:
-        with receiver.lock:
-            n = receiver.count
+        n = receiver.counts()[0]
         if n != last:
             last, quiet_since = n, time.time()
         time.sleep(0.1)
-    with receiver.lock:
-        lags = [lag * 1000 for at, lag in receiver.latencies if at >= phase_start]
-        delivered, bad = receiver.count, receiver.bad
+    lags = [lag * 1000 for lag in receiver.lags(phase_start)]
+    delivered, bad = receiver.counts()
     print(f"paced {sent} events at {achieved:,.0f}/s (target {args.rate:,.0f}; worst sender lateness {worst_late * 1000:.0f} ms); "
           f"{delivered} deliveries received", flush=True)
 
@@ -264,8 +282,7 @@ def main():
     # Deliveries still queued when the last event was answered are part of the cost: wait for them before reading the CPU.
     quiet_since, last = time.time(), -1
     while time.time() - quiet_since < 2:
-        with receiver.lock:
-            n = receiver.count
+        n = receiver.counts()[0]
         if n != last:
             last, quiet_since = n, time.time()
         time.sleep(0.1)

@@ -5,21 +5,30 @@ import ShelfCore
 extension Ledger {
     /// Events of `seller` in sequence order after `after`, optionally for one SKU and up to an instant.
     public func events(seller: String, sku: String? = nil, after: Int64 = 0, until: Date? = nil, limit: Int = 1000) throws -> [LedgerEvent] {
-        try database.pool.read { db in
-            var sql = "SELECT sequence, source, externalId, recordedAt, body FROM events WHERE seller = ? AND sequence > ?"
-            var args: [any DatabaseValueConvertible] = [seller, after]
-            if let sku {
-                sql += " AND sku = ?"
-                args.append(sku)
-            }
-            if let until {
-                sql += " AND recordedAt <= ?"
-                args.append(until.timeIntervalSince1970)
-            }
-            sql += " ORDER BY sequence LIMIT ?"
-            args.append(limit)
-            return try Self.decodeEvents(db, seller: seller, sql: sql, arguments: StatementArguments(args))
+        let (sql, arguments) = Self.eventsQuery(seller: seller, sku: sku, after: after, until: until, limit: limit)
+        return try database.pool.read { db in try Self.decodeEvents(db, seller: seller, sql: sql, arguments: arguments) }
+    }
+
+    /// `events(seller:after:limit:)` through GRDB's asynchronous read: the caller's thread never waits on SQLite.
+    public func readEvents(seller: String, after: Int64, limit: Int) async throws -> [LedgerEvent] {
+        let (sql, arguments) = Self.eventsQuery(seller: seller, sku: nil, after: after, until: nil, limit: limit)
+        return try await database.pool.read { db in try Self.decodeEvents(db, seller: seller, sql: sql, arguments: arguments) }
+    }
+
+    static func eventsQuery(seller: String, sku: String?, after: Int64, until: Date?, limit: Int) -> (String, StatementArguments) {
+        var sql = "SELECT sequence, source, externalId, recordedAt, body FROM events WHERE seller = ? AND sequence > ?"
+        var args: [any DatabaseValueConvertible] = [seller, after]
+        if let sku {
+            sql += " AND sku = ?"
+            args.append(sku)
         }
+        if let until {
+            sql += " AND recordedAt <= ?"
+            args.append(until.timeIntervalSince1970)
+        }
+        sql += " ORDER BY sequence LIMIT ?"
+        args.append(limit)
+        return (sql, StatementArguments(args))
     }
 
     static func decodeEvents(_ db: Database, seller: String, sql: String, arguments: StatementArguments) throws -> [LedgerEvent] {

@@ -202,6 +202,24 @@ public struct LedgerDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v7-watch-outbox") { db in
+            // Watch deliveries survive a restart (kill -9 included): deliveries waiting to be made, one row per (watch, SKU)
+            // (a newer firing replaces the waiting one, as the lanes coalesce), what each watch last observed per SKU (edge
+            // triggers compare against it), and per seller the last ledger sequence the delivery service judged; on start it
+            // judges every change after it, read from the ledger.
+            try db.execute(
+                sql: """
+                    CREATE TABLE watch_outbox (
+                        seller TEXT NOT NULL, watchId TEXT NOT NULL, sku TEXT NOT NULL, deliveryId TEXT NOT NULL, eventType TEXT NOT NULL,
+                        sequence INTEGER NOT NULL, changedAt REAL NOT NULL, PRIMARY KEY (seller, watchId, sku)) WITHOUT ROWID;
+                    CREATE TABLE watch_observations (
+                        seller TEXT NOT NULL, watchId TEXT NOT NULL, sku TEXT NOT NULL, available INTEGER NOT NULL,
+                        priceAmount INTEGER NOT NULL, currency TEXT NOT NULL, deliveryWindow TEXT,
+                        PRIMARY KEY (seller, watchId, sku)) WITHOUT ROWID;
+                    CREATE TABLE watch_cursors (seller TEXT PRIMARY KEY NOT NULL, sequence INTEGER NOT NULL) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -112,6 +112,7 @@ public struct ShelfEnvironment: Sendable {
         let pulses = ChannelPulseBoard()
         let curl = CurlClient()
         let metrics = ShelfMetrics()
+        let reads = ReadCaches(budget: configuration.readCacheBytes)
         let velocity = SalesVelocity(prior: DemandPrior(decay: configuration.salesWindow),
                                      retention: configuration.spikePolicy.baseline + configuration.spikePolicy.window,
                                      origin: configuration.clock.now())
@@ -125,10 +126,10 @@ public struct ShelfEnvironment: Sendable {
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),
             ruleEngine: RuleEngine(ledger: ledger, store: RuleStore(database: database), curl: curl, notifyURL: configuration.notifyURL),
             spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics,
-            reads: ReadCaches(budget: configuration.readCacheBytes),
+            reads: reads,
             watches: WatchStore(database: database),
             watchDelivery: WatchDeliveryService(ledger: ledger, store: WatchStore(database: database), curl: curl, velocity: velocity, pulses: pulses,
-                                                knownSince: configuration.clock.now(), policy: configuration.watchPolicy,
+                                                reads: reads, knownSince: configuration.clock.now(), policy: configuration.watchPolicy,
                                                 onDelivered: { metrics.watchDelivered(lag: $0) }),
             mcpSessions: MCPSessions()
         )

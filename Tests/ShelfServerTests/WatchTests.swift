@@ -79,12 +79,12 @@ final class WatchReceiver: Sendable {
     /// Runs the receiver and a Shelf server with the watch service, then `body`.
     static func run(policy: WatchPolicy = WatchPolicy(maxWatchesPerToken: 20, maxSKUsPerWatch: 10, maxAttempts: 4, baseDelay: 0.02,
                                                       maxDelay: 0.1, requestTimeout: .seconds(2), pauseAfter: 3600),
-                    database: String? = nil,
+                    database: String? = nil, receiverPort: Int = 0,
                     _ body: @Sendable @escaping (WatchReceiver, TestServer, any TestClientProtocol) async throws -> Void) async throws {
         let receiver = WatchReceiver()
         let router = Router()
         router.post("/**") { request, _ in try await receiver.handle(request) }
-        let sink = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        let sink = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: receiverPort)),
                                onServerRunning: { channel in receiver.port.withLock { $0 = channel.localAddress?.port } })
         let sinkGroup = ServiceGroup(services: [sink], logger: Logger(label: "receiver"))
         let server = try await TestServer.make(clock: SystemWallClock(), database: database, watchPolicy: policy)

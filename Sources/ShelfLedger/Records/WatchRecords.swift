@@ -44,3 +44,34 @@ struct WatchDeadLetterRecord: Codable, FetchableRecord, PersistableRecord {
         static let failedAt = Column(CodingKeys.failedAt)
     }
 }
+
+/// A watch delivery waiting to be made (migration `v7-watch-outbox`), one per (watch, SKU).
+struct WatchOutboxRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "watch_outbox"
+    var seller: String
+    var watchId: String
+    var sku: String
+    var deliveryId: String
+    var eventType: String
+    var sequence: Int64
+    var changedAt: Double
+}
+
+/// What a watch last observed of one SKU (migration `v7-watch-outbox`).
+struct WatchObservationRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "watch_observations"
+    var seller: String
+    var watchId: String
+    var sku: String
+    var available: Int
+    var priceAmount: Int64
+    var currency: String
+    var deliveryWindow: String?
+}
+
+/// The last ledger sequence of a seller the watch delivery service has judged (migration `v7-watch-outbox`).
+struct WatchCursorRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "watch_cursors"
+    var seller: String
+    var sequence: Int64
+}

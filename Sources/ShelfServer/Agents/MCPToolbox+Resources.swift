@@ -95,13 +95,13 @@ extension MCPToolbox {
     }
 
     /// `watch_item`: the arguments are the body of `POST /v1/watches`; the answer is the watch (with its secret).
-    func watchItem(_ raw: [String: Value]?) throws -> WatchController.WatchView {
+    func watchItem(_ raw: [String: Value]?) async throws -> WatchController.WatchView {
         let data = try JSONEncoder().encode(raw ?? [:])
         guard data.count <= WatchController.maxBodyBytes else {
             throw Problem(.payloadTooLarge, detail: "the arguments exceed \(WatchController.maxBodyBytes) bytes")
         }
         let body = try StrictJSON.decode(WatchController.CreateBody.self, from: ByteBuffer(bytes: data), shape: WatchController.createShape)
-        return try WatchController(env: desk.env).create(body, token: token)
+        return try await WatchController(env: desk.env).create(body, token: token)
     }
 
     static let watchItemTool = Tool(
@@ -109,10 +109,17 @@ extension MCPToolbox {
         description: "Creates a webhook watch: Shelf POSTs the offer (signed, Shelf-Signature: t=<unix>,v1=<HMAC-SHA256 of "
             + "\"<t>.<body>\">) to target.url when a condition becomes true — back_in_stock {qty}, stock_below {qty}, "
             + "price_at_or_below {price: {amount, currency}}, delivery_window_changed (needs destination) — or on any_change. "
-            + "Name skus or a productId. For clients that cannot hold a session; with a session, subscribe to shelf://offers/{sku}.",
+            + "Name skus, a productId, or a catalog query {q, tags, collection, inStockOnly, minPrice, maxPrice} (the filters of "
+            + "search_catalog; SKUs added later that satisfy it are watched too). For clients that cannot hold a session; with a session, subscribe to shelf://offers/{sku}.",
         inputSchema: object([
             "skus": ["type": "array", "items": ["type": "string"], "minItems": 1, "maxItems": 100],
             "productId": ["type": "string"],
+            "query": object([
+                "q": ["type": "string", "maxLength": 200], "tags": ["type": "array", "items": ["type": "string"], "maxItems": 20],
+                "collection": ["type": "string"], "inStockOnly": ["type": "boolean"],
+                "minPrice": ["type": "integer", "minimum": 0, "description": "Minor units."],
+                "maxPrice": ["type": "integer", "minimum": 0, "description": "Minor units."],
+            ], required: []),
             "qty": qty,
             "conditions": [
                 "type": "array", "minItems": 1, "maxItems": 5,
@@ -129,7 +136,7 @@ extension MCPToolbox {
         ], required: ["conditions", "target"]),
         annotations: .init(title: "Watch an item", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true),
         outputSchema: object([
-            "id": ["type": "string"], "skus": ["type": "array", "items": ["type": "string"]], "productId": ["type": "string"],
+            "id": ["type": "string"], "skus": ["type": "array", "items": ["type": "string"]], "productId": ["type": "string"], "query": ["type": "object"],
             "qty": ["type": "integer"], "conditions": ["type": "array", "items": ["type": "object"]], "destination": ["type": "object"],
             "target": object(["url": ["type": "string"], "secret": ["type": "string"]], required: ["url"]),
             "status": ["type": "string", "enum": ["active", "paused"]], "createdAt": ["type": "string", "format": "date-time"],

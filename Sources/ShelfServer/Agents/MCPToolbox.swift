@@ -38,7 +38,7 @@ struct MCPToolbox: Sendable {
             case "search_catalog": data = try ShelfJSON.encode(try searchCatalog(arguments))
             case "reserve_stock": data = try ShelfJSON.encode(try await reserve(arguments))
             case "release_reservation": data = try ShelfJSON.encode(try await release(arguments))
-            case "watch_item": data = try ShelfJSON.encode(try watchItem(arguments))
+            case "watch_item": data = try ShelfJSON.encode(try await watchItem(arguments))
             default:
                 let names = (Self.tools + [Self.watchItemTool]).map(\.name).joined(separator: ", ")
                 throw Problem(.notFound, detail: "unknown tool \(name); tools: \(names)", field: "name")

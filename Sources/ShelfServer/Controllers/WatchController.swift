@@ -24,6 +24,7 @@ struct WatchController: Sendable {
     struct CreateBody: Decodable {
         var skus: [String]?
         var productId: String?
+        var query: WatchQuery?
         var qty: Int?
         var conditions: [WatchCondition]
         var destination: WatchDestination?
@@ -38,6 +39,7 @@ struct WatchController: Sendable {
 
     static let createShape: StrictJSON.Shape = .object([
         "skus": .any, "productId": .any, "qty": .any,
+        "query": .object(["q": .any, "tags": .any, "collection": .any, "inStockOnly": .any, "minPrice": .any, "maxPrice": .any]),
         "conditions": .array(.object(["type": .any, "qty": .any, "price": .object(["amount": .any, "currency": .any])])),
         "destination": .object(["country": .any, "postalCode": .any]), "target": .object(["url": .any, "secret": .any]),
     ])
@@ -47,6 +49,7 @@ struct WatchController: Sendable {
         var id: String
         var skus: [String]
         var productId: String?
+        var query: WatchQuery?
         var qty: Int
         var conditions: [WatchCondition]
         var destination: WatchDestination?
@@ -68,7 +71,7 @@ struct WatchController: Sendable {
     func view(_ watch: StoredWatch, showSecret: Bool = false) throws -> WatchView {
         let live = env.watchDelivery.current(id: watch.id) ?? watch
         let spec = try ShelfJSON.decoder().decode(WatchSpec.self, from: Data(watch.spec.utf8))
-        return WatchView(id: watch.id, skus: spec.skus, productId: spec.productId, qty: spec.qty, conditions: spec.conditions,
+        return WatchView(id: watch.id, skus: spec.skus, productId: spec.productId, query: spec.query, qty: spec.qty, conditions: spec.conditions,
                          destination: spec.destination, target: TargetView(url: watch.url, secret: showSecret ? watch.secret : nil),
                          status: live.pausedReason == nil ? "active" : "paused", pausedAt: live.pausedAt, pausedReason: live.pausedReason,
                          createdAt: watch.createdAt, queued: env.watchDelivery.queued(id: watch.id))
@@ -77,48 +80,55 @@ struct WatchController: Sendable {
     @Sendable func create(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try context.authenticated()
         let body = try StrictJSON.decode(CreateBody.self, from: try await request.jsonBody(limit: Self.maxBodyBytes), shape: Self.createShape)
-        return try JSONResponder.respond(try create(body, token: token), to: request, status: .created, etag: false)
+        return try JSONResponder.respond(try await create(body, token: token), to: request, status: .created, etag: false)
     }
 
     /// Largest body of a watch request.
     static let maxBodyBytes = 64 << 10
 
     /// Checks and stores a watch for the token's seller, and starts judging it (REST and the MCP `watch_item` tool).
-    func create(_ body: CreateBody, token: TokenInfo) throws -> WatchView {
+    func create(_ body: CreateBody, token: TokenInfo) async throws -> WatchView {
         let seller = try AgentDesk(env: env).seller(token)
-        let (spec, url, secret) = try WatchRules(policy: env.configuration.watchPolicy).validate(body, seller: seller)
+        let policy = env.configuration.watchPolicy
+        let (spec, url, secret) = try WatchRules(policy: policy, now: env.clock.now()).validate(body, seller: seller)
+        if spec.query != nil {
+            let held = try await env.watches.count(tokenId: token.id) { (try? ShelfJSON.decoder().decode(WatchSpec.self, from: Data($0.utf8)))?.query != nil }
+            guard held < policy.maxQueryWatchesPerToken else {
+                throw Problem(.validation, detail: "this token already holds \(policy.maxQueryWatchesPerToken) catalog-query watches, the most one token may hold",
+                              field: "query")
+            }
+        }
         let watch = StoredWatch(
             id: "watch_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16), seller: token.seller, tokenId: token.id,
             spec: String(decoding: try ShelfJSON.encode(spec), as: UTF8.self), url: url, secret: secret, createdAt: env.clock.now()
         )
-        let limit = env.configuration.watchPolicy.maxWatchesPerToken
-        guard try env.watches.insert(watch, limitPerToken: limit) else {
+        let limit = policy.maxWatchesPerToken
+        guard try await env.watchDelivery.create(watch, spec: spec, seller: seller, limitPerToken: limit) else {
             throw Problem(.conflict, detail: "this token already holds \(limit) watches, the most one token may hold; delete one first")
         }
-        env.watchDelivery.added(watch)
         return try view(watch, showSecret: true)
     }
 
     @Sendable func list(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try context.authenticated()
-        return try JSONResponder.respond(["watches": try env.watches.list(seller: token.seller).map { try view($0) }], to: request, etag: false)
+        return try JSONResponder.respond(["watches": try await env.watches.list(seller: token.seller).map { try view($0) }], to: request, etag: false)
     }
 
-    func find(_ context: ShelfRequestContext) throws -> StoredWatch {
+    func find(_ context: ShelfRequestContext) async throws -> StoredWatch {
         let token = try context.authenticated()
         let id = try context.pathParameter("id")
-        guard let watch = try env.watches.watch(id: id, seller: token.seller) else { throw Problem(.notFound, detail: "no watch \(id)", field: "id") }
+        guard let watch = try await env.watches.watch(id: id, seller: token.seller) else { throw Problem(.notFound, detail: "no watch \(id)", field: "id") }
         return watch
     }
 
     @Sendable func show(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        try JSONResponder.respond(try view(try find(context)), to: request, etag: false)
+        try JSONResponder.respond(try view(try await find(context)), to: request, etag: false)
     }
 
     @Sendable func delete(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let watch = try find(context)
+        let watch = try await find(context)
         env.watchDelivery.removed(id: watch.id)
-        _ = try env.watches.delete(id: watch.id, seller: watch.seller)
+        _ = try await env.watches.delete(id: watch.id, seller: watch.seller)
         return Response(status: .noContent)
     }
 
@@ -133,8 +143,8 @@ struct WatchController: Sendable {
     }
 
     @Sendable func deliveries(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let watch = try find(context)
-        let letters = try env.watches.deadLetters(watchId: watch.id, seller: watch.seller).map {
+        let watch = try await find(context)
+        let letters = try await env.watches.deadLetters(watchId: watch.id, seller: watch.seller).map {
             DeadLetterView(sku: $0.sku, type: $0.eventType, sequence: $0.sequence, attempts: $0.attempts, lastError: $0.lastError, failedAt: $0.failedAt)
         }
         let live = env.watchDelivery.current(id: watch.id) ?? watch
@@ -150,8 +160,8 @@ struct WatchController: Sendable {
     }
 
     @Sendable func replay(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let watch = try find(context)
-        let letters = try env.watches.takeForReplay(watchId: watch.id, seller: watch.seller, skus: nil)
+        let watch = try await find(context)
+        let letters = try await env.watches.takeForReplay(watchId: watch.id, seller: watch.seller, skus: nil)
         env.watchDelivery.replay(letters, watchId: watch.id)
         struct Replayed: Encodable {
             var replayed: Int
@@ -164,11 +174,23 @@ struct WatchController: Sendable {
 /// Checks a watch request against the seller's catalog and the limits, producing what is stored.
 struct WatchRules {
     let policy: WatchPolicy
+    let now: Date
     static let maxConditions = WatchCondition.Kind.allCases.count
+    /// Bounds of a catalog query (those of catalog search).
+    static let maxQueryText = 200
+    static let maxQueryTags = 20
+    static let maxQueryWord = 100
 
     func validate(_ body: WatchController.CreateBody, seller: SellerSnapshot) throws -> (WatchSpec, url: String, secret: String) {
         var skus: [String] = []
+        var query: WatchQuery?
+        let named = [body.skus != nil, body.productId != nil, body.query != nil].filter { $0 }.count
+        guard named <= 1 else {
+            throw Problem(.validation, detail: "name skus, a productId or a query: one of them", field: body.query != nil ? "query" : "productId")
+        }
         switch (body.skus, body.productId) {
+        case (nil, nil) where body.query != nil:
+            query = try checkQuery(body.query!, seller: seller)
         case (let list?, nil):
             guard !list.isEmpty else { throw Problem(.validation, detail: "skus must name at least one SKU", field: "skus") }
             guard list.count <= policy.maxSKUsPerWatch else {
@@ -186,7 +208,7 @@ struct WatchRules {
                               field: "productId")
             }
         case (nil, nil):
-            throw Problem(.validation, detail: "name skus or a productId", field: "skus")
+            throw Problem(.validation, detail: "name skus, a productId or a query", field: "skus")
         case (_?, _?):
             throw Problem(.validation, detail: "name skus or a productId, not both", field: "productId")
         }
@@ -238,7 +260,53 @@ struct WatchRules {
         }
         let url = try Self.checkURL(body.target.url, allowLoopback: policy.allowLoopbackTargets)
         let secret = try body.target.secret.map(Self.checkSecret) ?? Self.newSecret()
-        return (WatchSpec(skus: skus, productId: body.productId, qty: qty, conditions: conditions, destination: destination), url, secret)
+        return (WatchSpec(skus: skus, productId: body.productId, query: query, qty: qty, conditions: conditions, destination: destination), url, secret)
+    }
+
+    /// A catalog query within the bounds of catalog search, narrowing the catalog (at least one filter), and matching at most
+    /// `maxSKUsPerWatch` SKUs now; every bound broken is a 422 naming the field.
+    func checkQuery(_ q: WatchQuery, seller: SellerSnapshot) throws -> WatchQuery {
+        var query = q
+        query.q = q.q?.trimmingCharacters(in: .whitespaces)
+        if query.q?.isEmpty == true { query.q = nil }
+        if let text = query.q {
+            guard text.count <= Self.maxQueryText else { throw Problem(.validation, detail: "q is at most \(Self.maxQueryText) characters", field: "query.q") }
+            guard !CatalogFilter.words(text).isEmpty else { throw Problem(.validation, detail: "q holds no word to search for", field: "query.q") }
+        }
+        if let tags = q.tags {
+            guard tags.count <= Self.maxQueryTags else { throw Problem(.validation, detail: "at most \(Self.maxQueryTags) tags", field: "query.tags") }
+            for (i, tag) in tags.enumerated() where tag.isEmpty || tag.count > Self.maxQueryWord {
+                throw Problem(.validation, detail: "a tag is 1–\(Self.maxQueryWord) characters", field: "query.tags[\(i)]")
+            }
+            query.tags = tags.isEmpty ? nil : tags
+        }
+        if let collection = q.collection, collection.isEmpty || collection.count > Self.maxQueryWord {
+            throw Problem(.validation, detail: "collection is 1–\(Self.maxQueryWord) characters", field: "query.collection")
+        }
+        for (name, price) in [("minPrice", q.minPrice), ("maxPrice", q.maxPrice)] {
+            if let price, !(0...1_000_000_000_000).contains(price) {
+                throw Problem(.validation, detail: "\(name) must be from 0 to 10^12 minor units", field: "query.\(name)")
+            }
+        }
+        if let low = q.minPrice, let high = q.maxPrice, low > high {
+            throw Problem(.validation, detail: "minPrice is above maxPrice", field: "query.minPrice")
+        }
+        if query.inStockOnly == false { query.inStockOnly = nil }
+        guard query.q != nil || query.tags != nil || query.collection != nil || query.inStockOnly != nil || query.minPrice != nil
+                || query.maxPrice != nil else {
+            throw Problem(.validation, detail: "query must name at least one filter (q, tags, collection, inStockOnly, minPrice, maxPrice)",
+                          field: "query")
+        }
+        let filter = query.filter
+        var matched = 0
+        for state in seller.allStates() where state.item.active && filter.admits(state, now: now) {
+            matched += 1
+            guard matched <= policy.maxSKUsPerWatch else {
+                throw Problem(.validation, detail: "query matches more than the \(policy.maxSKUsPerWatch) SKUs a watch may watch; narrow it",
+                              field: "query")
+            }
+        }
+        return query
     }
 
     /// An `https` URL, or `http` to a loopback host only (and loopback only when `allowLoopback`); no credentials, no fragment,

@@ -1,17 +1,37 @@
 import Foundation
 import ShelfCore
+import ShelfLedger
 
 /// What a watch watches and when it fires, as stored (the `spec` column) and as shown on the wire.
 struct WatchSpec: Codable, Hashable, Sendable {
-    /// The SKUs watched (empty when a product is watched).
+    /// The SKUs watched (empty when a product or a catalog query is watched).
     var skus: [String]
     /// A product: every variant of it is watched, including variants added later.
     var productId: String?
+    /// A catalog query: every SKU that satisfies it is watched, including SKUs added later.
+    var query: WatchQuery?
     /// Units the agent wants: the quantity of the offer in each delivery.
     var qty: Int
     var conditions: [WatchCondition]
     /// Where the agent would ship to: the offer's delivery options, and `delivery_window_changed`, are for this destination.
     var destination: WatchDestination?
+}
+
+/// A catalog query of a watch: the filters of catalog search (`GET /v1/catalog`'s `q`, and the `search_catalog` tool's tags,
+/// collection, stock and price band), every one given having to hold.
+struct WatchQuery: Codable, Hashable, Sendable {
+    /// Words that must each start a word of the SKU, title, tags, collections or option values.
+    var q: String?
+    var tags: [String]?
+    var collection: String?
+    var inStockOnly: Bool?
+    /// The effective price band in minor units.
+    var minPrice: Int64?
+    var maxPrice: Int64?
+
+    var filter: CatalogFilter {
+        CatalogFilter(query: q, tags: tags ?? [], collection: collection, inStockOnly: inStockOnly ?? false, minPrice: minPrice, maxPrice: maxPrice)
+    }
 }
 
 /// A destination named by a watch.
@@ -49,20 +69,37 @@ enum WatchEventType: String, Sendable {
     case inventory = "product_inventory_updated"
 }
 
-/// What a watch compares between two moments for one SKU.
-struct WatchObservation: Hashable, Sendable {
-    /// Units available (0 for a discontinued SKU).
-    var available: Int
-    var price: Money
-    /// The first delivery option to the destination (`carrier/service earliest..latest`), nil without a destination or stock.
-    var deliveryWindow: String?
-}
-
 extension WatchSpec {
-    /// The event a move from `previous` to `current` fires, nil when none of the conditions fires. With no previous
-    /// observation (a SKU seen for the first time) nothing fires: it is the baseline.
-    func fires(from previous: WatchObservation?, to current: WatchObservation) -> WatchEventType? {
-        guard let previous, previous != current else { return nil }
+    /// What the conditions can tell apart of an observation, the rest left out (kept and compared in this form, so a change
+    /// none of the conditions can see is no change and is not written): available capped at the highest stock threshold,
+    /// clamped at 0, the price as at-or-below the limit or not, the delivery window only for `delivery_window_changed`. `any_change`
+    /// sees everything.
+    func projected(_ o: WatchObservation) -> WatchObservation {
+        if conditions.contains(where: { $0.type == .anyChange }) { return o }
+        var out = WatchObservation(available: 0, price: Money(amount: 0, currency: ""), deliveryWindow: nil)
+        var cap: Int?
+        for c in conditions {
+            switch c.type {
+            case .backInStock, .stockBelow:
+                cap = max(cap ?? 0, c.qty ?? 1)
+            case .priceAtOrBelow:
+                guard let limit = c.price else { continue }
+                let atOrBelow = o.price.currency == limit.currency && o.price.amount <= limit.amount
+                out.price = Money(amount: atOrBelow ? limit.amount : limit.amount + 1, currency: limit.currency)
+            case .deliveryWindowChanged:
+                out.deliveryWindow = o.deliveryWindow
+            case .anyChange:
+                break
+            }
+        }
+        // Thresholds are at least 1: every count below 0 compares as 0 does.
+        if let cap { out.available = max(0, min(o.available, cap)) }
+        return out
+    }
+
+    /// The event a move from `previous` to `current` fires, nil when none of the conditions fires.
+    func fires(from previous: WatchObservation, to current: WatchObservation) -> WatchEventType? {
+        guard previous != current else { return nil }
         var fired: [WatchEventType] = []
         for condition in conditions {
             switch condition.type {

@@ -128,3 +128,37 @@ extension Ledger {
         return try database.pool.read { db in try Self.decodeEvents(db, seller: seller, sql: sql, arguments: StatementArguments(args)) }
     }
 }
+
+extension Ledger {
+    /// The order confirmations and SKU upserts recorded in `(from, through]`, newest first, at most `limit`: what sales velocity
+    /// is rebuilt from at start-up. An upsert comes back without its body (a bare event with its SKU, recorded at its time), since
+    /// only the SKU and the time count there: a large catalog's upserts are not decoded.
+    public func salesEvents(seller: String, recordedAfter from: Date, through to: Date, limit: Int = 100_000) throws -> [LedgerEvent] {
+        let start = try sequence(seller: seller, before: from)
+        return try database.pool.read { db in
+            let decoder = ShelfJSON.decoder()
+            var out: [LedgerEvent] = []
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT sequence, source, externalId, recordedAt, sku, CASE WHEN type = ? THEN body END FROM events
+                    WHERE seller = ? AND type IN (?, ?) AND sequence > ? AND recordedAt > ? AND recordedAt <= ?
+                    ORDER BY sequence DESC LIMIT ?
+                    """,
+                arguments: [EventType.orderConfirmed.rawValue, seller, EventType.orderConfirmed.rawValue, EventType.skuUpserted.rawValue, start,
+                            from.timeIntervalSince1970, to.timeIntervalSince1970, limit]
+            )
+            while let row = try rows.next() {
+                let recordedAt = Date(timeIntervalSince1970: row[3])
+                let event: ShelfEvent
+                if let body = row[5] as String? {
+                    event = try decoder.decode(ShelfEvent.self, from: Data(body.utf8))
+                } else {
+                    event = ShelfEvent(type: .skuUpserted, sku: row[4], occurredAt: recordedAt)
+                }
+                out.append(LedgerEvent(seller: seller, sequence: row[0], source: row[1], externalId: row[2], recordedAt: recordedAt, event: event))
+            }
+            return out
+        }
+    }
+}

@@ -172,7 +172,11 @@ public final class SellerSnapshot: Sendable {
         var moved: [(sku: String, from: String?, to: String)] = []
         var changed: [(old: SKUState?, new: SKUState)] = []
         changed.reserveCapacity(states.count)
-        for state in states {
+        for var state in states {
+            // Equal product text is held once: take the instance of the SKU's previous state or of a variant of its product.
+            if let sibling = self.sku(state.sku) ?? meta.withLock({ $0.products[state.item.productId]?.first }).flatMap({ self.sku($0) }) {
+                state.item.shareText(with: sibling.item)
+            }
             let old: SKUState? = shard(state.sku).withLock { dict in
                 let old = dict[state.sku]
                 dict[state.sku] = state

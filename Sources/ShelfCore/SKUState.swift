@@ -13,17 +13,21 @@ public struct LocationStock: Codable, Hashable, Sendable {
 
 /// Everything Shelf knows about one SKU right now: catalog data, stock per location, holds, listings per channel.
 ///
-/// Compact, because the snapshot holds one per SKU: the catalog item shares its product text, listings are packed records
-/// (channel and currency as `Atoms` ids, references as one string), holds take no memory when there are none. `listings` and
-/// `spikeMultiplier` read and write as plain properties.
+/// Compact, because the snapshot holds one per SKU: the catalog item shares its product text, and stock and listings are each
+/// one small byte string (varints; location, channel and currency as `Atoms` ids; an external id equal to the SKU not stored)
+/// instead of arrays of wide structs and a dictionary per listing. Holds take no memory when there are none. `stock`,
+/// `listings` and `spikeMultiplier` read and write as plain properties.
 public struct SKUState: Codable, Hashable, Sendable {
-    public var item: CatalogItem
-    /// Per location, sorted by location id.
-    public var stock: [LocationStock]
+    public var item: CatalogItem {
+        // Listings listed under the SKU itself store no id: a new SKU keeps them naming the old one, as they did.
+        didSet { if !oldValue.sku.utf8.elementsEqual(item.sku.utf8), isListed { listingBytes = PackedSKU.encode(listings: PackedSKU.decodeListings(listingBytes, sku: oldValue.sku), sku: item.sku) } }
+    }
     /// Recorded holds (an expired one stops counting at once, before the sweeper removes it).
     public var holds: [Reservation]
-    /// Per channel, sorted by channel id.
-    private var packedListings: [PackedListing]
+    /// `stock`, encoded by `PackedSKU.encode(stock:)`.
+    private var stockBytes: [UInt8]
+    /// `listings`, encoded by `PackedSKU.encode(listings:sku:)`.
+    private var listingBytes: [UInt8]
     /// Sequence of the last event that changed this SKU.
     public var lastSequence: Int64
     /// When that event was recorded.
@@ -35,27 +39,31 @@ public struct SKUState: Codable, Hashable, Sendable {
         lastSequence: Int64 = 0, updatedAt: Date = Date(timeIntervalSince1970: 0)
     ) {
         self.item = item
-        self.stock = stock
         self.holds = holds
-        packedListings = listings.map(PackedListing.init)
-        spike = Self.packSpike(spikeMultiplier)
+        stockBytes = PackedSKU.encode(stock: stock)
+        listingBytes = PackedSKU.encode(listings: listings, sku: item.sku)
+        spike = Int32(clamping: spikeMultiplier)
         self.lastSequence = lastSequence
         self.updatedAt = updatedAt
     }
 
+    /// Per location, sorted by location id.
+    public var stock: [LocationStock] {
+        get { PackedSKU.decodeStock(stockBytes) }
+        set { stockBytes = PackedSKU.encode(stock: newValue) }
+    }
+
     /// Per channel, sorted by channel id.
     public var listings: [Listing] {
-        get { packedListings.map { $0.listing } }
-        set { packedListings = newValue.map(PackedListing.init) }
+        get { PackedSKU.decodeListings(listingBytes, sku: item.sku) }
+        set { listingBytes = PackedSKU.encode(listings: newValue, sku: item.sku) }
     }
 
     /// Safety-stock multiplier while a demand spike is active (1 otherwise); kept within `Int32`.
     public var spikeMultiplier: Int {
         get { Int(spike) }
-        set { spike = Self.packSpike(newValue) }
+        set { spike = Int32(clamping: newValue) }
     }
-
-    private static func packSpike(_ value: Int) -> Int32 { Int32(clamping: value) }
 
     public var sku: String { item.sku }
 
@@ -86,35 +94,35 @@ public struct SKUState: Codable, Hashable, Sendable {
     }
 
     /// The listing on `channel`, if the SKU is listed there at all.
-    public func listing(on channel: String) -> Listing? {
-        let atom = Atoms.id(channel)
-        return packedListings.first { $0.channel == atom }?.listing
-    }
+    public func listing(on channel: String) -> Listing? { listings.first { $0.channel == channel } }
 
     /// True when the SKU has at least one listing.
-    public var isListed: Bool { !packedListings.isEmpty }
+    public var isListed: Bool { !listingBytes.isEmpty }
 
     /// Replaces (or adds) the listing on `listing.channel`, keeping the channel order.
     public mutating func upsertListing(_ listing: Listing) {
-        let packed = PackedListing(listing)
-        if let i = packedListings.firstIndex(where: { $0.channel == packed.channel }) {
-            packedListings[i] = packed
+        var all = listings
+        if let i = all.firstIndex(where: { $0.channel == listing.channel }) {
+            all[i] = listing
         } else {
-            let inOrder = packedListings.last.map { Atoms.name($0.channel) < listing.channel } ?? true
-            packedListings.append(packed)
-            if !inOrder { packedListings.sort { Atoms.name($0.channel) < Atoms.name($1.channel) } }
+            let inOrder = all.last.map { $0.channel < listing.channel } ?? true
+            all.append(listing)
+            if !inOrder { all.sort { $0.channel < $1.channel } }
         }
+        listings = all
     }
 
     mutating func withLevel(_ location: String, _ body: (inout StockLevel) -> Void) {
-        if let i = stock.firstIndex(where: { $0.location == location }) {
-            body(&stock[i].level)
+        var all = stock
+        if let i = all.firstIndex(where: { $0.location == location }) {
+            body(&all[i].level)
         } else {
             var level = StockLevel()
             body(&level)
-            stock.append(LocationStock(location: location, level: level))
-            stock.sort { $0.location < $1.location }
+            all.append(LocationStock(location: location, level: level))
+            all.sort { $0.location < $1.location }
         }
+        stock = all
     }
 
     mutating func withListing(_ channel: String, _ body: (inout Listing) -> Void) {
@@ -149,72 +157,136 @@ public struct SKUState: Codable, Hashable, Sendable {
     }
 }
 
-/// One listing as the snapshot holds it: 56 bytes instead of `Listing`'s 80 plus a dictionary for its references.
-struct PackedListing: Hashable, Sendable {
-    var externalId: String
-    /// The references as `<length>:<key><length>:<value>…` in key order (lengths in UTF-8 bytes, so any text round-trips); empty
-    /// when there are none.
-    var references: String
-    var priceAmount: Int64
-    /// Units held back, kept within `Int32` (`Limits.maxBuffer` is far below).
-    var buffer: Int32
-    var channel: UInt32
-    /// `Atoms` id of the price's currency + 1; 0 when the listing has no price of its own.
-    var currency: UInt32
-    var listed: Bool
-
-    init(_ listing: Listing) {
-        externalId = listing.externalId
-        references = Self.pack(listing.references)
-        priceAmount = listing.price?.amount ?? 0
-        buffer = Int32(clamping: listing.buffer)
-        channel = Atoms.id(listing.channel)
-        currency = listing.price.map { Atoms.id($0.currency) + 1 } ?? 0
-        listed = listing.listed
-    }
-
-    var listing: Listing {
-        Listing(
-            channel: Atoms.name(channel), externalId: externalId, listed: listed, buffer: Int(buffer),
-            price: currency == 0 ? nil : Money(amount: priceAmount, currency: Atoms.name(currency - 1)),
-            references: Self.unpack(references)
-        )
-    }
-
-    static func pack(_ map: [String: String]) -> String {
-        guard !map.isEmpty else { return "" }
+/// The byte encodings of a SKU's stock and listings. Integers are base-128 varints (zigzag for signed ones, so any `Int`
+/// round-trips); strings are a varint byte length and their UTF-8; location, channel and currency ids are `Atoms` ids.
+/// Canonical: equal values give equal bytes (references in key order), so comparing bytes compares values.
+enum PackedSKU {
+    struct Writer {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(map.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 8 })
-        for key in map.keys.sorted() {
-            for field in [key, map[key]!] {
-                bytes += String(field.utf8.count).utf8
-                bytes.append(0x3A)
-                bytes += field.utf8
+        mutating func uint(_ value: UInt64) {
+            var v = value
+            while v >= 0x80 {
+                bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+                v >>= 7
             }
+            bytes.append(UInt8(v))
         }
-        // Built once at its final size: appending to a String leaves spare capacity, held for as long as the SKU is.
-        return String(decoding: bytes, as: UTF8.self)
+        mutating func int(_ value: Int) { uint(UInt64(bitPattern: Int64((value << 1) ^ (value >> 63)))) }
+        mutating func text(_ value: String) {
+            uint(UInt64(value.utf8.count))
+            bytes += value.utf8
+        }
+        /// The bytes at their final size (an array grown by appending keeps spare capacity for as long as the SKU lives).
+        var result: [UInt8] { bytes.isEmpty ? [] : Array(unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            _ = buffer.initialize(from: bytes)
+            count = bytes.count
+        } }
     }
 
-    static func unpack(_ packed: String) -> [String: String] {
-        guard !packed.isEmpty else { return [:] }
-        let bytes = Array(packed.utf8)
-        var out: [String: String] = [:]
+    struct Reader {
+        let bytes: [UInt8]
         var i = 0
-        func field() -> String? {
-            var length = 0
-            while i < bytes.count, bytes[i] != 0x3A {
-                length = length * 10 + Int(bytes[i] &- 0x30)
+        var atEnd: Bool { i >= bytes.count }
+        mutating func uint() -> UInt64 {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < bytes.count {
+                let b = bytes[i]
                 i += 1
+                if shift < 64 { value |= UInt64(b & 0x7F) << shift }
+                if b < 0x80 { break }
+                shift += 7
             }
-            i += 1
-            guard i + length <= bytes.count else { return nil }
-            defer { i += length }
-            return String(decoding: bytes[i..<(i + length)], as: UTF8.self)
+            return value
         }
-        while i < bytes.count {
-            guard let key = field(), let value = field() else { break }
-            out[key] = value
+        mutating func int() -> Int {
+            let z = uint()
+            return Int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+        }
+        mutating func text() -> String {
+            let n = Int(uint())
+            let end = min(bytes.count, i + n)
+            defer { i = end }
+            return String(decoding: bytes[i..<end], as: UTF8.self)
+        }
+    }
+
+    static func encode(stock: [LocationStock]) -> [UInt8] {
+        guard !stock.isEmpty else { return [] }
+        var w = Writer()
+        for s in stock {
+            w.uint(UInt64(Atoms.id(s.location)))
+            let l = s.level
+            for v in [l.onHand, l.committed, l.reserved, l.unavailable, l.safetyStock, l.incoming, l.oversold] { w.int(v) }
+        }
+        return w.result
+    }
+
+    static func decodeStock(_ bytes: [UInt8]) -> [LocationStock] {
+        guard !bytes.isEmpty else { return [] }
+        var r = Reader(bytes: bytes)
+        var out: [LocationStock] = []
+        out.reserveCapacity(4)
+        while !r.atEnd {
+            let location = Atoms.name(UInt32(truncatingIfNeeded: r.uint()))
+            let level = StockLevel(onHand: r.int(), committed: r.int(), reserved: r.int(), unavailable: r.int(), safetyStock: r.int(),
+                                   incoming: r.int(), oversold: r.int())
+            out.append(LocationStock(location: location, level: level))
+        }
+        return out
+    }
+
+    /// Flags of a listing record.
+    static let listedFlag: UInt64 = 1, sameIdFlag: UInt64 = 2, priceFlag: UInt64 = 4
+
+    static func encode(listings: [Listing], sku: String) -> [UInt8] {
+        guard !listings.isEmpty else { return [] }
+        var w = Writer()
+        for l in listings {
+            w.uint(UInt64(Atoms.id(l.channel)))
+            let sameId = l.externalId == sku && l.externalId.utf8.elementsEqual(sku.utf8)
+            w.uint((l.listed ? listedFlag : 0) | (sameId ? sameIdFlag : 0) | (l.price != nil ? priceFlag : 0))
+            w.int(l.buffer)
+            if let price = l.price {
+                w.uint(UInt64(Atoms.id(price.currency)))
+                w.int(Int(price.amount))
+            }
+            if !sameId { w.text(l.externalId) }
+            w.uint(UInt64(l.references.count))
+            for key in l.references.keys.sorted() {
+                w.text(key)
+                w.text(l.references[key]!)
+            }
+        }
+        return w.result
+    }
+
+    static func decodeListings(_ bytes: [UInt8], sku: String) -> [Listing] {
+        guard !bytes.isEmpty else { return [] }
+        var r = Reader(bytes: bytes)
+        var out: [Listing] = []
+        out.reserveCapacity(8)
+        while !r.atEnd {
+            let channel = Atoms.name(UInt32(truncatingIfNeeded: r.uint()))
+            let flags = r.uint()
+            let buffer = r.int()
+            var price: Money?
+            if flags & priceFlag != 0 {
+                let currency = Atoms.name(UInt32(truncatingIfNeeded: r.uint()))
+                price = Money(amount: Int64(r.int()), currency: currency)
+            }
+            let externalId = flags & sameIdFlag != 0 ? sku : r.text()
+            var references: [String: String] = [:]
+            let count = Int(r.uint())
+            if count > 0 {
+                references.reserveCapacity(count)
+                for _ in 0..<count {
+                    let key = r.text()
+                    references[key] = r.text()
+                }
+            }
+            out.append(Listing(channel: channel, externalId: externalId, listed: flags & listedFlag != 0, buffer: buffer, price: price,
+                               references: references))
         }
         return out
     }

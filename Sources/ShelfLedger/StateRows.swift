@@ -395,7 +395,7 @@ enum StateRows {
             if let reason = rejected {
                 quarantine(sku, reason)
             } else if var state, let sku {
-                state.stock = levels.map { $0 }
+                state.stock = levels
                 state.listings = listed
                 shards[SellerSnapshot.shardIndex(sku)][sku] = state
             }

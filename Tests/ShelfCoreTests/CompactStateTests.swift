@@ -120,6 +120,19 @@ import Testing
         #expect(c == a)
     }
 
+    @Test func extremeFiguresAndARenamedItemRoundTrip() {
+        let level = StockLevel(onHand: Int.max, committed: Int.min, reserved: -1, unavailable: 0, safetyStock: 1 << 40, incoming: 127, oversold: 128)
+        var state = SKUState(
+            item: CatalogItem(sku: "OLD", productId: "P", title: "T", price: Money(amount: Int64.max, currency: "USD")),
+            stock: [LocationStock(location: "a", level: level)],
+            listings: [Listing(channel: "amazon", externalId: "OLD", buffer: Int.min, price: Money(amount: Int64.min, currency: "XPF"))]
+        )
+        #expect(state.stock == [LocationStock(location: "a", level: level)])
+        #expect(state.listings == [Listing(channel: "amazon", externalId: "OLD", buffer: Int.min, price: Money(amount: Int64.min, currency: "XPF"))])
+        state.item.sku = "NEW"
+        #expect(state.listings.map(\.externalId) == ["OLD"])
+    }
+
     @Test func listingUpdatesKeepChannelOrder() {
         var state = SKUState(item: CatalogItem(sku: "S", productId: "P", title: "S", price: Money(amount: 1, currency: "USD")))
         for channel in ["walmart", "amazon", "tiktok", "ebay", "amazon"] {

@@ -244,7 +244,7 @@ enum PackedSKU {
         var w = Writer()
         for l in listings {
             w.uint(UInt64(Atoms.id(l.channel)))
-            let sameId = l.externalId == sku && l.externalId.utf8.elementsEqual(sku.utf8)
+            let sameId = l.externalId.utf8.count == sku.utf8.count && l.externalId == sku && l.externalId.utf8.elementsEqual(sku.utf8)
             w.uint((l.listed ? listedFlag : 0) | (sameId ? sameIdFlag : 0) | (l.price != nil ? priceFlag : 0))
             w.int(l.buffer)
             if let price = l.price {

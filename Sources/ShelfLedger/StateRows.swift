@@ -174,16 +174,36 @@ enum StateRows {
         /// The last item read per product: the next variant shares its text when equal.
         var products: [String: CatalogItem] = [:]
 
+        /// The last string returned per call site: a product's variants are read one after another, so most lookups are
+        /// answered by one comparison instead of a hash.
+        var recent: [String] = Array(repeating: "", count: 8)
+
         mutating func string(_ s: String) -> String {
             if let found = strings[s] { return found }
             strings[s] = s
             return s
         }
 
+        mutating func string(_ s: String, slot: Int) -> String {
+            if recent[slot] == s { return recent[slot] }
+            let shared = string(s)
+            recent[slot] = shared
+            return shared
+        }
+
         /// Gives `item` the shared text of an earlier variant of its product when the text is equal.
         mutating func share(_ item: inout CatalogItem) {
             if let earlier = products[item.productId] { item.shareText(with: earlier) }
             products[item.productId] = item
+        }
+
+        var recentLists: [(String, [String])] = Array(repeating: ("", []), count: 4)
+
+        mutating func list(_ packed: String, slot: Int) -> [String] {
+            if recentLists[slot].0 == packed { return recentLists[slot].1 }
+            let value = list(packed)
+            recentLists[slot] = (packed, value)
+            return value
         }
 
         mutating func list(_ packed: String) -> [String] {
@@ -205,7 +225,7 @@ enum StateRows {
     /// read or lie outside `Limits` (quarantined with the reason: kept out of the snapshot and refused for writes, so one bad
     /// row never stops start-up or serves wrong figures).
     struct LoadedStates {
-        var shards: [[String: SKUState]]
+        var shards: [SKUTable]
         var quarantined: [String: String] = [:]
     }
 
@@ -247,11 +267,7 @@ enum StateRows {
     static func readStates(_ db: Database, seller: String, progress: RebuildProgress? = nil) throws -> LoadedStates {
         // Read straight into the snapshot's shards, so a large catalog is never held twice.
         let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skus WHERE seller = ?", arguments: [seller]) ?? 0
-        var shards = (0..<SellerSnapshot.shardCount).map { _ -> [String: SKUState] in
-            var shard: [String: SKUState] = [:]
-            shard.reserveCapacity(count / SellerSnapshot.shardCount + 16)
-            return shard
-        }
+        var shards = (0..<SellerSnapshot.shardCount).map { _ in SKUTable(capacity: count / SellerSnapshot.shardCount + 16) }
         var quarantined: [String: String] = [:]
         func quarantine(_ sku: String?, _ reason: String) {
             let sku = sku ?? "(unreadable id)"
@@ -296,14 +312,14 @@ enum StateRows {
             guard level.isWithinLimits else {
                 throw OutOfLimits(reason: "stored stock at \(try row.decode(String.self, atIndex: 1)) lies outside 0…\(Limits.maxStockFigure) units")
             }
-            levels.append(LocationStock(location: interner.string(try row.decode(String.self, atIndex: 1)), level: level))
+            levels.append(LocationStock(location: try row.decode(String.self, atIndex: 1), level: level))
         }
         func readListing(_ row: Row, _ sku: String) throws {
             let amount = try optionalInteger(row, 5)
             let currency: String? = try row.decode(atIndex: 6)
             var price: Money?
             if let amount, let currency { price = Money(amount: amount, currency: currency) }
-            let channel = interner.string(try row.decode(String.self, atIndex: 1))
+            let channel: String = try row.decode(atIndex: 1)
             let externalId: String = try row.decode(atIndex: 2)
             let buffer = try int(row, 4)
             let refs: String = try row.decode(atIndex: 7)
@@ -354,7 +370,7 @@ enum StateRows {
             rejected = nil
             var state: SKUState?
             do {
-                let currency = interner.string(try row.decode(String.self, atIndex: 14))
+                let currency = interner.string(try row.decode(String.self, atIndex: 14), slot: 0)
                 let price = try integer(row, 13)
                 let compareAt = try optionalInteger(row, 15)
                 let saleAmount = try optionalInteger(row, 16)
@@ -367,13 +383,13 @@ enum StateRows {
                 let brand: String? = try row.decode(atIndex: 5)
                 let supplier: String? = try row.decode(atIndex: 12)
                 var item = CatalogItem(
-                    sku: try row.decode(atIndex: 0), productId: interner.string(try row.decode(String.self, atIndex: 1)),
-                    title: try row.decode(atIndex: 2), productTitle: interner.string(try row.decode(String.self, atIndex: 3)),
-                    description: interner.string(try row.decode(String.self, atIndex: 4)), brand: brand.map { interner.string($0) },
+                    sku: try row.decode(atIndex: 0), productId: interner.string(try row.decode(String.self, atIndex: 1), slot: 1),
+                    title: try row.decode(atIndex: 2), productTitle: interner.string(try row.decode(String.self, atIndex: 3), slot: 2),
+                    description: interner.string(try row.decode(String.self, atIndex: 4), slot: 3), brand: brand.map { interner.string($0, slot: 4) },
                     options: interner.map(try row.decode(String.self, atIndex: 6)), barcode: try row.decode(atIndex: 7),
-                    mediaURLs: interner.list(try row.decode(String.self, atIndex: 8)), url: try row.decode(atIndex: 9),
-                    tags: interner.list(try row.decode(String.self, atIndex: 10)),
-                    collections: interner.list(try row.decode(String.self, atIndex: 11)), supplier: supplier.map { interner.string($0) },
+                    mediaURLs: interner.list(try row.decode(String.self, atIndex: 8), slot: 0), url: try row.decode(atIndex: 9),
+                    tags: interner.list(try row.decode(String.self, atIndex: 10), slot: 1),
+                    collections: interner.list(try row.decode(String.self, atIndex: 11), slot: 2), supplier: supplier.map { interner.string($0, slot: 5) },
                     price: Money(amount: price, currency: currency), compareAtPrice: compareAt.map { Money(amount: $0, currency: currency) },
                     sale: sale, weightGrams: try row.decode(atIndex: 19), active: try row.decode(atIndex: 20)
                 )
@@ -484,6 +500,23 @@ final class MergeCursor {
     }
 
     /// SQLite's order of TEXT keys (BINARY collation: bytes), which is not Swift's `String` order.
-    static func precedes(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
-    static func same(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
+    static func precedes(_ a: String, _ b: String) -> Bool { compare(a, b) < 0 }
+    static func same(_ a: String, _ b: String) -> Bool { compare(a, b) == 0 }
+
+    /// memcmp order of the UTF-8 bytes (strings read from SQLite are native and contiguous; others take the generic path).
+    static func compare(_ a: String, _ b: String) -> Int {
+        let fast = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Int in
+                let n = min(x.count, y.count)
+                if n > 0, let p = x.baseAddress, let q = y.baseAddress {
+                    let c = memcmp(p, q, n)
+                    if c != 0 { return c < 0 ? -1 : 1 }
+                }
+                return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
+            }
+        }
+        if let fast, let result = fast { return result }
+        if a.utf8.elementsEqual(b.utf8) { return 0 }
+        return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
+    }
 }

@@ -69,10 +69,18 @@ public struct SKUState: Codable, Hashable, Sendable {
 
     /// The level at `location` with `reserved` counting only holds active at `instant`.
     public func level(at location: String, now instant: Date) -> StockLevel {
-        guard var level = stock.first(where: { $0.location == location })?.level else { return StockLevel() }
+        guard let stock = stock.first(where: { $0.location == location }) else { return StockLevel() }
+        return active(stock, now: instant)
+    }
+
+    /// `stock.level` with `reserved` counting only holds active at `instant`.
+    private func active(_ stock: LocationStock, now instant: Date) -> StockLevel {
+        var level = stock.level
         var expired = 0
         for hold in holds where !hold.isActive(at: instant) {
-            for part in hold.parts where part.location == location { expired = Limits.stockSum(expired, max(0, part.qty)) ?? Limits.maxStockFigure }
+            for part in hold.parts where part.location == stock.location {
+                expired = Limits.stockSum(expired, max(0, part.qty)) ?? Limits.maxStockFigure
+            }
         }
         level.reserved = max(0, level.reserved - expired)
         return level
@@ -85,12 +93,12 @@ public struct SKUState: Codable, Hashable, Sendable {
 
     /// Total over all locations at `instant` (reserved = active holds only).
     public func totalLevel(now instant: Date) -> StockLevel {
-        stock.reduce(StockLevel()) { $0 + level(at: $1.location, now: instant) }
+        stock.reduce(StockLevel()) { $0 + active($1, now: instant) }
     }
 
     /// Units sellable over all locations at `instant`.
     public func available(now instant: Date) -> Int {
-        stock.reduce(0) { $0 + available(at: $1.location, now: instant) }
+        stock.reduce(0) { $0 + active($1, now: instant).available(spikeMultiplier: spikeMultiplier) }
     }
 
     /// The listing on `channel`, if the SKU is listed there at all.

@@ -405,11 +405,7 @@ public enum Inventory {
                     $0.incoming = max(0, given.level.incoming)
                 }
             }
-            for listing in event.listings ?? [] {
-                s.listings.removeAll { $0.channel == listing.channel }
-                s.listings.append(listing)
-            }
-            s.listings.sort { $0.channel < $1.channel }
+            for listing in event.listings ?? [] { s.upsertListing(listing) }
             state = s
             state!.lastSequence = sequence
             state!.updatedAt = recordedAt
@@ -467,9 +463,7 @@ public enum Inventory {
             s.item.active = false
         case .listingUpserted:
             if let listing = event.listing {
-                s.listings.removeAll { $0.channel == listing.channel }
-                s.listings.append(listing)
-                s.listings.sort { $0.channel < $1.channel }
+                s.upsertListing(listing)
             }
         case .listingPaused:
             s.withListing(event.channel ?? "") { $0.listed = false }

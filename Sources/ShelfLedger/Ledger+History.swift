@@ -137,3 +137,47 @@ extension Ledger {
         return try database.pool.read { db in try Self.decodeEvents(db, seller: seller, sql: sql, arguments: StatementArguments(args)) }
     }
 }
+
+extension Ledger {
+    /// The order confirmations and SKU upserts recorded in `(from, through]` — the newest `limit` of them — handed to `body`
+    /// oldest first, one at a time: what sales velocity is rebuilt from at start-up. An upsert comes as a bare event with its SKU,
+    /// recorded at its time (only those count there), so a large catalog's upserts are neither decoded nor held at once.
+    public func forEachSalesEvent(
+        seller: String, recordedAfter from: Date, through to: Date, limit: Int = 100_000, _ body: (LedgerEvent) throws -> Void
+    ) throws {
+        let start = try sequence(seller: seller, before: from)
+        let types: [any DatabaseValueConvertible] = [EventType.orderConfirmed.rawValue, EventType.skuUpserted.rawValue]
+        let window: [any DatabaseValueConvertible] = [start, from.timeIntervalSince1970, to.timeIntervalSince1970]
+        try database.pool.read { db in
+            // The oldest sequence among the newest `limit`, then a forward scan from it.
+            let oldest = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(sequence) FROM (SELECT sequence FROM events WHERE seller = ? AND type IN (?, ?) AND sequence > ?
+                        AND recordedAt > ? AND recordedAt <= ? ORDER BY sequence DESC LIMIT ?)
+                    """,
+                arguments: StatementArguments([seller] + types + window + [limit])
+            )
+            guard let oldest else { return }
+            let decoder = ShelfJSON.decoder()
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT sequence, source, externalId, recordedAt, sku, CASE WHEN type = ? THEN body END FROM events
+                    WHERE seller = ? AND type IN (?, ?) AND sequence >= ? AND recordedAt > ? AND recordedAt <= ? ORDER BY sequence
+                    """,
+                arguments: StatementArguments([EventType.orderConfirmed.rawValue, seller] + types + [oldest] + window.dropFirst())
+            )
+            while let row = try rows.next() {
+                let recordedAt = Date(timeIntervalSince1970: row[3])
+                let event: ShelfEvent
+                if let body = row[5] as String? {
+                    event = try decoder.decode(ShelfEvent.self, from: Data(body.utf8))
+                } else {
+                    event = ShelfEvent(type: .skuUpserted, sku: row[4], occurredAt: recordedAt)
+                }
+                try body(LedgerEvent(seller: seller, sequence: row[0], source: row[1], externalId: row[2], recordedAt: recordedAt, event: event))
+            }
+        }
+    }
+}

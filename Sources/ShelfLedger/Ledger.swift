@@ -132,6 +132,14 @@ public final class Ledger: Sendable {
     public func rebuildSnapshot(markReady: Bool = true) throws {
         let progress = snapshot.progress
         let loaded = try database.pool.read { db -> [(String, StateRows.LoadedStates, SellerCatalog, Int64, Date?)] in
+            // One pass over every row gains nothing from a large page cache, and the pages it would keep (64 MiB at a million
+            // SKUs) would stay in this reader for the life of the process: read through a small one, then put it back.
+            let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+            try db.execute(sql: "PRAGMA cache_size = -2048")
+            defer {
+                try? db.execute(sql: "PRAGMA shrink_memory")
+                try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)")
+            }
             progress.begin(total: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skus") ?? 0)
             return try String.fetchAll(db, sql: "SELECT id FROM sellers").map { seller in
                 let states = try StateRows.readStates(db, seller: seller, progress: progress)

@@ -171,11 +171,39 @@ enum StateRows {
         var strings: [String: String] = [:]
         var lists: [String: [String]] = [:]
         var maps: [String: [String: String]] = [:]
+        /// The last item read per product: the next variant shares its text when equal.
+        var products: [String: CatalogItem] = [:]
+
+        /// The last string returned per call site: a product's variants are read one after another, so most lookups are
+        /// answered by one comparison instead of a hash.
+        var recent: [String] = Array(repeating: "", count: 8)
 
         mutating func string(_ s: String) -> String {
             if let found = strings[s] { return found }
             strings[s] = s
             return s
+        }
+
+        mutating func string(_ s: String, slot: Int) -> String {
+            if recent[slot] == s { return recent[slot] }
+            let shared = string(s)
+            recent[slot] = shared
+            return shared
+        }
+
+        /// Gives `item` the shared text of an earlier variant of its product when the text is equal.
+        mutating func share(_ item: inout CatalogItem) {
+            if let earlier = products[item.productId] { item.shareText(with: earlier) }
+            products[item.productId] = item
+        }
+
+        var recentLists: [(String, [String])] = Array(repeating: ("", []), count: 4)
+
+        mutating func list(_ packed: String, slot: Int) -> [String] {
+            if recentLists[slot].0 == packed { return recentLists[slot].1 }
+            let value = list(packed)
+            recentLists[slot] = (packed, value)
+            return value
         }
 
         mutating func list(_ packed: String) -> [String] {
@@ -197,7 +225,7 @@ enum StateRows {
     /// read or lie outside `Limits` (quarantined with the reason: kept out of the snapshot and refused for writes, so one bad
     /// row never stops start-up or serves wrong figures).
     struct LoadedStates {
-        var shards: [[String: SKUState]]
+        var shards: [SKUTable]
         var quarantined: [String: String] = [:]
     }
 
@@ -205,6 +233,11 @@ enum StateRows {
     /// (`sqlite3_column_int64`), so the storage class is checked and anything but an integer is an error.
     struct StoredValueError: Error, CustomStringConvertible {
         var description: String
+    }
+
+    /// A stored row that reads but lies outside `Limits` (its reason is the quarantine reason as it is).
+    struct OutOfLimits: Error {
+        var reason: String
     }
 
     static func integer(_ row: Row, _ index: Int) throws -> Int64 {
@@ -227,29 +260,103 @@ enum StateRows {
     }
 
     /// Reads every SKU of `seller` from the state tables. Never traps on stored data: each row is decoded with checks.
+    ///
+    /// The SKU, stock and listing rows are read in the same SKU order (their primary keys) and joined as they stream (a merge
+    /// join): each SKU is built once, its arrays at their final size, with no lookups and nothing allocated to be thrown away,
+    /// which keeps both the time and the heap of a large catalog down.
     static func readStates(_ db: Database, seller: String, progress: RebuildProgress? = nil) throws -> LoadedStates {
         // Read straight into the snapshot's shards, so a large catalog is never held twice.
         let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skus WHERE seller = ?", arguments: [seller]) ?? 0
-        var shards = (0..<SellerSnapshot.shardCount).map { _ -> [String: SKUState] in
-            var shard: [String: SKUState] = [:]
-            shard.reserveCapacity(count / SellerSnapshot.shardCount + 16)
-            return shard
-        }
+        var shards = (0..<SellerSnapshot.shardCount).map { _ in SKUTable(capacity: count / SellerSnapshot.shardCount + 16) }
         var quarantined: [String: String] = [:]
-        func quarantine(_ row: Row, _ reason: String) {
-            let sku = (try? row.decode(String?.self, atIndex: 0)).flatMap { $0 } ?? "(unreadable id)"
+        func quarantine(_ sku: String?, _ reason: String) {
+            let sku = sku ?? "(unreadable id)"
             if quarantined[sku] == nil { quarantined[sku] = reason }
         }
+        func quarantine(_ row: Row, _ reason: String) { quarantine((try? row.decode(String?.self, atIndex: 0)).flatMap { $0 }, reason) }
         var interner = Interner()
         let rows = try Row.fetchCursor(
             db,
             sql: """
                 SELECT sku, productId, title, productTitle, description, brand, options, barcode, media, url, tags, collections, supplier,
                     priceAmount, currency, compareAtAmount, saleAmount, saleStartsAt, saleEndsAt, weightGrams, active, spikeMultiplier,
-                    h.lastSequence, h.updatedAt FROM skus JOIN sku_heads h USING (seller, sku) WHERE seller = ?
+                    h.lastSequence, h.updatedAt FROM skus JOIN sku_heads h USING (seller, sku) WHERE seller = ? ORDER BY sku
                 """,
             arguments: [seller]
         )
+        let stock = try MergeCursor(Row.fetchCursor(
+            db,
+            sql: """
+                SELECT sku, location, onHand, committed, reserved, unavailable, safetyStock, incoming, oversold FROM stock
+                WHERE seller = ? ORDER BY sku, location
+                """,
+            arguments: [seller]
+        ))
+        let listings = try MergeCursor(Row.fetchCursor(
+            db,
+            sql: """
+                SELECT sku, channel, externalId, listed, buffer, priceAmount, priceCurrency, refs FROM listings
+                WHERE seller = ? ORDER BY sku, channel
+                """,
+            arguments: [seller]
+        ))
+        var levels: [LocationStock] = []
+        var listed: [Listing] = []
+        // Why the SKU being read cannot be loaded (its first bad row), or nil.
+        var rejected: String?
+        func readStock(_ row: Row, _ sku: String) throws {
+            let level = StockLevel(
+                onHand: try int(row, 2), committed: try int(row, 3), reserved: try int(row, 4), unavailable: try int(row, 5),
+                safetyStock: try int(row, 6), incoming: try int(row, 7), oversold: try int(row, 8)
+            )
+            guard level.isWithinLimits else {
+                throw OutOfLimits(reason: "stored stock at \(try row.decode(String.self, atIndex: 1)) lies outside 0…\(Limits.maxStockFigure) units")
+            }
+            levels.append(LocationStock(location: try row.decode(String.self, atIndex: 1), level: level))
+        }
+        func readListing(_ row: Row, _ sku: String) throws {
+            let amount = try optionalInteger(row, 5)
+            let currency: String? = try row.decode(atIndex: 6)
+            var price: Money?
+            if let amount, let currency { price = Money(amount: amount, currency: currency) }
+            let channel: String = try row.decode(atIndex: 1)
+            let externalId: String = try row.decode(atIndex: 2)
+            let buffer = try int(row, 4)
+            let refs: String = try row.decode(atIndex: 7)
+            guard (0...Limits.maxBuffer).contains(buffer), Limits.price.contains(amount ?? 0) else {
+                throw OutOfLimits(reason: "the stored listing on \(channel) lies outside Limits (buffer \(buffer), price \(amount ?? 0))")
+            }
+            listed.append(Listing(channel: channel, externalId: externalId == sku ? sku : externalId, listed: try row.decode(atIndex: 3),
+                                  buffer: buffer, price: price, references: refs.isEmpty ? [:] : unpackMap(refs)))
+        }
+        /// Reads `cursor`'s rows of `sku` (and quarantines, as before, unreadable rows of SKUs that are not in `skus`).
+        func gather(_ cursor: MergeCursor, _ sku: String?, what: String, _ read: (Row, String) throws -> Void) throws {
+            while let (rowSKU, row) = try cursor.peek() {
+                guard let rowSKU else {
+                    quarantine(nil, "a stored \(what) row cannot be read: its SKU is unreadable")
+                    try cursor.advance()
+                    continue
+                }
+                if let sku, !MergeCursor.precedes(rowSKU, sku) && !MergeCursor.same(rowSKU, sku) { return }
+                let mine = sku.map { MergeCursor.same(rowSKU, $0) } ?? false
+                do {
+                    if mine {
+                        if rejected == nil { try read(row, rowSKU) }
+                    } else if quarantined[rowSKU] == nil {
+                        // A row of no SKU: decoded only to report a damaged one, as a read by SKU would.
+                        let keep = (levels, listed)
+                        try read(row, rowSKU)
+                        (levels, listed) = keep
+                    }
+                } catch let error as OutOfLimits {
+                    if mine { rejected = rejected ?? error.reason } else { quarantine(rowSKU, error.reason) }
+                } catch {
+                    let reason = "a stored \(what) row cannot be read: \(error)"
+                    if mine { rejected = rejected ?? reason } else { quarantine(rowSKU, reason) }
+                }
+                try cursor.advance()
+            }
+        }
         var read = 0
         while let row = try rows.next() {
             read += 1
@@ -257,8 +364,13 @@ enum StateRows {
                 progress.advance(by: 4096)
                 if progress.isStopped { throw RebuildStopped() }
             }
+            let sku: String? = try? row.decode(String.self, atIndex: 0)
+            levels.removeAll(keepingCapacity: true)
+            listed.removeAll(keepingCapacity: true)
+            rejected = nil
+            var state: SKUState?
             do {
-                let currency = interner.string(try row.decode(String.self, atIndex: 14))
+                let currency = interner.string(try row.decode(String.self, atIndex: 14), slot: 0)
                 let price = try integer(row, 13)
                 let compareAt = try optionalInteger(row, 15)
                 let saleAmount = try optionalInteger(row, 16)
@@ -270,100 +382,46 @@ enum StateRows {
                 }
                 let brand: String? = try row.decode(atIndex: 5)
                 let supplier: String? = try row.decode(atIndex: 12)
-                let item = CatalogItem(
-                    sku: try row.decode(atIndex: 0), productId: interner.string(try row.decode(String.self, atIndex: 1)),
-                    title: try row.decode(atIndex: 2), productTitle: interner.string(try row.decode(String.self, atIndex: 3)),
-                    description: interner.string(try row.decode(String.self, atIndex: 4)), brand: brand.map { interner.string($0) },
+                var item = CatalogItem(
+                    sku: try row.decode(atIndex: 0), productId: interner.string(try row.decode(String.self, atIndex: 1), slot: 1),
+                    title: try row.decode(atIndex: 2), productTitle: interner.string(try row.decode(String.self, atIndex: 3), slot: 2),
+                    description: interner.string(try row.decode(String.self, atIndex: 4), slot: 3), brand: brand.map { interner.string($0, slot: 4) },
                     options: interner.map(try row.decode(String.self, atIndex: 6)), barcode: try row.decode(atIndex: 7),
-                    mediaURLs: interner.list(try row.decode(String.self, atIndex: 8)), url: try row.decode(atIndex: 9),
-                    tags: interner.list(try row.decode(String.self, atIndex: 10)),
-                    collections: interner.list(try row.decode(String.self, atIndex: 11)), supplier: supplier.map { interner.string($0) },
+                    mediaURLs: interner.list(try row.decode(String.self, atIndex: 8), slot: 0), url: try row.decode(atIndex: 9),
+                    tags: interner.list(try row.decode(String.self, atIndex: 10), slot: 1),
+                    collections: interner.list(try row.decode(String.self, atIndex: 11), slot: 2), supplier: supplier.map { interner.string($0, slot: 5) },
                     price: Money(amount: price, currency: currency), compareAtPrice: compareAt.map { Money(amount: $0, currency: currency) },
                     sale: sale, weightGrams: try row.decode(atIndex: 19), active: try row.decode(atIndex: 20)
                 )
+                interner.share(&item)
                 let spikeMultiplier = try int(row, 21)
-                guard [price, compareAt ?? 0, saleAmount ?? 0].allSatisfy(Limits.price.contains) else {
-                    quarantine(row, "a stored price lies outside 0…\(Limits.maxPriceMinorUnits) minor units")
-                    continue
+                if ![price, compareAt ?? 0, saleAmount ?? 0].allSatisfy(Limits.price.contains) {
+                    rejected = "a stored price lies outside 0…\(Limits.maxPriceMinorUnits) minor units"
+                } else if !(1...Limits.maxSpikeMultiplier).contains(spikeMultiplier) {
+                    rejected = "the stored spike multiplier \(spikeMultiplier) lies outside 1…\(Limits.maxSpikeMultiplier)"
+                } else {
+                    state = SKUState(item: item, spikeMultiplier: spikeMultiplier, lastSequence: try row.decode(atIndex: 22),
+                                     updatedAt: Date(timeIntervalSince1970: try row.decode(atIndex: 23)))
                 }
-                guard (1...Limits.maxSpikeMultiplier).contains(spikeMultiplier) else {
-                    quarantine(row, "the stored spike multiplier \(spikeMultiplier) lies outside 1…\(Limits.maxSpikeMultiplier)")
-                    continue
-                }
-                shards[SellerSnapshot.shardIndex(item.sku)][item.sku] = SKUState(
-                    item: item, spikeMultiplier: spikeMultiplier, lastSequence: try row.decode(atIndex: 22),
-                    updatedAt: Date(timeIntervalSince1970: try row.decode(atIndex: 23))
-                )
             } catch {
-                quarantine(row, "the stored SKU row cannot be read: \(error)")
+                rejected = "the stored SKU row cannot be read: \(error)"
+            }
+            try gather(stock, sku, what: "stock", readStock)
+            try gather(listings, sku, what: "listing", readListing)
+            if let reason = rejected {
+                quarantine(sku, reason)
+            } else if var state, let sku {
+                state.stock = levels
+                state.listings = listed
+                shards[SellerSnapshot.shardIndex(sku)][sku] = state
             }
         }
         progress?.advance(by: read & 4095)
+        try gather(stock, nil, what: "stock", readStock)
+        try gather(listings, nil, what: "listing", readListing)
         func drop(_ row: Row, _ reason: String) {
             quarantine(row, reason)
             if let sku = try? row.decode(String.self, atIndex: 0) { shards[SellerSnapshot.shardIndex(sku)][sku] = nil }
-        }
-        let stock = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT sku, location, onHand, committed, reserved, unavailable, safetyStock, incoming, oversold FROM stock
-                WHERE seller = ? ORDER BY sku, location
-                """,
-            arguments: [seller]
-        )
-        while let row = try stock.next() {
-            read += 1
-            if read & 4095 == 0, progress?.isStopped == true { throw RebuildStopped() }
-            do {
-                let sku: String = try row.decode(atIndex: 0)
-                guard quarantined[sku] == nil else { continue }
-                let level = StockLevel(
-                    onHand: try int(row, 2), committed: try int(row, 3), reserved: try int(row, 4), unavailable: try int(row, 5),
-                    safetyStock: try int(row, 6), incoming: try int(row, 7), oversold: try int(row, 8)
-                )
-                guard level.isWithinLimits else {
-                    drop(row, "stored stock at \(try row.decode(String.self, atIndex: 1)) lies outside 0…\(Limits.maxStockFigure) units")
-                    continue
-                }
-                let location = interner.string(try row.decode(String.self, atIndex: 1))
-                shards[SellerSnapshot.shardIndex(sku)][sku]?.stock.append(LocationStock(location: location, level: level))
-            } catch {
-                drop(row, "a stored stock row cannot be read: \(error)")
-            }
-        }
-        let listings = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT sku, channel, externalId, listed, buffer, priceAmount, priceCurrency, refs FROM listings
-                WHERE seller = ? ORDER BY sku, channel
-                """,
-            arguments: [seller]
-        )
-        while let row = try listings.next() {
-            read += 1
-            if read & 4095 == 0, progress?.isStopped == true { throw RebuildStopped() }
-            do {
-                let sku: String = try row.decode(atIndex: 0)
-                guard quarantined[sku] == nil else { continue }
-                let amount = try optionalInteger(row, 5)
-                let currency: String? = try row.decode(atIndex: 6)
-                var price: Money?
-                if let amount, let currency { price = Money(amount: amount, currency: currency) }
-                let channel = interner.string(try row.decode(String.self, atIndex: 1))
-                let externalId: String = try row.decode(atIndex: 2)
-                let buffer = try int(row, 4)
-                let refs: String = try row.decode(atIndex: 7)
-                guard (0...Limits.maxBuffer).contains(buffer), Limits.price.contains(amount ?? 0) else {
-                    drop(row, "the stored listing on \(channel) lies outside Limits (buffer \(buffer), price \(amount ?? 0))")
-                    continue
-                }
-                shards[SellerSnapshot.shardIndex(sku)][sku]?.listings.append(
-                    Listing(channel: channel, externalId: externalId == sku ? sku : externalId, listed: try row.decode(atIndex: 3), buffer: buffer,
-                            price: price, references: refs.isEmpty ? [:] : unpackMap(refs))
-                )
-            } catch {
-                drop(row, "a stored listing row cannot be read: \(error)")
-            }
         }
         let holds = try Row.fetchCursor(
             db, sql: "SELECT sku, id, location, qty, expiresAt, allocation FROM holds WHERE seller = ? ORDER BY sku, id", arguments: [seller]
@@ -414,5 +472,51 @@ enum StateRows {
             catalog.apply(ShelfEvent(type: .channelUpserted, channelInfo: channel, occurredAt: .now))
         }
         return catalog
+    }
+}
+
+/// A row cursor that can look at its current row before it is consumed, for joining tables read in the same SKU order.
+final class MergeCursor {
+    private let rows: RowCursor
+    private var current: Row?
+    private var currentSKU: String?
+    private var started = false
+
+    init(_ rows: RowCursor) { self.rows = rows }
+
+    /// The current row and its SKU (nil SKU: unreadable), without consuming it; nil at the end.
+    func peek() throws -> (String?, Row)? {
+        if !started {
+            started = true
+            try advance()
+        }
+        return current.map { (currentSKU, $0) }
+    }
+
+    /// Consumes the current row.
+    func advance() throws {
+        current = try rows.next()
+        currentSKU = current.flatMap { try? $0.decode(String.self, atIndex: 0) }
+    }
+
+    /// SQLite's order of TEXT keys (BINARY collation: bytes), which is not Swift's `String` order.
+    static func precedes(_ a: String, _ b: String) -> Bool { compare(a, b) < 0 }
+    static func same(_ a: String, _ b: String) -> Bool { compare(a, b) == 0 }
+
+    /// memcmp order of the UTF-8 bytes (strings read from SQLite are native and contiguous; others take the generic path).
+    static func compare(_ a: String, _ b: String) -> Int {
+        let fast = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Int in
+                let n = min(x.count, y.count)
+                if n > 0, let p = x.baseAddress, let q = y.baseAddress {
+                    let c = memcmp(p, q, n)
+                    if c != 0 { return c < 0 ? -1 : 1 }
+                }
+                return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
+            }
+        }
+        if let fast, let result = fast { return result }
+        if a.utf8.elementsEqual(b.utf8) { return 0 }
+        return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     }
 }

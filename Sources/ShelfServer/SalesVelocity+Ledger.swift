@@ -25,8 +25,7 @@ extension SalesVelocity {
         for seller in try ledger.sellerIDs() {
             let first = try ledger.events(seller: seller, limit: 1).first?.recordedAt ?? now
             start(seller: seller, at: min(now, max(from, first)))
-            let events = try ledger.events(seller: seller, sku: nil, types: [.orderConfirmed, .skuUpserted], recordedAfter: from, through: now)
-            for e in events.reversed() { apply(e) }
+            try ledger.forEachSalesEvent(seller: seller, recordedAfter: from, through: now) { apply($0) }
         }
     }
 }

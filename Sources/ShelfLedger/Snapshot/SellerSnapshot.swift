@@ -53,8 +53,8 @@ public final class SellerSnapshot: Sendable {
 
     /// One lock-protected slice of the SKU map.
     final class Shard: Sendable {
-        let map = Mutex<[String: SKUState]>([:])
-        func withLock<R>(_ body: (inout [String: SKUState]) -> R) -> R { map.withLock { body(&$0) } }
+        let map = Mutex(SKUTable())
+        func withLock<R>(_ body: (inout SKUTable) -> R) -> R { map.withLock { body(&$0) } }
     }
 
     /// The shard a SKU lives in (FNV-1a).
@@ -172,12 +172,12 @@ public final class SellerSnapshot: Sendable {
         var moved: [(sku: String, from: String?, to: String)] = []
         var changed: [(old: SKUState?, new: SKUState)] = []
         changed.reserveCapacity(states.count)
-        for state in states {
-            let old: SKUState? = shard(state.sku).withLock { dict in
-                let old = dict[state.sku]
-                dict[state.sku] = state
-                return old
+        for var state in states {
+            // Equal product text is held once: take the instance of the SKU's previous state or of a variant of its product.
+            if let sibling = self.sku(state.sku) ?? meta.withLock({ $0.products[state.item.productId]?.first }).flatMap({ self.sku($0) }) {
+                state.item.shareText(with: sibling.item)
             }
+            let old: SKUState? = shard(state.sku).withLock { $0.exchange(state) }
             // The product the SKU belonged to before (nil: a new SKU).
             let previous = old?.item.productId
             if previous == nil { added.append(state.sku) }
@@ -221,7 +221,7 @@ public final class SellerSnapshot: Sendable {
 
     /// Loads a rebuilt state at start (already split into shards by `shardIndex`).
     func load(
-        shards loaded: [[String: SKUState]], catalog: SellerCatalog, lastSequence: Int64, lastRecordedAt: Date?, quarantined: [String: String] = [:]
+        shards loaded: [SKUTable], catalog: SellerCatalog, lastSequence: Int64, lastRecordedAt: Date?, quarantined: [String: String] = [:]
     ) {
         var ids: [String] = []
         ids.reserveCapacity(loaded.reduce(0) { $0 + $1.count })
@@ -229,7 +229,8 @@ public final class SellerSnapshot: Sendable {
         var products: [String: [String]] = [:]
         var indexes = Meta()
         for (i, bucket) in loaded.enumerated() {
-            for (sku, state) in bucket {
+            for state in bucket.states {
+                let sku = state.sku
                 ids.append(sku)
                 products[state.item.productId, default: []].append(sku)
                 for hold in state.holds { holds[hold.id] = sku }

@@ -1,8 +1,9 @@
 # Shelf — two commands for a newcomer: `make run` and `make test`.
 SHELL := /bin/bash
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev pkg-config tzdata
-## Only the tests need a browser (the console suite drives headless Chromium), and curl + openssl (the HTTPS tests).
-TEST_APT_PACKAGES := chromium chromium-driver curl openssl
+## Only the tests need a browser (the console suite drives headless Chromium), curl + openssl (the HTTPS tests) and
+## PostgreSQL (the ledger conformance suite starts a throwaway cluster with its initdb and pg_ctl).
+TEST_APT_PACKAGES := chromium chromium-driver curl openssl postgresql
 PY_PACKAGES := jsonschema schemathesis==4.32.5 pytest mcp==1.30.0 selenium==4.40.0
 DATA_DIR ?= ./data
 DB ?= $(DATA_DIR)/shelf.sqlite
@@ -16,7 +17,7 @@ BIN := .build/debug
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
 
-## The browser the console tests drive.
+## The browser the console tests drive, and PostgreSQL for the ledger conformance suite.
 test-deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_APT_PACKAGES)"
 

@@ -8,6 +8,8 @@ import Synchronization
 /// transaction, then applies the committed events to the snapshot in sequence order.
 public final class Ledger: Sendable {
     public let database: LedgerDatabase
+    /// Where commands are recorded and events read back from (by default the SQLite file of `database`).
+    public let store: any LedgerStore
     public let snapshot: Snapshot
     public let clock: any WallClock
     let logger: Logger
@@ -37,9 +39,12 @@ public final class Ledger: Sendable {
         var channel: String
     }
 
-    public init(database: LedgerDatabase, snapshot: Snapshot? = nil, clock: any WallClock = SystemWallClock(),
+    /// `store` takes the write path and event reads elsewhere than `database`'s SQLite file (sellers, connections and the
+    /// state the snapshot is rebuilt from stay in `database`).
+    public init(database: LedgerDatabase, store: (any LedgerStore)? = nil, snapshot: Snapshot? = nil, clock: any WallClock = SystemWallClock(),
                 logger: Logger = Logger(label: "shelf.ledger"), maxBatch: Int = 512) {
         self.database = database
+        self.store = store ?? SQLiteLedgerStore(database: database)
         let snapshot = snapshot ?? Snapshot()
         self.snapshot = snapshot
         self.clock = clock
@@ -236,39 +241,126 @@ public final class Ledger: Sendable {
         var events: [LedgerEvent] = []
     }
 
+    /// A batch decided in memory: each command's result, what to write, and what to publish once it is written.
+    struct Plan: Sendable {
+        var results: [Result<CommandOutcome, LedgerError>]
+        var writes: LedgerWriteSet
+        var changes: [String: SellerChanges]
+    }
+
+    /// Times a batch is decided again after another writer appended to one of its sellers (or took one of its keys) first.
+    static let conflictAttempts = 5
+
     private func commit(_ commands: [Command]) async -> [Result<CommandOutcome, LedgerError>] {
-        let now = clock.now()
         let snapshot = self.snapshot
         let targets = connections.withLock { $0 }
-        do {
-            let (results, changes) = try await database.pool.write { db in
-                try Self.apply(commands, db: db, now: now, snapshot: snapshot, targets: targets)
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                // (a) what the decisions need from the store, in one read; (b) decide in memory; (c) one conditional write.
+                let read = try await store.read(Self.readRequest(commands, snapshot: snapshot))
+                // A seller the store has events for beyond the snapshot (another node wrote them): catch up before deciding.
+                for (seller, last) in read.lastSequence.sorted(by: { $0.key < $1.key })
+                where last > (snapshot.seller(seller)?.lastSequence ?? last) {
+                    try await catchUp(seller: seller)
+                }
+                let plan = try Self.decide(commands, read: read, now: clock.now(), snapshot: snapshot, targets: targets)
+                try await store.write(plan.writes)
+                for (seller, change) in plan.changes.sorted(by: { $0.key < $1.key }) {
+                    guard let sellerSnapshot = snapshot.seller(seller) else { continue }
+                    sellerSnapshot.publish(states: Array(change.states.values), catalog: change.catalog, events: change.events)
+                    snapshot.notify(change.events)
+                }
+                return plan.results
+            } catch let conflict as LedgerStoreConflict {
+                switch conflict {
+                case .sequence(let seller, _, _) where attempt < Self.conflictAttempts:
+                    // Another writer appended to this seller: bring the snapshot up to the store, then decide again.
+                    logger.warning("ledger sequence moved under the batch; catching up and retrying", metadata: ["conflict": "\(conflict)"])
+                    do {
+                        try await catchUp(seller: seller)
+                    } catch {
+                        logger.error("ledger catch-up failed", metadata: ["error": "\(error)"])
+                        return commands.map { _ in .failure(.storage("\(error)")) }
+                    }
+                case .idempotencyKey where attempt < Self.conflictAttempts:
+                    // Another writer recorded one of the keys: read again, and the command is answered as its duplicate.
+                    continue
+                default:
+                    guard commands.count > 1 else {
+                        logger.error("ledger commit failed", metadata: ["error": "\(conflict)"])
+                        return [.failure(.storage("\(conflict)"))]
+                    }
+                    // The whole batch rolled back; commit each command alone so only the offending one fails.
+                    logger.error("ledger batch rolled back; retrying one by one", metadata: ["error": "\(conflict)"])
+                    var results: [Result<CommandOutcome, LedgerError>] = []
+                    for command in commands { results += await commit([command]) }
+                    return results
+                }
+            } catch {
+                logger.error("ledger commit failed", metadata: ["error": "\(error)"])
+                return commands.map { _ in .failure(.storage("\(error)")) }
             }
-            for (seller, change) in changes.sorted(by: { $0.key < $1.key }) {
-                guard let sellerSnapshot = snapshot.seller(seller) else { continue }
-                sellerSnapshot.publish(states: Array(change.states.values), catalog: change.catalog, events: change.events)
-                snapshot.notify(change.events)
-            }
-            return results
-        } catch let error as StateRows.ConsistencyError where commands.count > 1 {
-            // The whole batch rolled back; commit each command alone so only the offending one fails.
-            logger.error("ledger batch rolled back; retrying one by one", metadata: ["error": "\(error)"])
-            var results: [Result<CommandOutcome, LedgerError>] = []
-            for command in commands { results += await commit([command]) }
-            return results
-        } catch {
-            logger.error("ledger commit failed", metadata: ["error": "\(error)"])
-            return commands.map { _ in .failure(.storage("\(error)")) }
         }
     }
 
-    private static func apply(
-        _ commands: [Command], db: Database, now: Date, snapshot: Snapshot, targets: [String: [PushTarget]]
-    ) throws -> ([Result<CommandOutcome, LedgerError>], [String: SellerChanges]) {
+    /// Applies the seller's events the store has beyond the snapshot (appended by another writer) to the snapshot.
+    func catchUp(seller: String) async throws {
+        guard let sellerSnapshot = snapshot.seller(seller) else { return }
+        while true {
+            let events = try await store.events(seller: seller, after: sellerSnapshot.lastSequence, limit: 1000)
+            guard !events.isEmpty else { return }
+            var states: [String: SKUState] = [:]
+            var catalog = sellerSnapshot.catalog
+            var catalogChanged = false
+            for e in events {
+                if catalog.apply(e.event) {
+                    catalogChanged = true
+                    continue
+                }
+                guard let sku = e.event.sku else { continue }
+                var state = states[sku] ?? sellerSnapshot.sku(sku)
+                Inventory.apply(e.event, to: &state, sequence: e.sequence, recordedAt: e.recordedAt)
+                states[sku] = state
+            }
+            sellerSnapshot.publish(states: Array(states.values), catalog: catalogChanged ? catalog : nil, events: events)
+            snapshot.notify(events)
+        }
+    }
+
+    /// Event types that give units back to the locations their order took them from (when they name no location).
+    static let givesBackToOrder: Set<EventType> = [.orderCancelled, .orderFulfilled, .returnReceived]
+
+    /// The order whose history the command's decision needs, if any.
+    static func orderKey(_ command: Command) -> OrderKey? {
+        let draft = command.draft
+        guard givesBackToOrder.contains(draft.type), draft.location == nil, let sku = draft.sku ?? draft.item?.sku,
+              let orderId = draft.orderId else { return nil }
+        return OrderKey(seller: command.seller, sku: sku, orderId: orderId)
+    }
+
+    static func readRequest(_ commands: [Command], snapshot: Snapshot) -> LedgerReadRequest {
+        var request = LedgerReadRequest()
+        for command in commands where snapshot.seller(command.seller) != nil {
+            request.sellers.insert(command.seller)
+            if let key = command.key { request.keys.insert(IdempotencyKey(seller: command.seller, source: command.source, key: key)) }
+            if let order = orderKey(command) { request.orders.insert(order) }
+        }
+        return request
+    }
+
+    /// Decides every command against the snapshot and what the store answered, in memory: nothing here touches storage.
+    static func decide(
+        _ commands: [Command], read: LedgerReadResult, now: Date, snapshot: Snapshot, targets: [String: [PushTarget]]
+    ) throws -> Plan {
         let encoder = ShelfJSON.encoder()
         let decoder = ShelfJSON.decoder()
         var changes: [String: SellerChanges] = [:]
-        var keysInBatch: [String: (hash: String?, outcome: CommandOutcome)] = [:]
+        var writes = LedgerWriteSet()
+        var keysInBatch: [IdempotencyKey: (hash: String?, outcome: CommandOutcome)] = [:]
+        // Order histories as recorded plus what earlier commands of this batch add to them.
+        var histories = read.orderHistory
         var results: [Result<CommandOutcome, LedgerError>] = []
         results.reserveCapacity(commands.count)
         for command in commands {
@@ -276,12 +368,12 @@ public final class Ledger: Sendable {
                 results.append(.failure(.unknownSeller(command.seller)))
                 continue
             }
-            // Idempotency: within this batch, then in the table.
-            let batchKey = command.key.map { "\(command.seller)\u{0}\(command.source)\u{0}\($0)" }
-            if let key = command.key, let batchKey {
-                if let earlier = keysInBatch[batchKey] {
+            // Idempotency: within this batch, then in the store.
+            let idempotencyKey = command.key.map { IdempotencyKey(seller: command.seller, source: command.source, key: $0) }
+            if let idempotencyKey {
+                if let earlier = keysInBatch[idempotencyKey] {
                     if let hash = command.requestHash, let earlierHash = earlier.hash, hash != earlierHash {
-                        results.append(.failure(.idempotencyConflict(key: key)))
+                        results.append(.failure(.idempotencyConflict(key: idempotencyKey.key)))
                     } else {
                         var outcome = earlier.outcome
                         outcome.status = .duplicate
@@ -289,15 +381,11 @@ public final class Ledger: Sendable {
                     }
                     continue
                 }
-                if let row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT requestHash, outcome FROM idempotency WHERE seller = ? AND source = ? AND key = ?"),
-                    arguments: [command.seller, command.source, key]
-                ) {
-                    let storedHash: String? = row[0]
-                    if let hash = command.requestHash, let storedHash, hash != storedHash {
-                        results.append(.failure(.idempotencyConflict(key: key)))
+                if let stored = read.outcomes[idempotencyKey] {
+                    if let hash = command.requestHash, let storedHash = stored.requestHash, hash != storedHash {
+                        results.append(.failure(.idempotencyConflict(key: idempotencyKey.key)))
                     } else {
-                        var outcome = try decoder.decode(CommandOutcome.self, from: Data((row[1] as String).utf8))
+                        var outcome = try decoder.decode(CommandOutcome.self, from: Data(stored.outcome.utf8))
                         outcome.status = .duplicate
                         results.append(.success(outcome))
                     }
@@ -305,15 +393,8 @@ public final class Ledger: Sendable {
                 }
             }
             // Taken out of the dictionary while it is changed, so the arrays inside are not copied on every command.
-            var change: SellerChanges
-            if let existing = changes.removeValue(forKey: command.seller) {
-                change = existing
-            } else {
-                let last = try Int64.fetchOne(
-                    db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM events WHERE seller = ?", arguments: [command.seller]
-                ) ?? 0
-                change = SellerChanges(nextSequence: last + 1)
-            }
+            var change = changes.removeValue(forKey: command.seller)
+                ?? SellerChanges(nextSequence: (read.lastSequence[command.seller] ?? 0) + 1)
             let sku = command.draft.sku ?? command.draft.item?.sku
             if let sku, let reason = sellerSnapshot.quarantineReason(sku) {
                 results.append(.failure(.refused(.invalid(field: "sku", reason: "is quarantined (\(reason)); repair or delete its stored rows first"))))
@@ -322,12 +403,9 @@ public final class Ledger: Sendable {
             }
             let current: SKUState? = sku.flatMap { change.states[$0] ?? sellerSnapshot.sku($0) }
             let catalog = change.catalog ?? sellerSnapshot.catalog
+            let order = orderKey(command)
             let decision: Decision
-            var orderHistory: [ShelfEvent] = []
-            if Self.givesBackToOrder.contains(command.draft.type), command.draft.location == nil, let sku, let orderId = command.draft.orderId {
-                orderHistory = try Self.orderEvents(db, seller: command.seller, sku: sku, orderId: orderId, decoder: decoder)
-            }
-            switch Inventory.decide(command.draft, state: current, catalog: catalog, now: now, orderHistory: orderHistory,
+            switch Inventory.decide(command.draft, state: current, catalog: catalog, now: now, orderHistory: order.flatMap { histories[$0] } ?? [],
                                     newId: { UUID().uuidString.lowercased() }) {
             case .failure(let refusal):
                 results.append(.failure(.refused(refusal)))
@@ -355,65 +433,48 @@ public final class Ledger: Sendable {
                 reservation: decision.reservation
             )
             for e in recorded {
-                try db.cachedStatement(
-                    sql: "INSERT INTO events (seller, sequence, type, sku, source, externalId, recordedAt, body) VALUES (?,?,?,?,?,?,?,?)"
-                ).execute(arguments: [
-                    e.seller, e.sequence, e.event.type.rawValue, e.event.sku, e.source, e.externalId,
-                    e.recordedAt.timeIntervalSince1970, try FastJSON.event(e.event) ?? String(decoding: encoder.encode(e.event), as: UTF8.self),
-                ])
+                writes.events.append(EncodedEvent(
+                    seller: e.seller, sequence: e.sequence, type: e.event.type.rawValue, sku: e.event.sku, source: e.source,
+                    externalId: e.externalId, recordedAt: e.recordedAt,
+                    body: try FastJSON.event(e.event) ?? String(decoding: encoder.encode(e.event), as: UTF8.self), orderId: e.event.orderId
+                ))
+                if let orderId = e.event.orderId, let eventSKU = e.event.sku, OrderKey.historyTypes.contains(e.event.type) {
+                    let key = OrderKey(seller: command.seller, sku: eventSKU, orderId: orderId)
+                    if histories[key] != nil { histories[key]!.append(e.event) }
+                }
             }
             if let state {
-                try StateRows.write(db, seller: command.seller, old: current, new: state, promise: command.draft.type.isPromise)
+                writes.states.append(SKUStateChange(seller: command.seller, old: current, new: state, promise: command.draft.type.isPromise))
                 // Transactional outbox: one row per (seller, SKU) holding the latest sequence; the propagator fans it out to
                 // every connection that lists the SKU, so a burst of events on one SKU coalesces into one pending push.
                 if command.propagate, recorded.contains(where: { $0.event.type.affectsChannels }), !state.listings.isEmpty, !(targets[command.seller] ?? []).isEmpty {
-                    try db.cachedStatement(
-                        sql: "INSERT INTO outbox (seller, sku, sequence) VALUES (?,?,?) ON CONFLICT (seller, sku) DO UPDATE SET sequence = excluded.sequence"
-                    ).execute(arguments: [command.seller, state.sku, sequence - 1])
+                    writes.outbox.append(OutboxRow(seller: command.seller, sku: state.sku, sequence: sequence - 1))
                 }
             }
             if newCatalog != catalog {
-                try StateRows.write(db, seller: command.seller, old: catalog, new: newCatalog)
+                writes.catalogs.append(CatalogChange(seller: command.seller, old: catalog, new: newCatalog))
             }
-            if let key = command.key {
-                try db.cachedStatement(
-                    sql: "INSERT INTO idempotency (seller, source, key, requestHash, sequence, outcome) VALUES (?,?,?,?,?,?)"
-                ).execute(arguments: [
-                    command.seller, command.source, key, command.requestHash, outcome.sequence,
-                    try FastJSON.outcome(outcome) ?? String(decoding: encoder.encode(outcome), as: UTF8.self),
-                ])
+            if let idempotencyKey {
+                writes.idempotency.append(IdempotencyRow(
+                    key: idempotencyKey, requestHash: command.requestHash, sequence: outcome.sequence,
+                    outcome: try FastJSON.outcome(outcome) ?? String(decoding: encoder.encode(outcome), as: UTF8.self)
+                ))
             }
             change.nextSequence = sequence
             if let state { change.states[state.sku] = state }
             if newCatalog != catalog { change.catalog = newCatalog }
             change.events.append(contentsOf: recorded)
             changes[command.seller] = change
-            if let batchKey { keysInBatch[batchKey] = (command.requestHash, outcome) }
+            if let idempotencyKey { keysInBatch[idempotencyKey] = (command.requestHash, outcome) }
             results.append(.success(outcome))
         }
-        return (results, changes)
-    }
-}
-
-extension Ledger {
-    /// Event types that give units back to the locations their order took them from (when they name no location).
-    static let givesBackToOrder: Set<EventType> = [.orderCancelled, .orderFulfilled, .returnReceived]
-
-    /// The recorded events of one order on one SKU that move its units (confirmed, cancelled, fulfilled, returned), in
-    /// sequence order: read inside the writing transaction, so earlier commands of the same batch are included.
-    static func orderEvents(_ db: Database, seller: String, sku: String, orderId: String, decoder: JSONDecoder) throws -> [ShelfEvent] {
-        let bodies = try String.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT body FROM events INDEXED BY events_by_order
-                    WHERE seller = ? AND sku = ? AND type IN ('order.confirmed', 'order.cancelled', 'order.fulfilled', 'return.received')
-                        AND json_extract(body, '$.orderId') = ?
-                    ORDER BY sequence
-                    """
-            ),
-            arguments: [seller, sku, orderId]
-        )
-        return try bodies.map { try decoder.decode(ShelfEvent.self, from: Data($0.utf8)) }
+        for (seller, change) in changes.sorted(by: { $0.key < $1.key }) where !change.events.isEmpty {
+            let first = change.events[0].sequence
+            writes.sequences.append(SequenceAdvance(seller: seller, expected: first - 1, last: change.nextSequence - 1))
+        }
+        // Sellers whose every command was refused publish nothing.
+        changes = changes.filter { !$0.value.events.isEmpty }
+        return Plan(results: results, writes: writes, changes: changes)
     }
 }
 

@@ -1,0 +1,318 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ShelfCore
+import ShelfLedger
+
+/// The PostgreSQL conformance of `LedgerStore`: the same promises as the SQLite file, kept by the server for several nodes.
+///
+/// Each seller has a head row (`ledger_heads`) holding its last sequence. A write moves it from the sequence the batch was
+/// decided on to the batch's last one in one conditional statement, first in the transaction: a concurrent writer of the
+/// same seller waits on that row and then finds it moved (a `LedgerStoreConflict.sequence`), so one seller's batches commit
+/// in sequence order and a reader never sees a gap. Values are always bound parameters, never spliced into SQL text.
+/// `client` must be running (`PostgresClient.run()` in a task or service) while the store is used.
+public struct PostgresLedgerStore: LedgerStore {
+    public let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger = Logger(label: "shelf.postgres")) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Brings the database's schema up to this binary's (see `PostgresSchema`).
+    public func migrate() async throws {
+        try await PostgresSchema.migrate(client, logger: logger)
+    }
+
+    // MARK: Reads
+
+    public func read(_ request: LedgerReadRequest) async throws -> LedgerReadResult {
+        let sellers = request.sellers.sorted()
+        let keys = Array(request.keys)
+        let orders = Array(request.orders)
+        return try await transaction { connection in
+            // One consistent view for the three reads.
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            var result = LedgerReadResult()
+            for seller in sellers { result.lastSequence[seller] = 0 }
+            if !sellers.isEmpty {
+                let rows = try await connection.query(
+                    "SELECT seller, lastSequence FROM ledger_heads WHERE seller = ANY(\(sellers))", logger: logger
+                )
+                for try await (seller, last) in rows.decode((String, Int64).self) { result.lastSequence[seller] = last }
+            }
+            if !keys.isEmpty {
+                let rows = try await connection.query(
+                    """
+                    SELECT i.seller, i.source, i.key, i.requestHash, i.outcome FROM idempotency i
+                    JOIN UNNEST(\(keys.map(\.seller))::text[], \(keys.map(\.source))::text[], \(keys.map(\.key))::text[]) AS k(seller, source, key)
+                        ON i.seller = k.seller AND i.source = k.source AND i.key = k.key
+                    """,
+                    logger: logger
+                )
+                for try await (seller, source, key, hash, outcome) in rows.decode((String, String, String, String?, String).self) {
+                    result.outcomes[IdempotencyKey(seller: seller, source: source, key: key)] = StoredOutcome(requestHash: hash, outcome: outcome)
+                }
+            }
+            if !orders.isEmpty {
+                for order in orders { result.orderHistory[order] = [] }
+                let decoder = ShelfJSON.decoder()
+                let rows = try await connection.query(
+                    """
+                    SELECT e.seller, e.sku, e.orderId, e.body FROM events e
+                    JOIN UNNEST(\(orders.map(\.seller))::text[], \(orders.map(\.sku))::text[], \(orders.map(\.orderId))::text[]) AS o(seller, sku, orderId)
+                        ON e.seller = o.seller AND e.sku = o.sku AND e.orderId = o.orderId
+                    WHERE e.type IN ('order.confirmed', 'order.cancelled', 'order.fulfilled', 'return.received')
+                    ORDER BY e.seller, e.sequence
+                    """,
+                    logger: logger
+                )
+                for try await (seller, sku, orderId, body) in rows.decode((String, String, String, String).self) {
+                    let event = try decoder.decode(ShelfEvent.self, from: Data(body.utf8))
+                    result.orderHistory[OrderKey(seller: seller, sku: sku, orderId: orderId), default: []].append(event)
+                }
+            }
+            return result
+        }
+    }
+
+    public func events(seller: String, after: Int64, limit: Int) async throws -> [LedgerEvent] {
+        let rows = try await client.query(
+            """
+            SELECT sequence, source, externalId, recordedAt, body FROM events
+            WHERE seller = \(seller) AND sequence > \(after) ORDER BY sequence LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        let decoder = ShelfJSON.decoder()
+        var out: [LedgerEvent] = []
+        for try await (sequence, source, externalId, recordedAt, body) in rows.decode((Int64, String, String?, Double, String).self) {
+            out.append(LedgerEvent(seller: seller, sequence: sequence, source: source, externalId: externalId,
+                                   recordedAt: Date(timeIntervalSince1970: recordedAt),
+                                   event: try decoder.decode(ShelfEvent.self, from: Data(body.utf8))))
+        }
+        return out
+    }
+
+    // MARK: Writes
+
+    public func write(_ set: LedgerWriteSet) async throws {
+        guard !set.isEmpty else { return }
+        try await transaction { connection in
+            for advance in set.sequences {
+                try await advanceHead(advance, connection)
+            }
+            if !set.events.isEmpty {
+                // One statement for the batch's events: the columns as arrays (a mask stands for each nullable one).
+                let e = set.events
+                try await connection.query(
+                    """
+                    INSERT INTO events (seller, sequence, type, sku, source, externalId, recordedAt, orderId, body)
+                    SELECT seller, sequence, type, CASE WHEN hasSKU THEN sku END, source, CASE WHEN hasExternalId THEN externalId END,
+                        recordedAt, CASE WHEN hasOrderId THEN orderId END, body
+                    FROM UNNEST(\(e.map(\.seller))::text[], \(e.map(\.sequence))::int8[], \(e.map(\.type))::text[],
+                        \(e.map { $0.sku ?? "" })::text[], \(e.map { $0.sku != nil })::bool[], \(e.map(\.source))::text[],
+                        \(e.map { $0.externalId ?? "" })::text[], \(e.map { $0.externalId != nil })::bool[],
+                        \(e.map { $0.recordedAt.timeIntervalSince1970 })::float8[], \(e.map { $0.orderId ?? "" })::text[],
+                        \(e.map { $0.orderId != nil })::bool[], \(e.map(\.body))::text[])
+                        AS r(seller, sequence, type, sku, hasSKU, source, externalId, hasExternalId, recordedAt, orderId, hasOrderId, body)
+                    """,
+                    logger: logger
+                )
+            }
+            for change in set.states { try await write(change, connection) }
+            for change in set.catalogs { try await write(change, connection) }
+            for row in set.outbox {
+                try await connection.query(
+                    """
+                    INSERT INTO outbox (seller, sku, sequence) VALUES (\(row.seller), \(row.sku), \(row.sequence))
+                    ON CONFLICT (seller, sku) DO UPDATE SET sequence = excluded.sequence
+                    """,
+                    logger: logger
+                )
+            }
+            for row in set.idempotency {
+                // ON CONFLICT DO NOTHING keeps the transaction usable; no row back means another writer holds the key.
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO idempotency (seller, source, key, requestHash, sequence, outcome)
+                    VALUES (\(row.key.seller), \(row.key.source), \(row.key.key), \(row.requestHash), \(row.sequence), \(row.outcome))
+                    ON CONFLICT DO NOTHING RETURNING 1
+                    """,
+                    logger: logger
+                )
+                guard try await Self.count(rows) == 1 else { throw LedgerStoreConflict.idempotencyKey(row.key) }
+            }
+        }
+    }
+
+    /// Moves the seller's head from `expected` to `last` in one conditional statement (created at the seller's first batch).
+    private func advanceHead(_ advance: SequenceAdvance, _ connection: PostgresConnection) async throws {
+        let rows: PostgresRowSequence
+        if advance.expected == 0 {
+            rows = try await connection.query(
+                """
+                INSERT INTO ledger_heads AS h (seller, lastSequence) VALUES (\(advance.seller), \(advance.last))
+                ON CONFLICT (seller) DO UPDATE SET lastSequence = excluded.lastSequence WHERE h.lastSequence = 0
+                RETURNING 1
+                """,
+                logger: logger
+            )
+        } else {
+            rows = try await connection.query(
+                """
+                UPDATE ledger_heads SET lastSequence = \(advance.last) WHERE seller = \(advance.seller) AND lastSequence = \(advance.expected)
+                RETURNING 1
+                """,
+                logger: logger
+            )
+        }
+        if try await Self.count(rows) == 1 { return }
+        let found = try await connection.query("SELECT lastSequence FROM ledger_heads WHERE seller = \(advance.seller)", logger: logger)
+        var at: Int64 = 0
+        for try await last in found.decode(Int64.self) { at = last }
+        throw LedgerStoreConflict.sequence(seller: advance.seller, expected: advance.expected, found: at)
+    }
+
+    /// Writes what differs between a SKU's old and new state; each stock row is compare-and-set on its old values in one
+    /// statement (for promises the same statement also checks that availability stays at or above zero).
+    private func write(_ change: SKUStateChange, _ connection: PostgresConnection) async throws {
+        let seller = change.seller
+        let new = change.new
+        let old = change.old
+        let sku = new.sku
+        if old == nil || old!.item != new.item || old!.spikeMultiplier != new.spikeMultiplier {
+            let item = try Self.json(new.item)
+            try await connection.query(
+                """
+                INSERT INTO skus (seller, sku, item, spikeMultiplier, lastSequence, updatedAt)
+                VALUES (\(seller), \(sku), \(item), \(new.spikeMultiplier), \(new.lastSequence), \(new.updatedAt.timeIntervalSince1970))
+                ON CONFLICT (seller, sku) DO UPDATE SET item = excluded.item, spikeMultiplier = excluded.spikeMultiplier,
+                    lastSequence = excluded.lastSequence, updatedAt = excluded.updatedAt
+                """,
+                logger: logger
+            )
+        } else {
+            try await connection.query(
+                """
+                UPDATE skus SET lastSequence = \(new.lastSequence), updatedAt = \(new.updatedAt.timeIntervalSince1970)
+                WHERE seller = \(seller) AND sku = \(sku)
+                """,
+                logger: logger
+            )
+        }
+        for stock in new.stock {
+            let level = stock.level
+            let location = stock.location
+            if let previous = old?.stock.first(where: { $0.location == location })?.level {
+                guard previous != level else { continue }
+                let promise = change.promise
+                let rows = try await connection.query(
+                    """
+                    UPDATE stock SET onHand = \(level.onHand), committed = \(level.committed), reserved = \(level.reserved),
+                        unavailable = \(level.unavailable), safetyStock = \(level.safetyStock), incoming = \(level.incoming),
+                        oversold = \(level.oversold), version = version + 1
+                    WHERE seller = \(seller) AND sku = \(sku) AND location = \(location) AND onHand = \(previous.onHand)
+                        AND committed = \(previous.committed) AND reserved = \(previous.reserved) AND unavailable = \(previous.unavailable)
+                        AND safetyStock = \(previous.safetyStock) AND incoming = \(previous.incoming) AND oversold = \(previous.oversold)
+                        AND (NOT \(promise) OR onHand - committed - \(level.reserved) - unavailable - safetyStock * \(new.spikeMultiplier) >= 0)
+                    RETURNING 1
+                    """,
+                    logger: logger
+                )
+                guard try await Self.count(rows) == 1 else {
+                    throw LedgerStoreConflict.stateRow("stock row \(seller)/\(sku)/\(location) changed under the writer")
+                }
+            } else {
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO stock (seller, sku, location, onHand, committed, reserved, unavailable, safetyStock, incoming, oversold, version)
+                    VALUES (\(seller), \(sku), \(location), \(level.onHand), \(level.committed), \(level.reserved), \(level.unavailable),
+                        \(level.safetyStock), \(level.incoming), \(level.oversold), 1)
+                    ON CONFLICT DO NOTHING RETURNING 1
+                    """,
+                    logger: logger
+                )
+                guard try await Self.count(rows) == 1 else {
+                    throw LedgerStoreConflict.stateRow("stock row \(seller)/\(sku)/\(location) was created under the writer")
+                }
+            }
+        }
+        for listing in new.listings where old?.listing(on: listing.channel) != listing {
+            let body = try Self.json(listing)
+            try await connection.query(
+                """
+                INSERT INTO listings (seller, sku, channel, body) VALUES (\(seller), \(sku), \(listing.channel), \(body))
+                ON CONFLICT (seller, sku, channel) DO UPDATE SET body = excluded.body
+                """,
+                logger: logger
+            )
+        }
+        let oldHolds = Set(old?.holds.map(\.id) ?? [])
+        let newHolds = Set(new.holds.map(\.id))
+        for hold in new.holds where !oldHolds.contains(hold.id) {
+            let allocation = try hold.allocation.map { try Self.json($0) }
+            try await connection.query(
+                """
+                INSERT INTO holds (seller, id, sku, location, qty, expiresAt, allocation)
+                VALUES (\(seller), \(hold.id), \(hold.sku), \(hold.location), \(hold.qty), \(hold.expiresAt.timeIntervalSince1970), \(allocation))
+                """,
+                logger: logger
+            )
+        }
+        for id in oldHolds.subtracting(newHolds).sorted() {
+            let rows = try await connection.query("DELETE FROM holds WHERE seller = \(seller) AND id = \(id) RETURNING 1", logger: logger)
+            guard try await Self.count(rows) == 1 else {
+                throw LedgerStoreConflict.stateRow("hold \(seller)/\(id) was removed under the writer")
+            }
+        }
+    }
+
+    /// Writes the locations and channels that differ.
+    private func write(_ change: CatalogChange, _ connection: PostgresConnection) async throws {
+        for location in change.new.locations where !change.old.locations.contains(location) {
+            let body = try Self.json(location)
+            try await connection.query(
+                """
+                INSERT INTO locations (seller, id, body) VALUES (\(change.seller), \(location.id), \(body))
+                ON CONFLICT (seller, id) DO UPDATE SET body = excluded.body
+                """,
+                logger: logger
+            )
+        }
+        for channel in change.new.channels where !change.old.channels.contains(channel) {
+            let body = try Self.json(channel)
+            try await connection.query(
+                """
+                INSERT INTO channels (seller, id, body) VALUES (\(change.seller), \(channel.id), \(body))
+                ON CONFLICT (seller, id) DO UPDATE SET body = excluded.body
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Runs `body` in one transaction; a `LedgerStoreConflict` thrown inside comes out as itself.
+    private func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            if let conflict = error.closureError as? LedgerStoreConflict { throw conflict }
+            if let failure = error.closureError ?? error.beginError ?? error.commitError { throw failure }
+            throw error
+        }
+    }
+
+    static func count(_ rows: PostgresRowSequence) async throws -> Int {
+        var n = 0
+        for try await _ in rows { n += 1 }
+        return n
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try ShelfJSON.encoder().encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL ledger's schema, as numbered migrations recorded in `schema_migrations`. Column names mirror the SQLite
+/// ledger's (unquoted, so PostgreSQL folds them to lower case); catalog values a SKU carries (its item, listings, a hold's
+/// allocation) are stored as JSON text.
+public enum PostgresSchema {
+    /// One step of the schema: its number, a name, and its statements (run in one transaction).
+    public struct Migration: Sendable {
+        public var version: Int
+        public var name: String
+        public var statements: [String]
+    }
+
+    /// The database holds migrations this binary does not know: it was written by a newer Shelf.
+    public struct TooNewError: Error, CustomStringConvertible {
+        public var databaseVersion: Int
+        public var binaryVersion: Int
+        public var description: String {
+            "the PostgreSQL database's schema is at version \(databaseVersion), newer than this binary's \(binaryVersion): run a newer shelf"
+        }
+    }
+
+    /// Every migration, in order. Append only.
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "v1-ledger", statements: [
+            """
+            CREATE TABLE ledger_heads (seller TEXT PRIMARY KEY, lastSequence BIGINT NOT NULL CHECK (lastSequence >= 0))
+            """,
+            """
+            CREATE TABLE events (
+                seller TEXT NOT NULL, sequence BIGINT NOT NULL, type TEXT NOT NULL, sku TEXT, source TEXT NOT NULL, externalId TEXT,
+                recordedAt DOUBLE PRECISION NOT NULL, orderId TEXT, body TEXT NOT NULL, PRIMARY KEY (seller, sequence))
+            """,
+            "CREATE INDEX events_by_sku ON events (seller, sku, sequence)",
+            """
+            CREATE INDEX events_by_order ON events (seller, sku, orderId, sequence)
+                WHERE type IN ('order.confirmed', 'order.cancelled', 'order.fulfilled', 'return.received')
+            """,
+            """
+            CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'events are append-only'; END $$
+            """,
+            """
+            CREATE TRIGGER events_no_update_or_delete BEFORE UPDATE OR DELETE ON events
+                FOR EACH ROW EXECUTE FUNCTION events_append_only()
+            """,
+            "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION events_append_only()",
+            """
+            CREATE TABLE idempotency (
+                seller TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL, requestHash TEXT, sequence BIGINT NOT NULL,
+                outcome TEXT NOT NULL, PRIMARY KEY (seller, source, key))
+            """,
+            """
+            CREATE TABLE skus (
+                seller TEXT NOT NULL, sku TEXT NOT NULL, item TEXT NOT NULL, spikeMultiplier INTEGER NOT NULL,
+                lastSequence BIGINT NOT NULL, updatedAt DOUBLE PRECISION NOT NULL, PRIMARY KEY (seller, sku))
+            """,
+            """
+            CREATE TABLE stock (
+                seller TEXT NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL, onHand BIGINT NOT NULL, committed BIGINT NOT NULL,
+                reserved BIGINT NOT NULL, unavailable BIGINT NOT NULL, safetyStock BIGINT NOT NULL, incoming BIGINT NOT NULL,
+                oversold BIGINT NOT NULL, version BIGINT NOT NULL, PRIMARY KEY (seller, sku, location))
+            """,
+            """
+            CREATE TABLE listings (
+                seller TEXT NOT NULL, sku TEXT NOT NULL, channel TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (seller, sku, channel))
+            """,
+            """
+            CREATE TABLE holds (
+                seller TEXT NOT NULL, id TEXT NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL, qty BIGINT NOT NULL,
+                expiresAt DOUBLE PRECISION NOT NULL, allocation TEXT, PRIMARY KEY (seller, id))
+            """,
+            "CREATE INDEX holds_by_expiry ON holds (expiresAt)",
+            "CREATE TABLE locations (seller TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (seller, id))",
+            "CREATE TABLE channels (seller TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (seller, id))",
+            """
+            CREATE TABLE outbox (seller TEXT NOT NULL, sku TEXT NOT NULL, sequence BIGINT NOT NULL, PRIMARY KEY (seller, sku))
+            """,
+        ]),
+    ]
+
+    /// The schema version this binary writes.
+    public static var version: Int { migrations.last?.version ?? 0 }
+
+    /// Applies the migrations the database lacks, each in its own transaction, under an advisory lock so nodes starting
+    /// together migrate once; throws `TooNewError` (changing nothing) when the database is ahead of this binary.
+    public static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withConnection { connection in
+            // Session-level lock: held across the migrations' transactions, released below (or when the connection closes).
+            try await connection.query("SELECT pg_advisory_lock(hashtext('shelf.schema_migrations'))", logger: logger)
+            do {
+                try await apply(connection, logger: logger)
+            } catch {
+                try? await connection.query("SELECT pg_advisory_unlock(hashtext('shelf.schema_migrations'))", logger: logger)
+                throw error
+            }
+            try await connection.query("SELECT pg_advisory_unlock(hashtext('shelf.schema_migrations'))", logger: logger)
+        }
+    }
+
+    private static func apply(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY, name TEXT NOT NULL, appliedAt TIMESTAMPTZ NOT NULL DEFAULT now())
+            """,
+            logger: logger
+        )
+        var applied: Set<Int> = []
+        for try await v in try await connection.query("SELECT version FROM schema_migrations", logger: logger).decode(Int.self) {
+            applied.insert(v)
+        }
+        if let newest = applied.max(), newest > version {
+            throw TooNewError(databaseVersion: newest, binaryVersion: version)
+        }
+        for migration in migrations where !applied.contains(migration.version) {
+            logger.info("applying PostgreSQL migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            try await connection.withTransaction(logger: logger) { connection in
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger
+                )
+            }
+        }
+    }
+}

@@ -20,7 +20,10 @@ public struct LocationStock: Codable, Hashable, Sendable {
 public struct SKUState: Codable, Hashable, Sendable {
     public var item: CatalogItem {
         // Listings listed under the SKU itself store no id: a new SKU keeps them naming the old one, as they did.
-        didSet { if !oldValue.sku.utf8.elementsEqual(item.sku.utf8), isListed { listingBytes = PackedSKU.encode(listings: PackedSKU.decodeListings(listingBytes, sku: oldValue.sku), sku: item.sku) } }
+        didSet {
+            guard isListed, !oldValue.sku.utf8.elementsEqual(item.sku.utf8) else { return }
+            listingBytes = PackedSKU.encode(listings: PackedSKU.decodeListings(listingBytes, sku: oldValue.sku), sku: item.sku)
+        }
     }
     /// Recorded holds (an expired one stops counting at once, before the sweeper removes it).
     public var holds: [Reservation]

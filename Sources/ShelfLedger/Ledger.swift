@@ -259,14 +259,17 @@ public final class Ledger: Sendable {
             attempt += 1
             do {
                 // (a) what the decisions need from the store, in one read; (b) decide in memory; (c) one conditional write.
-                let read = try await store.read(Self.readRequest(commands, snapshot: snapshot))
-                // A seller the store has events for beyond the snapshot (another node wrote them): catch up before deciding.
-                for (seller, last) in read.lastSequence.sorted(by: { $0.key < $1.key })
-                where last > (snapshot.seller(seller)?.lastSequence ?? last) {
-                    try await catchUp(seller: seller)
+                let now = clock.now()
+                let plan = try await store.commit(Self.readRequest(commands, snapshot: snapshot)) { read in
+                    // A seller the store has events for beyond the snapshot (another node wrote them): nothing is written,
+                    // the snapshot catches up below and the batch is decided again.
+                    for (seller, last) in read.lastSequence.sorted(by: { $0.key < $1.key }) {
+                        let known = snapshot.seller(seller)?.lastSequence ?? last
+                        if last > known { throw LedgerStoreConflict.sequence(seller: seller, expected: known, found: last) }
+                    }
+                    let plan = try Self.decide(commands, read: read, now: now, snapshot: snapshot, targets: targets)
+                    return (plan.writes, plan)
                 }
-                let plan = try Self.decide(commands, read: read, now: clock.now(), snapshot: snapshot, targets: targets)
-                try await store.write(plan.writes)
                 for (seller, change) in plan.changes.sorted(by: { $0.key < $1.key }) {
                     guard let sellerSnapshot = snapshot.seller(seller) else { continue }
                     sellerSnapshot.publish(states: Array(change.states.values), catalog: change.catalog, events: change.events)

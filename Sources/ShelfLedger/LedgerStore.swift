@@ -20,6 +20,20 @@ public protocol LedgerStore: Sendable {
     func write(_ set: LedgerWriteSet) async throws
     /// The seller's events with a sequence above `after`, in sequence order, at most `limit`.
     func events(seller: String, after: Int64, limit: Int) async throws -> [LedgerEvent]
+    /// Reads `request`, lets `decide` turn the answer into a write set (pure, in memory) and writes it: by default `read`
+    /// then `write`. A store with a single local writer may run the three in one transaction to save a round trip.
+    func commit<T: Sendable>(_ request: LedgerReadRequest, decide: @escaping @Sendable (LedgerReadResult) throws -> (LedgerWriteSet, T))
+        async throws -> T
+}
+
+extension LedgerStore {
+    public func commit<T: Sendable>(
+        _ request: LedgerReadRequest, decide: @escaping @Sendable (LedgerReadResult) throws -> (LedgerWriteSet, T)
+    ) async throws -> T {
+        let (set, value) = try decide(try await read(request))
+        try await write(set)
+        return value
+    }
 }
 
 /// One idempotency key: unique per (seller, source).

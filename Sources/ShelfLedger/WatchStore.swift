@@ -114,9 +114,18 @@ public struct WatchOutboxEntry: Hashable, Sendable {
                           changedAt: changedAt.timeIntervalSince1970)
     }
 
-    /// A fresh delivery id: `dlv_` and 32 hex digits.
+    /// A fresh delivery id: `dlv_` and 32 random hex digits, written as bytes (one is made per firing; the text route through
+    /// `UUID().uuidString` and `replacingOccurrences` walked it character by character).
     public static func newDeliveryId() -> String {
-        "dlv_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        var generator = SystemRandomNumberGenerator()
+        let words: (UInt64, UInt64) = (generator.next(), generator.next())
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes = Array("dlv_".utf8)
+        bytes.reserveCapacity(36)
+        for word in [words.0, words.1] {
+            for shift in stride(from: 60, through: 0, by: -4) { bytes.append(digits[Int((word >> UInt64(shift)) & 0xF)]) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -76,9 +76,6 @@ public final class WatchDeliveryService: Service, Sendable {
     /// not change fires nothing), so a batch that changed nothing else writes them at most once per `cursorInterval`.
     private let cursorWritten = Mutex(ContinuousClock.now)
     static let cursorInterval: Duration = .seconds(1)
-    /// After a batch that wrote, the next one gathers for this long: fewer, larger transactions beside ingest, at the cost
-    /// of this much delivery latency.
-    static let commitGap: Duration = .milliseconds(10)
 
     /// A watch the service judges changes for.
     struct ActiveWatch: Sendable {
@@ -140,9 +137,8 @@ public final class WatchDeliveryService: Service, Sendable {
         }
         await withGracefulShutdownHandler {
             await catchUp()
-            for await batch in events {
-                if await process(batch) { try? await Task.sleep(for: Self.commitGap) }
-            }
+            // While one batch is written, the feed gathers the next: under load, batches (and transactions) grow.
+            for await batch in events { await process(batch) }
         } onGracefulShutdown: {
             events.cancel()
         }
@@ -289,9 +285,7 @@ public final class WatchDeliveryService: Service, Sendable {
     /// One batch of the change feed (or of the catch-up, or an empty wake-up): events already judged are skipped, a hole
     /// before a seller's first event is read from the ledger, the rest judged; what that leaves behind (and the deliveries made
     /// meanwhile) is written in one transaction, then the deliveries that fired are queued.
-    /// Returns whether it wrote.
-    @discardableResult
-    func process(_ batch: [LedgerEvent], final: Bool = false) async -> Bool {
+    func process(_ batch: [LedgerEvent], final: Bool = false) async {
         var events: [LedgerEvent] = []
         events.reserveCapacity(batch.count)
         var judged = registry.withLock { $0.judged }
@@ -323,7 +317,6 @@ public final class WatchDeliveryService: Service, Sendable {
             && now - cursorWritten.withLock({ $0 }) < Self.cursorInterval {
             judgement.cursors = [:]
         }
-        let writes = !judgement.isEmpty
         if !judgement.cursors.isEmpty { cursorWritten.withLock { $0 = now } }
         do {
             try await store.commit(judgement)
@@ -333,7 +326,6 @@ public final class WatchDeliveryService: Service, Sendable {
         // The lanes do the rest (a paused watch's lane turns what fired into dead letters, coalesced per SKU): judging never
         // waits for a target.
         for (lane, delivery) in due { lane.enqueue(delivery) }
-        return writes
     }
 
     /// Judges events (in sequence order per seller): each changed SKU once (its latest state), against every watch naming it.

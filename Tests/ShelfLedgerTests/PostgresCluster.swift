@@ -155,14 +155,36 @@ struct PostgresClusterTrait: SuiteTrait, TestScoping {
         if PostgresCluster.current != nil { return try await function() }
         let started: Result<PostgresCluster, PostgresCluster.Unavailable>
         do {
-            started = .success(try PostgresCluster.start())
+            started = .success(try await Self.onOwnThread { try PostgresCluster.start() })
         } catch let error as PostgresCluster.Unavailable {
             started = .failure(error)
         } catch {
             started = .failure(PostgresCluster.Unavailable(description: "\(error)"))
         }
-        defer { if case .success(let cluster) = started { cluster.stop() } }
-        try await PostgresCluster.$current.withValue(started) { try await function() }
+        do {
+            try await PostgresCluster.$current.withValue(started) { try await function() }
+        } catch {
+            if case .success(let cluster) = started { await Self.onOwnThread { cluster.stop() } }
+            throw error
+        }
+        if case .success(let cluster) = started { await Self.onOwnThread { cluster.stop() } }
+    }
+
+    /// Runs `body` (initdb, pg_ctl: seconds of waiting on child processes) on a thread of its own, so it never holds one of
+    /// the few cooperative-pool threads that every other test running in parallel needs.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    static func onOwnThread(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { continuation in
+            Thread {
+                body()
+                continuation.resume()
+            }.start()
+        }
     }
 }
 

@@ -50,4 +50,37 @@ struct OfferJSONTests {
             if fast != reference { return }
         }
     }
+
+    func randomStock(_ g: inout SplitMix64) -> StockDetailView {
+        func s() -> String { Self.strings.randomElement(using: &g)! }
+        func i() -> Int { Int.random(in: -5...1_000_000, using: &g) }
+        func instant() -> Date { Date(timeIntervalSince1970: Double(Int.random(in: 1_700_000_000...1_900_000_000, using: &g)) + 0.5) }
+        let locations = (0..<Int.random(in: 0...4, using: &g)).map { _ in
+            LocationStockView(location: s(), available: i(), onHand: i(), committed: i(), reserved: i(), unavailable: i(), safetyStock: i(),
+                              incoming: i(), oversold: i())
+        }
+        let channels = (0..<Int.random(in: 0...6, using: &g)).map { _ in
+            ChannelStockView(channel: s(), connection: Bool.random(using: &g) ? s() : nil, externalId: s(), listed: Bool.random(using: &g),
+                             buffer: i(), publishedQuantity: i(), lastPushedAt: Bool.random(using: &g) ? instant() : nil,
+                             lastHeardAt: Bool.random(using: &g) ? instant() : nil, lagMs: Bool.random(using: &g) ? Int64(i()) : nil)
+        }
+        var level = StockLevel()
+        level.onHand = i()
+        level.safetyStock = i()
+        level.oversold = i()
+        return StockDetailView(sku: s(), asOf: instant(), sequence: Int64(i()), spikeMultiplier: Int.random(in: 1...3, using: &g),
+                               total: StockView(level, available: i(), spikeMultiplier: 2), locations: locations, channels: channels)
+    }
+
+    @Test("writes the same stock answer bytes as ShelfJSON for 2,000 varied SKUs")
+    func stockSameBytesAsShelfJSON() throws {
+        var g = SplitMix64(seed: 20_261_207)
+        for n in 0..<2_000 {
+            let view = randomStock(&g)
+            let fast = OfferJSON.encode(view)
+            let reference = [UInt8](try ShelfJSON.encode(view))
+            #expect(fast == reference, "stock \(n): \(String(decoding: fast, as: UTF8.self)) vs \(String(decoding: reference, as: UTF8.self))")
+            if fast != reference { return }
+        }
+    }
 }

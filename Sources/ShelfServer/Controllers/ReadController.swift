@@ -124,7 +124,8 @@ struct ReadController: Sendable {
             total: StockView(state.totalLevel(now: instant), available: available, spikeMultiplier: state.spikeMultiplier),
             locations: locations, channels: channels
         )
-        return try JSONResponder.respond(view, to: request)
+        let body = ByteBuffer(bytes: OfferJSON.encode(view))
+        return JSONResponder.buffer(body, contentType: "application/json", to: request, etag: JSONResponder.etag(body))
     }
 
     @Sendable func prices(_ request: Request, context: ShelfRequestContext) async throws -> Response {

@@ -63,6 +63,52 @@ struct OfferJSON {
         return (c0..<f0, f0..<r0, r0..<buffer.count)
     }
 
+    /// `GET /v1/stock/{sku}`'s answer, as `ShelfJSON` writes it (a test keeps the two byte-identical).
+    static func encode(_ view: StockDetailView) -> [UInt8] {
+        var w = OfferJSON()
+        w.bytes.reserveCapacity(512 + 160 * (view.locations.count + view.channels.count))
+        w.stockDetail(view)
+        return w.bytes
+    }
+
+    mutating func stockDetail(_ v: StockDetailView) {
+        open()
+        key("asOf"); string(Timestamp.format(v.asOf))
+        key("channels")
+        array(v.channels) { w, c in
+            w.open()
+            w.key("buffer"); w.int(c.buffer)
+            w.key("channel"); w.string(c.channel)
+            if let connection = c.connection { w.key("connection"); w.string(connection) }
+            w.key("externalId"); w.string(c.externalId)
+            if let lag = c.lagMs { w.key("lagMs"); w.int(lag) }
+            if let heard = c.lastHeardAt { w.key("lastHeardAt"); w.string(Timestamp.format(heard)) }
+            if let pushed = c.lastPushedAt { w.key("lastPushedAt"); w.string(Timestamp.format(pushed)) }
+            w.key("listed"); w.bool(c.listed)
+            w.key("publishedQuantity"); w.int(c.publishedQuantity)
+            w.close()
+        }
+        key("locations")
+        array(v.locations) { w, l in
+            w.open()
+            w.key("available"); w.int(l.available)
+            w.key("committed"); w.int(l.committed)
+            w.key("incoming"); w.int(l.incoming)
+            w.key("location"); w.string(l.location)
+            w.key("onHand"); w.int(l.onHand)
+            w.key("oversold"); w.int(l.oversold)
+            w.key("reserved"); w.int(l.reserved)
+            w.key("safetyStock"); w.int(l.safetyStock)
+            w.key("unavailable"); w.int(l.unavailable)
+            w.close()
+        }
+        key("sequence"); int(v.sequence)
+        key("sku"); string(v.sku)
+        key("spikeMultiplier"); int(v.spikeMultiplier)
+        key("total"); stock(v.total)
+        close()
+    }
+
     mutating func offer(_ o: OfferView) {
         open()
         if let channel = o.channel { key("channel"); string(channel) }

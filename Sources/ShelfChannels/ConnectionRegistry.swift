@@ -141,7 +141,7 @@ public final class ConnectionRegistry: Service, Sendable {
 
     /// Reads the outbox and the retry queue once and hands each worker its part, then wakes them.
     func reloadQueues() async {
-        let pending: (outbox: [PushQueue.OutboxRow], retries: [PushQueue.RetryRow])
+        let pending: (outbox: [OutboxRow], retries: [PushQueue.RetryRow])
         do {
             pending = try await ledger.pushQueue.pendingPushes()
         } catch {

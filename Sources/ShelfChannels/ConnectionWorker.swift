@@ -160,7 +160,7 @@ final class ConnectionWorker: Sendable {
 
     /// Takes the seller's outbox rows this connection has not settled yet and its own retry rows, as the registry read them
     /// (at start, and whenever the feed is poked); a replayed retry starts over.
-    func absorb(outbox: [PushQueue.OutboxRow], retries: [PushQueue.RetryRow]) {
+    func absorb(outbox: [OutboxRow], retries: [PushQueue.RetryRow]) {
         let now = clock.now()
         let settled = settlement.settled(seller: seller, connection: connectionID, skus: outbox.map(\.sku))
         state.withLock { s in

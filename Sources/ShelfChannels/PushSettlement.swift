@@ -23,7 +23,7 @@ final class PushSettlement: Sendable {
 
     private struct Batch {
         var settled: [PushQueue.Settled] = []
-        var outbox: [PushQueue.SettledRow] = []
+        var outbox: [OutboxRow] = []
         var failures: [DeadLetterNotice] = []
         var flushes: [CheckedContinuation<[DeadLetterNotice], Never>] = []
         var isEmpty: Bool { settled.isEmpty && outbox.isEmpty && failures.isEmpty && flushes.isEmpty }
@@ -72,7 +72,7 @@ final class PushSettlement: Sendable {
                     through = min(through, mark)
                 }
                 if through >= 0, through != Int64.max {
-                    s.batch.outbox.append(PushQueue.SettledRow(seller: seller, sku: sku, sequence: through))
+                    s.batch.outbox.append(OutboxRow(seller: seller, sku: sku, sequence: through))
                 }
                 // Marks ahead of the others are kept (they count for the later row); when all are level nothing is left to wait for.
                 if through >= 0, through != Int64.max, live.allSatisfy({ marks[$0] == through }) {

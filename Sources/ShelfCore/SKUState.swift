@@ -76,8 +76,8 @@ public struct SKUState: Codable, Hashable, Sendable {
         return active(stock, now: instant)
     }
 
-    /// `stock.level` with `reserved` counting only holds active at `instant`.
-    private func active(_ stock: LocationStock, now instant: Date) -> StockLevel {
+    /// `stock.level` (one of `stock`, decoded once by the caller) with `reserved` counting only holds active at `instant`.
+    public func active(_ stock: LocationStock, now instant: Date) -> StockLevel {
         var level = stock.level
         var expired = 0
         for hold in holds where !hold.isActive(at: instant) {

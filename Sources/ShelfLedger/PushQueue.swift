@@ -9,13 +9,6 @@ public struct PushQueue: Sendable {
 
     public init(database: LedgerDatabase) { self.database = database }
 
-    /// A changed SKU waiting to be fanned out to the seller's connections.
-    public struct OutboxRow: Sendable, Hashable {
-        public var seller: String
-        public var sku: String
-        public var sequence: Int64
-    }
-
     /// A push waiting for its next attempt.
     public struct RetryRow: Sendable, Hashable {
         public var seller: String
@@ -66,28 +59,15 @@ public struct PushQueue: Sendable {
         }
     }
 
-    /// An outbox row every push-enabled connection of its seller has settled up to `sequence`: it can go, unless a later
-    /// change moved it on.
-    public struct SettledRow: Sendable, Hashable {
-        public var seller: String
-        public var sku: String
-        public var sequence: Int64
-
-        public init(seller: String, sku: String, sequence: Int64) {
-            self.seller = seller
-            self.sku = sku
-            self.sequence = sequence
-        }
-    }
-
     /// Records outcomes (a delivered push clears its waiting retry up to its sequence, a retry is stored or moved on, a dead
-    /// letter leaves the retry queue for the DLQ) and removes the outbox rows every connection has settled, in one
+    /// letter leaves the retry queue for the DLQ) and removes the outbox rows every connection has settled (`outbox`: each
+    /// row settled up to its `sequence` by every push-enabled connection of its seller; a later change keeps it), in one
     /// blocking transaction: the push workers' settlement queue calls it off the cooperative pool, one batch at a time.
     ///
     /// The commit does not wait for fsync (`synchronous = NORMAL` for this transaction only): in WAL mode transactions
     /// reach the disk in commit order, so a power loss can only drop the latest settlements whole — each drop leaves its
     /// outbox rows in place, and the SKUs are pushed again (pushes set absolute values). Ingest commits keep their fsync.
-    public func settle(_ settled: [Settled], outbox: [SettledRow], now: Date) throws {
+    public func settle(_ settled: [Settled], outbox: [OutboxRow], now: Date) throws {
         try database.pool.writeWithoutTransaction { db in
             if database.durability == .full { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             defer { if database.durability == .full { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
@@ -98,7 +78,7 @@ public struct PushQueue: Sendable {
         }
     }
 
-    private func settle(_ db: Database, _ settled: [Settled], outbox: [SettledRow], now: Date) throws {
+    private func settle(_ db: Database, _ settled: [Settled], outbox: [OutboxRow], now: Date) throws {
         for s in settled {
             switch s.outcome {
             case .delivered:

@@ -96,9 +96,10 @@ enum StateRows {
                 ON CONFLICT (seller, sku) DO UPDATE SET lastSequence = excluded.lastSequence, updatedAt = excluded.updatedAt
                 """
         ).execute(arguments: [seller, item.sku, new.lastSequence, new.updatedAt.timeIntervalSince1970])
+        let oldStock = old?.stock ?? []  // decoded once, not once per location
         for stock in new.stock {
             let level = stock.level
-            let previous = old?.stock.first { $0.location == stock.location }?.level
+            let previous = oldStock.first { $0.location == stock.location }?.level
             if let previous {
                 guard previous != level else { continue }
                 var sql = """
@@ -132,7 +133,8 @@ enum StateRows {
                 ])
             }
         }
-        for listing in new.listings where old?.listing(on: listing.channel) != listing {
+        let oldListings = old?.listings ?? []  // decoded once, not once per channel
+        for listing in new.listings where !oldListings.contains(listing) {
             try db.cachedStatement(
                 sql: """
                     INSERT OR REPLACE INTO listings (seller, sku, channel, externalId, listed, buffer, priceAmount, priceCurrency, refs)

@@ -202,10 +202,11 @@ public struct PostgresLedgerStore: LedgerStore {
                 logger: logger
             )
         }
+        let oldStock = old?.stock ?? []  // decoded once, not once per location
         for stock in new.stock {
             let level = stock.level
             let location = stock.location
-            if let previous = old?.stock.first(where: { $0.location == location })?.level {
+            if let previous = oldStock.first(where: { $0.location == location })?.level {
                 guard previous != level else { continue }
                 let promise = change.promise
                 let rows = try await connection.query(
@@ -239,7 +240,8 @@ public struct PostgresLedgerStore: LedgerStore {
                 }
             }
         }
-        for listing in new.listings where old?.listing(on: listing.channel) != listing {
+        let oldListings = old?.listings ?? []  // decoded once, not once per channel
+        for listing in new.listings where !oldListings.contains(listing) {
             let body = try Self.json(listing)
             try await connection.query(
                 """

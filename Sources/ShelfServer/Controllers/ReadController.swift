@@ -103,7 +103,7 @@ struct ReadController: Sendable {
         guard let state else { throw Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku") }
         let pulses = env.pulses.pulses(seller: seller.id)
         let locations = state.stock.map { s -> LocationStockView in
-            let level = state.level(at: s.location, now: instant)
+            let level = state.active(s, now: instant)
             return LocationStockView(
                 location: s.location, available: level.available(spikeMultiplier: state.spikeMultiplier), onHand: level.onHand,
                 committed: level.committed, reserved: level.reserved, unavailable: level.unavailable,

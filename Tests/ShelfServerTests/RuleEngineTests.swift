@@ -1,9 +1,6 @@
 import Foundation
-import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Logging
-import ServiceLifecycle
 import ShelfAutomation
 import ShelfCore
 import ShelfLedger
@@ -37,25 +34,9 @@ struct RuleEngineTests {
 
     @Test("a stock rule pauses the Amazon listing in the simulator and posts the notification when orders bring stock below 5")
     func ruleFiresEndToEnd() async throws {
-        let received = Mutex<[String]>([])
-        let router = Router()
-        router.post("/notify") { request, _ -> HTTPResponse.Status in
-            let body = try await request.body.collect(upTo: 1 << 16)
-            received.withLock { $0.append(String(buffer: body)) }
-            return .ok
-        }
-        let portBox = Mutex<Int?>(nil)
-        let sink = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                               onServerRunning: { channel in portBox.withLock { $0 = channel.localAddress?.port } })
-        let sinkGroup = ServiceGroup(services: [sink], logger: Logger(label: "sink"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await sinkGroup.run() }
-            var port = 0
-            for _ in 0..<200 {
-                if let p = portBox.withLock({ $0 }) { port = p; break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            try await ChannelHarness.run(notifyURL: "http://127.0.0.1:\(port)/notify") { h in
+        // The notification webhook: NotificationOutboxTests' loopback sink, whose `POST /fast` records each body.
+        try await NotificationOutboxTests.withSink { port, sink in
+            try await ChannelHarness.run(notifyURL: "http://127.0.0.1:\(port)/fast") { h in
                 let body = #"{"productId":"P-RULE","title":"Rule test","price":{"amount":500,"currency":"USD"},"levels":[{"location":"reno","onHand":8}],"listings":[{"channel":"amazon"},{"channel":"ebay"}]}"#
                 #expect(try await h.shelf.send(.put, "/v1/skus/RULE-1", token: h.server.admin, json: body).status == .ok)
                 #expect(try await h.sim("PUT", "/_sim/connections/amazon-us/items/RULE-1", json: #"{"sku":"RULE-1","quantity":8}"#).status < 300)
@@ -69,14 +50,14 @@ struct RuleEngineTests {
                 }
                 // 6 left: nothing yet.
                 try await Task.sleep(for: .milliseconds(300))
-                #expect(received.withLock { $0.isEmpty })
+                #expect(sink.bodies.withLock { $0.isEmpty })
                 _ = try await h.shelf.send(.post, "/v1/events", token: h.server.ingest,
                                            json: #"{"type":"order.confirmed","sku":"RULE-1","qty":2,"channel":"ebay"}"#, headers: ["Idempotency-Key": "r9"])
                 try await h.eventually("amazon paused (pushed 0)") {
                     try await h.pushes(sku: "RULE-1", connection: "amazon-us").last?["quantity"] as? Int == 0
                 }
-                try await h.eventually("notification") { received.withLock { $0.count == 1 } }
-                #expect(received.withLock { $0.first?.contains(ruleId) == true })
+                try await h.eventually("notification") { sink.bodies.withLock { $0.count == 1 } }
+                #expect(sink.bodies.withLock { $0.first?.contains(ruleId) == true })
                 let audit = try await h.shelf.send(.get, "/v1/audit?sku=RULE-1", token: h.server.admin).object()
                 let byRule = (audit["events"] as? [[String: Any]] ?? []).filter { value($0, "event.ruleId") as? String == ruleId }
                 #expect(Set(byRule.compactMap { value($0, "event.type") as? String }) == ["listing.paused", "rule.acted"])
@@ -85,10 +66,8 @@ struct RuleEngineTests {
                 _ = try await h.shelf.send(.post, "/v1/events", token: h.server.ingest,
                                            json: #"{"type":"order.confirmed","sku":"RULE-1","qty":1,"channel":"ebay"}"#, headers: ["Idempotency-Key": "r10"])
                 try await Task.sleep(for: .milliseconds(300))
-                #expect(received.withLock { $0.count } == 1)
+                #expect(sink.bodies.withLock { $0.count } == 1)
             }
-            await sinkGroup.triggerGracefulShutdown()
-            group.cancelAll()
         }
     }
 }

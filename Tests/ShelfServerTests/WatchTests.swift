@@ -9,7 +9,7 @@ import NIOCore
 import ServiceLifecycle
 import ShelfCore
 import ShelfLedger
-import ShelfServer
+@testable import ShelfServer
 import Synchronization
 import Testing
 
@@ -548,6 +548,43 @@ struct WatchTests {
             }
         }
     }
+    @Test("a change judged while a watch is being stored still fires for it, once")
+    func watchStoredDuringAJudgedBatch() async throws {
+        try await WatchReceiver.run { receiver, server, client in
+            let sku = "W-RACE"
+            try await client.putSKU(sku, onHand: 0, token: server.admin)
+            // A watch made the usual way on the same SKU: its delivery shows the change below has been judged.
+            let sentinel = try await client.watch(watchJSON(skus: [sku], conditions: #"[{"type":"back_in_stock"}]"#, url: receiver.url("/sentinel")),
+                                                  token: server.read)
+            let service = server.env.watchDelivery
+            let sentinelId = try #require(sentinel["id"] as? String)
+            let stored = try #require(try await server.env.watches.watch(id: sentinelId, seller: "demo"))
+            var raced = stored
+            raced.id = "watch_race0000000001"
+            raced.url = receiver.url("/raced")
+            // Stored with its baseline (out of stock) ...
+            let seller = try #require(server.env.ledger.snapshot.seller("demo"))
+            let position = seller.lastSequence
+            let spec = try ShelfJSON.decoder().decode(WatchSpec.self, from: Data(raced.spec.utf8))
+            let baseline = WatchDeliveryService.baseline(spec, filter: nil, seller: seller, now: Date())
+            #expect(try await server.env.watches.insert(raced, observations: baseline, position: position, limitPerToken: 20))
+            // ... then the SKU comes back in stock and that batch is judged before the watch is registered.
+            try await client.stockSet(sku, 3, token: server.ingest)
+            try await eventually("the sentinel fired") { receiver.accepted("/sentinel").count == 1 }
+            await service.register(raced, baseline: baseline, at: position)
+            try await eventually("the raced watch fired") { receiver.accepted("/raced").count == 1 }
+            let first = try #require(receiver.accepted("/raced").first)
+            #expect(value(first.object, "offer.stock.available") as? Int == 3)
+            // Later transitions fire once each for both watches.
+            try await client.stockSet(sku, 0, token: server.ingest)
+            try await client.stockSet(sku, 5, token: server.ingest)
+            try await eventually("both fired again") { receiver.accepted("/sentinel").count == 2 && receiver.accepted("/raced").count == 2 }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(receiver.accepted("/raced").count == 2)
+            #expect(receiver.accepted("/sentinel").count == 2)
+        }
+    }
+
     @Test("non-public targets are refused at creation; a server not listening on loopback checks the connected address at delivery")
     func targetAddresses() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-watch-\(UUID().uuidString)/shelf.sqlite").path

@@ -204,16 +204,54 @@ public final class WatchDeliveryService: Service, Sendable {
     /// Stores a new watch with its baseline (what it observes now) and starts judging it; false when the token already holds
     /// `limit` watches.
     func create(_ watch: StoredWatch, spec: WatchSpec, seller: SellerSnapshot, limitPerToken limit: Int) async throws -> Bool {
-        let filter = spec.query?.filter
-        let observations = Self.baseline(spec, filter: filter, seller: seller, now: clock.now())
-        guard try await store.insert(watch, observations: observations, position: seller.lastSequence, limitPerToken: limit) else { return false }
-        registry.withLock { r in
-            guard r.loaded, !r.stopped else { return }
-            add(watch, to: &r)
-            for (sku, o) in observations { r.last["\(watch.id)\u{0}\(sku)"] = o }
-            if r.judged[watch.seller] == nil { r.judged[watch.seller] = seller.lastSequence }
-        }
+        // The seller's snapshot moves on as changes are applied: the position is read first, so the baseline shows at least it.
+        let position = seller.lastSequence
+        let observations = Self.baseline(spec, filter: spec.query?.filter, seller: seller, now: clock.now())
+        guard try await store.insert(watch, observations: observations, position: position, limitPerToken: limit) else { return false }
+        await register(watch, baseline: observations, at: position)
         return true
+    }
+
+    /// Starts judging a stored watch whose baseline was observed at ledger sequence `position` or later. Changes committed after that
+    /// may already have been judged without it (a batch judged while the watch was being stored): under the registry lock,
+    /// which judging holds too, the watch is added and its SKUs observed again in the current snapshot, so a transition the
+    /// baseline does not show fires now, and a batch judged later compares against what was observed here (never twice).
+    func register(_ watch: StoredWatch, baseline: [String: WatchObservation], at position: Int64) async {
+        let (judgement, due) = registry.withLock { r -> (WatchJudgement, [(WatchLane, PendingDelivery)]) in
+            var judgement = WatchJudgement()
+            var due: [(WatchLane, PendingDelivery)] = []
+            guard r.loaded, !r.stopped else { return (judgement, due) }
+            add(watch, to: &r)
+            for (sku, o) in baseline { r.last["\(watch.id)\u{0}\(sku)"] = o }
+            if r.judged[watch.seller] == nil { r.judged[watch.seller] = position }
+            guard let active = r.watches[watch.id], let seller = ledger.snapshot.seller(watch.seller), seller.lastSequence > position else {
+                return (judgement, due)
+            }
+            let now = clock.now()
+            let current = Self.baseline(active.spec, filter: active.filter, seller: seller, now: now)
+            for sku in Set(baseline.keys).union(current.keys).sorted() {
+                guard let state = seller.sku(sku) else { continue }
+                let observed = current[sku] ?? Self.outside(state, spec: active.spec, now: now)
+                let slot = "\(watch.id)\u{0}\(sku)"
+                let previous = r.last[slot] ?? (active.open ? Self.outside(state, spec: active.spec, now: now) : nil)
+                guard previous != observed else { continue }
+                r.last[slot] = observed
+                judgement.observations[WatchObservationKey(seller: watch.seller, watchId: watch.id, sku: sku)] = observed
+                guard let previous, let type = active.spec.fires(from: previous, to: observed) else { continue }
+                let entry = WatchOutboxEntry(seller: watch.seller, watchId: watch.id, sku: sku, deliveryId: WatchOutboxEntry.newDeliveryId(),
+                                             eventType: type.rawValue, sequence: state.lastSequence, changedAt: state.updatedAt)
+                judgement.fired.append(entry)
+                due.append((active.lane, PendingDelivery(entry)))
+            }
+            return (judgement, due)
+        }
+        guard !judgement.isEmpty else { return }
+        do {
+            try await store.commit(judgement)
+        } catch {
+            logger.error("watch deliveries could not be written; they are attempted from memory", metadata: ["error": "\(error)"])
+        }
+        for (lane, delivery) in due { lane.enqueue(delivery) }
     }
 
     /// Stops judging a deleted watch; deliveries already queued for it are dropped.

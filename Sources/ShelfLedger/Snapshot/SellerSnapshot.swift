@@ -24,22 +24,24 @@ public final class SellerSnapshot: Sendable {
         var count = 0
         /// SKUs whose stored rows could not be applied at start-up, with the reason; kept out of the snapshot.
         var quarantined: [String: String] = [:]
-        /// Channel → the channel's own item id → SKU, kept up to date on every publish (webhooks and polls name items by it).
+        /// (Channel, the channel's own item id) → SKU, kept up to date on every publish (webhooks and polls name items by it).
         /// Only ids that differ from the SKU are kept: many channels list an item under the seller's SKU, and at a million
         /// SKUs those identity entries were millions of strings (`resolve` checks the identity case on the SKU itself).
-        var externalIds: [String: [String: String]] = [:]
+        var externalIds = ExternalIdIndex()
         /// SKUs whose safety stock is multiplied by a demand spike.
         var spiking: Set<String> = []
 
         /// Moves the incremental indexes from `old` (nil: a new SKU) to `new`.
         mutating func index(from old: SKUState?, to new: SKUState) {
+            let listings = new.listings
             if let old {
-                for listing in old.listings where listing.externalId != old.sku && externalIds[listing.channel]?[listing.externalId] == old.sku {
-                    externalIds[listing.channel]?[listing.externalId] = nil
+                for listing in old.listings where listing.externalId != old.sku
+                    && !(old.sku == new.sku && listings.contains { $0.channel == listing.channel && $0.externalId == listing.externalId }) {
+                    externalIds.remove(channel: listing.channel, externalId: listing.externalId, sku: old.sku)
                 }
             }
-            for listing in new.listings where listing.externalId != new.sku {
-                externalIds[listing.channel, default: [:]][listing.externalId] = new.sku
+            for listing in listings where listing.externalId != new.sku {
+                externalIds.insert(channel: listing.channel, externalId: listing.externalId, sku: new.sku)
             }
             if new.spikeMultiplier > 1 { spiking.insert(new.sku) } else { spiking.remove(new.sku) }
         }
@@ -112,10 +114,19 @@ public final class SellerSnapshot: Sendable {
     public func resolve(sku: String?, externalId: String?, channel: String) -> String? {
         if let sku, self.sku(sku) != nil { return sku }
         guard let externalId else { return nil }
-        if let mapped = meta.withLock({ $0.externalIds[channel]?[externalId] }) { return mapped }
+        func lists(_ state: SKUState) -> Bool { state.listings.contains { $0.channel == channel && $0.externalId == externalId } }
+        // The index names candidates by hash; the SKU's own listings confirm one. Should two SKUs list the same item id,
+        // the one changed last answers.
+        let candidates = meta.withLock { $0.externalIds.candidates(channel: channel, externalId: externalId) }
+        var found: SKUState?
+        for candidate in candidates {
+            guard let state = self.sku(candidate), lists(state) else { continue }
+            if found.map({ state.lastSequence > $0.lastSequence }) ?? true { found = state }
+        }
+        if let found { return found.sku }
         // An item listed under the seller's own SKU is not in the index.
-        let listed = self.sku(externalId)?.listings.contains { $0.channel == channel && $0.externalId == externalId } ?? false
-        return listed ? externalId : nil
+        guard let own = self.sku(externalId), lists(own) else { return nil }
+        return externalId
     }
 
     /// SKUs in a demand spike (safety stock multiplied), in ascending order.

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -68,12 +69,12 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ShelfMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let id = request.headers[.init("X-Request-Id")!].flatMap { $0.count <= 128 ? $0 : nil } ?? context.id
+        let id = request.headers[.requestId].flatMap { $0.utf8.count <= 128 ? $0 : nil } ?? context.id
         var context = context
         context.logger[metadataKey: "request_id"] = .string(id)
         let start = ContinuousClock.now
         var response = try await next(request, context)
-        response.headers[.init("X-Request-Id")!] = id
+        response.headers[.requestId] = id
         let elapsed = ContinuousClock.now - start
         metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: Int(response.status.code),
                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
@@ -83,4 +84,9 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
         )
         return response
     }
+}
+
+extension HTTPField.Name {
+    /// `X-Request-Id`: the caller's request id (at most 128 bytes), else the one Hummingbird gave the request; on every answer.
+    static let requestId = HTTPField.Name("X-Request-Id")!
 }

@@ -65,6 +65,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        LoggingSystem.bootstrap { ShelfLogHandler(label: $0) }
         var logger = Logger(label: "shelf")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var config = ServerConfiguration(host: host, port: port, databasePath: db.database, fixturesDirectory: fixtures,

@@ -91,6 +91,27 @@ struct AuthMiddlewareTests {
         }
     }
 
+    @Test("the Authorization header: the scheme in any case, spaces around the secret; anything else is refused")
+    func authorizationHeaderForms() async throws {
+        let server = try await TestServer.make()
+        try await server.run { client in
+            func status(_ header: String) async throws -> HTTPResponse.Status {
+                try await client.send(.get, "/v1/catalog?limit=1", headers: ["Authorization": header]).status
+            }
+            let secret = server.read
+            for accepted in ["Bearer \(secret)", "bearer \(secret)", "BEARER \(secret)", "bEaReR \(secret)", "Bearer   \(secret)",
+                             "Bearer \(secret) ", "Bearer \(secret)\t"] {
+                let answer = try await status(accepted)
+                #expect(answer == .ok, "\(accepted)")
+            }
+            for refused in ["Bearer", "Bearer ", "Bearer\t\(secret)", "Basic \(secret)", "Bearerx \(secret)", "Bearer \(secret)x",
+                            "\(secret)", "Bearer \(secret.dropLast())", "Token \(secret)", "Bear \(secret)"] {
+                let answer = try await status(refused)
+                #expect(answer == .unauthorized, "\(refused)")
+            }
+        }
+    }
+
     @Test("a revoked token is refused on the very next request")
     func revocationIsInstant() async throws {
         let server = try await TestServer.make()

@@ -42,9 +42,15 @@ struct RequireScope: RouterMiddleware {
         guard let header = request.headers[.authorization] else {
             throw Problem(.unauthorized, detail: "send Authorization: Bearer <token>", field: "Authorization")
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw unknownToken }
-        return String(parts[1]).trimmingCharacters(in: .whitespaces)
+        // "Bearer" (any case), spaces, the secret, optional trailing spaces or tabs; read as bytes, no Foundation.
+        var utf8 = Substring(header).utf8
+        guard utf8.count > 7, utf8.prefix(6).elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }), utf8.dropFirst(6).first == 0x20 else {
+            throw unknownToken
+        }
+        utf8 = utf8.dropFirst(7)
+        while let first = utf8.first, first == 0x20 || first == 0x09 { utf8.removeFirst() }
+        while let last = utf8.last, last == 0x20 || last == 0x09 { utf8.removeLast() }
+        return String(Substring(utf8))
     }
 
     static var unknownToken: Problem {

@@ -56,7 +56,10 @@ run: build
 ## seller console in headless Chromium.
 test: deps test-deps py-deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
-	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	@# The suites' temporary databases and directories go to one folder, removed afterwards (traversable: the PostgreSQL
+	@# test cluster runs as the postgres user).
+	@tmp=$$(mktemp -d /tmp/shelf-swift-test.XXXXXX) && chmod 755 $$tmp; \
+	TMPDIR=$$tmp swift test --skip-build $(SWIFT_BUILD_FLAGS); status=$$?; rm -rf $$tmp; exit $$status
 	bash scripts/contract-tests.sh
 	python3 -m pytest -q -p no:cacheprovider scripts/reliability
 	python3 -m pytest -q -p no:cacheprovider scripts/console

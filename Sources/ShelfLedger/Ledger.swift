@@ -44,14 +44,15 @@ public final class Ledger: Sendable {
     public init(database: LedgerDatabase, store: (any LedgerStore)? = nil, snapshot: Snapshot? = nil, clock: any WallClock = SystemWallClock(),
                 logger: Logger = Logger(label: "shelf.ledger"), maxBatch: Int = 512) {
         self.database = database
-        self.store = store ?? SQLiteLedgerStore(database: database)
+        let store = store ?? SQLiteLedgerStore(database: database)
+        self.store = store
         let snapshot = snapshot ?? Snapshot()
         self.snapshot = snapshot
         self.clock = clock
         self.logger = logger
         self.maxBatch = maxBatch
         snapshot.feed.attach(
-            reader: { [weak self] seller, after, limit in try self?.events(seller: seller, after: after, limit: limit) ?? [] },
+            reader: { seller, after, limit in try await store.events(seller: seller, after: after, limit: limit) },
             positions: { [weak snapshot] in
                 guard let snapshot else { return [:] }
                 var out: [String: Int64] = [:]

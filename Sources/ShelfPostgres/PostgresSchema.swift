@@ -79,6 +79,23 @@ public enum PostgresSchema {
             CREATE TABLE outbox (seller TEXT NOT NULL, sku TEXT NOT NULL, sequence BIGINT NOT NULL, PRIMARY KEY (seller, sku))
             """,
         ]),
+        Migration(version: 2, name: "v2-tokens-rules", statements: [
+            """
+            CREATE TABLE tokens (
+                id TEXT PRIMARY KEY, seller TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL, label TEXT,
+                createdAt DOUBLE PRECISION NOT NULL, expiresAt DOUBLE PRECISION, revokedAt DOUBLE PRECISION)
+            """,
+            "CREATE INDEX tokens_by_seller ON tokens (seller)",
+            """
+            CREATE TABLE rules (
+                seller TEXT NOT NULL, id TEXT NOT NULL, text TEXT NOT NULL, rule TEXT NOT NULL, explain TEXT NOT NULL,
+                enabled BOOLEAN NOT NULL, createdAt DOUBLE PRECISION NOT NULL, pausedReason TEXT, PRIMARY KEY (seller, id))
+            """,
+            """
+            CREATE TABLE rule_schedules (
+                seller TEXT NOT NULL, ruleId TEXT NOT NULL, lastOccurrence DOUBLE PRECISION NOT NULL, PRIMARY KEY (seller, ruleId))
+            """,
+        ]),
     ]
 
     /// The schema version this binary writes.

@@ -133,7 +133,7 @@ struct TokenCommand: AsyncParsableCommand {
                 seconds = s
             }
             let database = try LedgerDatabase(path: db.database)
-            let (_, token) = try TokenStore(database: database, clock: SystemWallClock()).create(
+            let (_, token) = try await TokenStore(database: database, clock: SystemWallClock()).create(
                 seller: owner, scopes: parsed, ttl: seconds, label: label
             )
             print(token)

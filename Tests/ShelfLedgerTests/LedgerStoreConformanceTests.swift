@@ -21,7 +21,9 @@ struct StoreFixture: Sendable {
     let kind: StoreKind
     let clock = ManualWallClock(Date(timeIntervalSince1970: 1_795_400_000))
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-conf-\(UUID().uuidString)")
-    let store: any LedgerStore
+    /// Every store of this kind on the test's database.
+    let stores: ShelfStore
+    var store: any LedgerStore { stores.ledger }
     private let openLedger: @Sendable (URL, ManualWallClock) throws -> Ledger
     let execute: @Sendable (String) async throws -> Void
     /// Rows of a query selecting (text, integer).
@@ -39,7 +41,7 @@ struct StoreFixture: Sendable {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-conf-\(UUID().uuidString)/shelf.sqlite").path
             let database = try LedgerDatabase(path: path)
             let fixture = StoreFixture(
-                kind: kind, store: SQLiteLedgerStore(database: database),
+                kind: kind, stores: .sqlite(database),
                 openLedger: { _, clock in Ledger(database: try LedgerDatabase(path: path), clock: clock) },
                 execute: { sql in try await database.pool.write { db in try db.execute(sql: sql) } },
                 pairs: { sql in
@@ -60,7 +62,7 @@ struct StoreFixture: Sendable {
                 let store = PostgresLedgerStore(client: client)
                 try await store.migrate()
                 let fixture = StoreFixture(
-                    kind: kind, store: store,
+                    kind: kind, stores: .postgres(client),
                     openLedger: { directory, clock in
                         // The ledger's write path and events go to PostgreSQL; sellers and connections stay in a local file.
                         let side = try LedgerDatabase(path: directory.appendingPathComponent("node-\(UUID().uuidString).sqlite").path)

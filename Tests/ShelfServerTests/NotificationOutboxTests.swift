@@ -62,7 +62,7 @@ struct NotificationOutboxTests {
                 var demo = try #require(try server.env.ledger.sellerFixture("demo"))
                 demo.notifyTargets.append(Self.hook("http://127.0.0.1:\(port)/fast"))
                 try server.env.ledger.saveSellerFixture(demo)
-                let otherIngest = try server.env.tokens.create(seller: "other", scopes: [.ingest, .read], ttl: nil).1
+                let otherIngest = try await server.env.tokens.create(seller: "other", scopes: [.ingest, .read], ttl: nil).1
 
                 let otherRule = try await h.shelf.send(.post, "/v1/rules", token: server.otherAdmin,
                                                        json: #"{"text":"When available stock of OTHER-ONLY drops below 2, notify hook."}"#)

@@ -43,16 +43,19 @@ public struct ShelfStore: Sendable {
     public var tokens: any TokenRecordStore
     /// Sellers' rules.
     public var rules: any RuleStore
+    /// The push queues (outbox, retries, dead letters).
+    public var pushQueue: any PushQueueStore
 
-    public init(ledger: any LedgerStore, tokens: any TokenRecordStore, rules: any RuleStore) {
+    public init(ledger: any LedgerStore, tokens: any TokenRecordStore, rules: any RuleStore, pushQueue: any PushQueueStore) {
         self.ledger = ledger
         self.tokens = tokens
         self.rules = rules
+        self.pushQueue = pushQueue
     }
 
     /// Every store on the SQLite file `database`.
     public static func sqlite(_ database: LedgerDatabase) -> ShelfStore {
         ShelfStore(ledger: SQLiteLedgerStore(database: database), tokens: SQLiteTokenRecordStore(database: database),
-                   rules: SQLiteRuleStore(database: database))
+                   rules: SQLiteRuleStore(database: database), pushQueue: SQLitePushQueueStore(database: database))
     }
 }

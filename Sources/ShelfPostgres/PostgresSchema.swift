@@ -96,6 +96,19 @@ public enum PostgresSchema {
                 seller TEXT NOT NULL, ruleId TEXT NOT NULL, lastOccurrence DOUBLE PRECISION NOT NULL, PRIMARY KEY (seller, ruleId))
             """,
         ]),
+        Migration(version: 3, name: "v3-push-queues", statements: [
+            """
+            CREATE TABLE deliveries (
+                seller TEXT NOT NULL, connection TEXT NOT NULL, sku TEXT NOT NULL, sequence BIGINT NOT NULL, attempts INTEGER NOT NULL,
+                nextAttemptAt DOUBLE PRECISION NOT NULL, lastError TEXT, PRIMARY KEY (seller, connection, sku))
+            """,
+            """
+            CREATE TABLE dlq (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, seller TEXT NOT NULL, connection TEXT NOT NULL, sku TEXT NOT NULL,
+                sequence BIGINT NOT NULL, attempts INTEGER NOT NULL, lastError TEXT NOT NULL, failedAt DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX dlq_by_seller ON dlq (seller, id)",
+        ]),
     ]
 
     /// The schema version this binary writes.

@@ -109,7 +109,7 @@ public struct ShelfEnvironment: Sendable {
     public static func open(_ configuration: ServerConfiguration, load: Bool = true) async throws -> ShelfEnvironment {
         let database = try LedgerDatabase(path: configuration.databasePath, durability: configuration.durability)
         let stores = ShelfStore.sqlite(database)
-        let ledger = Ledger(database: database, store: stores.ledger, clock: configuration.clock)
+        let ledger = Ledger(database: database, store: stores.ledger, pushQueue: stores.pushQueue, clock: configuration.clock)
         let pulses = ChannelPulseBoard()
         let curl = CurlClient()
         let metrics = ShelfMetrics()
@@ -123,7 +123,7 @@ public struct ShelfEnvironment: Sendable {
             curl: curl,
             propagator: ConnectionRegistry(ledger: ledger, curl: curl, pulses: pulses, velocity: velocity, policy: configuration.pushPolicy,
                                    onDelivered: { metrics.delivered(connection: $0, lag: $1) }),
-            webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
+            webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(store: stores.pushQueue),
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: stores.rules,
             ruleEngine: RuleEngine(ledger: ledger, store: stores.rules, curl: curl, notifyURL: configuration.notifyURL),
             spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics,

@@ -272,7 +272,7 @@ struct DLQ: AsyncParsableCommand {
         @Option(help: "Seller id.") var seller: String = "demo"
 
         func run() async throws {
-            let letters = try DeadLetterQueue(database: try LedgerDatabase(path: db.database)).list(seller: seller)
+            let letters = try await DeadLetterQueue(database: try LedgerDatabase(path: db.database)).list(seller: seller)
             for l in letters {
                 print("#\(l.id)  \(Timestamp.format(l.failedAt))  \(l.connection)  \(l.sku)  attempts=\(l.attempts)  \(l.lastError)")
             }
@@ -289,10 +289,10 @@ struct DLQ: AsyncParsableCommand {
         func run() async throws {
             let queue = DeadLetterQueue(database: try LedgerDatabase(path: db.database))
             if let id {
-                guard try queue.replay(id: id, seller: seller) else { throw ValidationError("no dead letter \(id)") }
+                guard try await queue.replay(id: id, seller: seller) else { throw ValidationError("no dead letter \(id)") }
                 print("replayed 1")
             } else {
-                print("replayed \(try queue.replayAll(seller: seller))")
+                print("replayed \(try await queue.replayAll(seller: seller))")
             }
         }
     }

@@ -64,9 +64,9 @@ struct StoreFixture: Sendable {
                 let fixture = StoreFixture(
                     kind: kind, stores: .postgres(client),
                     openLedger: { directory, clock in
-                        // The ledger's write path and events go to PostgreSQL; sellers and connections stay in a local file.
+                        // The ledger's write path, events and push queues go to PostgreSQL; sellers and connections stay in a local file.
                         let side = try LedgerDatabase(path: directory.appendingPathComponent("node-\(UUID().uuidString).sqlite").path)
-                        return Ledger(database: side, store: store, clock: clock)
+                        return Ledger(database: side, store: store, pushQueue: PostgresPushQueueStore(client: client), clock: clock)
                     },
                     execute: { sql in try await client.query(PostgresQuery(unsafeSQL: sql)) },
                     pairs: { sql in

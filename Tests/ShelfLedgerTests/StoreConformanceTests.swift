@@ -110,3 +110,84 @@ extension LedgerStoreConformanceTests {
         }
     }
 }
+
+/// The push queues, the same bodies on SQLite and PostgreSQL.
+extension LedgerStoreConformanceTests {
+    @Test("push queues: outcomes settle retries and dead letters; outbox rows go only up to the sequence settled", arguments: StoreKind.allCases)
+    func pushSettlement(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { f in
+            let q = f.stores.pushQueue
+            try await q.requestPush([OutboxRow(seller: "s1", sku: "A", sequence: 5), OutboxRow(seller: "s1", sku: "B", sequence: 7),
+                                     OutboxRow(seller: "s2", sku: "A", sequence: 2)])
+            try await q.requestPush([OutboxRow(seller: "s1", sku: "A", sequence: 3)])  // an older request keeps the later row
+            var pending = try await q.pendingPushes()
+            #expect(Set(pending.outbox) == [OutboxRow(seller: "s1", sku: "A", sequence: 5), OutboxRow(seller: "s1", sku: "B", sequence: 7),
+                                            OutboxRow(seller: "s2", sku: "A", sequence: 2)])
+            #expect(pending.retries.isEmpty)
+            let now = f.clock.now()
+            func settled(_ connection: String, _ sku: String, _ sequence: Int64, _ outcome: PushQueue.Outcome) -> PushQueue.Settled {
+                PushQueue.Settled(seller: "s1", connection: connection, sku: sku, sequence: sequence, outcome: outcome)
+            }
+            try await q.settle([settled("amz", "A", 5, .retry(attempts: 1, at: now.addingTimeInterval(2), error: "503")),
+                                settled("ebay", "B", 6, .deadLetter(attempts: 4, error: "refused"))],
+                               outbox: [OutboxRow(seller: "s1", sku: "A", sequence: 5), OutboxRow(seller: "s1", sku: "B", sequence: 6)], now: now)
+            pending = try await q.pendingPushes()
+            // B changed again (7) after the settled push (6): its row stays.
+            #expect(Set(pending.outbox) == [OutboxRow(seller: "s1", sku: "B", sequence: 7), OutboxRow(seller: "s2", sku: "A", sequence: 2)])
+            #expect(pending.retries == [PushQueue.RetryRow(seller: "s1", connection: "amz", sku: "A", sequence: 5, attempts: 1,
+                                                           nextAttemptAt: now.addingTimeInterval(2))])
+            // A retry at an older sequence never moves the waiting one back; delivery of an older sequence leaves it waiting.
+            try await q.settle([settled("amz", "A", 4, .retry(attempts: 2, at: now.addingTimeInterval(4), error: "timeout"))], outbox: [], now: now)
+            try await q.settle([settled("amz", "A", 4, .delivered)], outbox: [], now: now)
+            pending = try await q.pendingPushes()
+            #expect(pending.retries.map { "\($0.sequence)/\($0.attempts)" } == ["5/2"])
+            #expect(try await q.depths() == PushQueue.Depths(outbox: 2, retries: 1, deadLetters: 1))
+            let queues = try await q.connectionQueues(seller: "s1")
+            #expect(queues["amz"] == DeadLetterQueue.ConnectionQueue(pending: 1, deadLetters: 0, lastError: "timeout"))
+            #expect(queues["ebay"] == DeadLetterQueue.ConnectionQueue(pending: 0, deadLetters: 1, lastError: "refused", lastErrorAt: now))
+            #expect(try await q.connectionQueues(seller: "s2").isEmpty)
+            try await q.settle([settled("amz", "A", 5, .delivered)], outbox: [], now: now)
+            #expect(try await q.pendingPushes().retries.isEmpty)
+            // Sellers with no push-enabled connection lose their outbox rows; a deleted connection its retries.
+            try await q.settle([settled("amz", "B", 7, .retry(attempts: 1, at: now, error: "x"))], outbox: [], now: now)
+            #expect(try await q.discardOutbox(except: ["s1"]) == 1)
+            try await q.discardRetries(seller: "s1", connection: "amz")
+            #expect(try await q.depths() == PushQueue.Depths(outbox: 1, retries: 0, deadLetters: 1))
+        }
+    }
+
+    @Test("dead letters: listed oldest first per seller, replayed one or all into the retry queue, discarded", arguments: StoreKind.allCases)
+    func deadLetters(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { f in
+            let q = f.stores.pushQueue
+            let dlq = DeadLetterQueue(store: q)
+            let now = f.clock.now()
+            let letters = [("s1", "amz", "A", 3), ("s1", "amz", "B", 4), ("s1", "ebay", "A", 5), ("s2", "amz", "A", 1), ("s1", "amz", "A", 6)]
+            for (seller, connection, sku, sequence) in letters {
+                try await q.settle([PushQueue.Settled(seller: seller, connection: connection, sku: sku, sequence: Int64(sequence),
+                                                      outcome: .deadLetter(attempts: 3, error: "gone \(sequence)"))], outbox: [], now: now)
+            }
+            let listed = try await dlq.list(seller: "s1")
+            #expect(listed.map { "\($0.connection) \($0.sku) \($0.sequence) \($0.lastError)" }
+                == ["amz A 3 gone 3", "amz B 4 gone 4", "ebay A 5 gone 5", "amz A 6 gone 6"])
+            #expect(listed.map(\.id) == listed.map(\.id).sorted() && Set(listed.map(\.id)).count == 4)
+            #expect(try await dlq.list(seller: "s1", limit: 2).count == 2)
+            #expect(try await dlq.queues(seller: "s1")["amz"]?.lastError == "gone 6")
+            // Replay one: it waits in the retry queue with no attempts, due at once.
+            #expect(try await dlq.replay(id: listed[1].id, seller: "s1"))
+            #expect(try await !dlq.replay(id: listed[1].id, seller: "s1"))
+            #expect(try await !dlq.replay(id: listed[0].id, seller: "s2"))  // another seller's id
+            var retries = try await q.pendingPushes().retries
+            #expect(retries.map { "\($0.connection) \($0.sku) \($0.sequence) \($0.attempts)" } == ["amz B 4 0"])
+            #expect(retries.first?.nextAttemptAt == Date(timeIntervalSince1970: 0))
+            #expect(try await dlq.discard(id: listed[2].id, seller: "s1"))
+            #expect(try await !dlq.discard(id: listed[2].id, seller: "s1"))
+            // Replay all: two letters of one (connection, SKU) become one retry at the later sequence.
+            #expect(try await dlq.replayAll(seller: "s1") == 2)
+            retries = try await q.pendingPushes().retries.sorted { ($0.connection, $0.sku) < ($1.connection, $1.sku) }
+            #expect(retries.map { "\($0.seller) \($0.connection) \($0.sku) \($0.sequence)" } == ["s1 amz A 6", "s1 amz B 4"])
+            #expect(try await dlq.list(seller: "s1").isEmpty)
+            #expect(try await dlq.list(seller: "s2").count == 1)
+        }
+    }
+}

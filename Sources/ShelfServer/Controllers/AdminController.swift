@@ -452,7 +452,7 @@ struct AdminController: Sendable {
     @Sendable func listConnections(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(context)
         let pulses = env.pulses.pulses(seller: token.seller)
-        let queues = try env.deadLetters.queues(seller: token.seller)
+        let queues = try await env.deadLetters.queues(seller: token.seller)
         let views = try env.ledger.connections(seller: token.seller).map { c in
             ConnectionView(c, pulse: pulses.first { $0.connection == c.id }, queue: queues[c.id])
         }
@@ -466,7 +466,7 @@ struct AdminController: Sendable {
             throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
         }
         return try JSONResponder.respond(ConnectionView(c, pulse: env.pulses.pulses(seller: token.seller).first { $0.connection == id },
-                                                        queue: try env.deadLetters.queues(seller: token.seller)[id]),
+                                                        queue: try await env.deadLetters.queues(seller: token.seller)[id]),
                                          to: request)
     }
 
@@ -513,7 +513,7 @@ struct AdminController: Sendable {
     @Sendable func deleteConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(context)
         let id = try context.pathParameter("id")
-        guard try env.ledger.deleteConnection(id: id, seller: token.seller) else {
+        guard try await env.ledger.deleteConnection(id: id, seller: token.seller) else {
             throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
         }
         env.pulses.remove(seller: token.seller, connection: id)

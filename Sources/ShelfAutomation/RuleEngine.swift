@@ -68,13 +68,15 @@ public final class RuleEngine: Service, Sendable {
         var spikes: DemandSpikeMonitor?
     }
 
-    public init(ledger: Ledger, store: any RuleStore, curl: CurlClient, notifyURL: String?, logger: Logger = Logger(label: "shelf.rules")) {
+    /// `outbox` keeps the rules' notifications (by default in the ledger's SQLite file).
+    public init(ledger: Ledger, store: any RuleStore, outbox: (any NotificationOutbox)? = nil, curl: CurlClient, notifyURL: String?,
+                logger: Logger = Logger(label: "shelf.rules")) {
         self.ledger = ledger
         self.store = store
         self.curl = curl
         self.notifyURL = notifyURL
         self.logger = logger
-        notifications = NotificationDispatcher(outbox: NotificationOutbox(database: ledger.database), curl: curl, clock: ledger.clock)
+        notifications = NotificationDispatcher(outbox: outbox ?? SQLiteNotificationOutbox(database: ledger.database), curl: curl, clock: ledger.clock)
         events = ledger.snapshot.feed.subscribe()
     }
 

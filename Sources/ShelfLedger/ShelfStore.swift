@@ -45,17 +45,22 @@ public struct ShelfStore: Sendable {
     public var rules: any RuleStore
     /// The push queues (outbox, retries, dead letters).
     public var pushQueue: any PushQueueStore
+    /// Rule notifications waiting to be delivered.
+    public var notifications: any NotificationOutbox
 
-    public init(ledger: any LedgerStore, tokens: any TokenRecordStore, rules: any RuleStore, pushQueue: any PushQueueStore) {
+    public init(ledger: any LedgerStore, tokens: any TokenRecordStore, rules: any RuleStore, pushQueue: any PushQueueStore,
+                notifications: any NotificationOutbox) {
         self.ledger = ledger
         self.tokens = tokens
         self.rules = rules
         self.pushQueue = pushQueue
+        self.notifications = notifications
     }
 
     /// Every store on the SQLite file `database`.
     public static func sqlite(_ database: LedgerDatabase) -> ShelfStore {
         ShelfStore(ledger: SQLiteLedgerStore(database: database), tokens: SQLiteTokenRecordStore(database: database),
-                   rules: SQLiteRuleStore(database: database), pushQueue: SQLitePushQueueStore(database: database))
+                   rules: SQLiteRuleStore(database: database), pushQueue: SQLitePushQueueStore(database: database),
+                   notifications: SQLiteNotificationOutbox(database: database))
     }
 }

@@ -109,6 +109,16 @@ public enum PostgresSchema {
             """,
             "CREATE INDEX dlq_by_seller ON dlq (seller, id)",
         ]),
+        Migration(version: 4, name: "v4-notification-outbox", statements: [
+            """
+            CREATE TABLE notifications (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, seller TEXT NOT NULL, ruleId TEXT NOT NULL, trigger TEXT NOT NULL,
+                url TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+                nextAttemptAt DOUBLE PRECISION NOT NULL, lastError TEXT, createdAt DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX notifications_due ON notifications (state, nextAttemptAt)",
+            "CREATE INDEX notifications_by_seller ON notifications (seller, state, id)",
+        ]),
     ]
 
     /// The schema version this binary writes.

@@ -125,7 +125,7 @@ public struct ShelfEnvironment: Sendable {
                                    onDelivered: { metrics.delivered(connection: $0, lag: $1) }),
             webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(store: stores.pushQueue),
             reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: stores.rules,
-            ruleEngine: RuleEngine(ledger: ledger, store: stores.rules, curl: curl, notifyURL: configuration.notifyURL),
+            ruleEngine: RuleEngine(ledger: ledger, store: stores.rules, outbox: stores.notifications, curl: curl, notifyURL: configuration.notifyURL),
             spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics,
             reads: reads,
             watches: WatchStore(database: database),

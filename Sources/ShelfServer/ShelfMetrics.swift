@@ -58,7 +58,7 @@ public final class ShelfMetrics: Sendable {
         registry.makeGauge(descriptor: descriptor("outbox_depth", nil, "SKUs waiting to be pushed")).set(Double(outbox))
         registry.makeGauge(descriptor: descriptor("retry_depth", nil, "Pushes waiting for a retry")).set(Double(deliveries))
         registry.makeGauge(descriptor: descriptor("dlq_depth", nil, "Dead-lettered pushes")).set(Double(dlq))
-        for (state, count) in try env.ruleEngine.notifications.outbox.counts() {
+        for (state, count) in try await env.ruleEngine.notifications.outbox.counts() {
             registry.makeGauge(descriptor: descriptor("notifications", nil, "Rule notifications in the outbox, by state (pending, dead)"),
                                labels: [("state", state.rawValue)]).set(Double(count))
         }

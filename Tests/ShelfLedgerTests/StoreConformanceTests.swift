@@ -191,3 +191,49 @@ extension LedgerStoreConformanceTests {
         }
     }
 }
+
+/// The rule notification outbox, the same bodies on SQLite and PostgreSQL.
+extension LedgerStoreConformanceTests {
+    @Test("notifications: due order, retry, dead after its attempts, listed by state, replayed by its seller only, counted",
+          arguments: StoreKind.allCases)
+    func notificationOutbox(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { f in
+            let outbox = f.stores.notifications
+            let t0 = f.clock.now()
+            let ids = try await outbox.enqueue([
+                NotificationDraft(seller: "a", ruleId: "r1", trigger: "event:1", url: "http://127.0.0.1:1/x", body: #"{"n":1}"#),
+                NotificationDraft(seller: "b", ruleId: "r2", trigger: "event:2", url: "http://127.0.0.1:1/y", body: "{}"),
+                NotificationDraft(seller: "a", ruleId: "r3", trigger: "lag:amz", url: "http://127.0.0.1:1/z", body: "{}"),
+            ], now: t0)
+            #expect(ids.count == 3 && ids == ids.sorted() && Set(ids).count == 3)
+            #expect(try await outbox.enqueue([], now: t0).isEmpty)
+            let first = try #require(try await outbox.due(now: t0, excluding: [], limit: 10).first)
+            #expect(first == RuleNotification(id: ids[0], seller: "a", ruleId: "r1", trigger: "event:1", url: "http://127.0.0.1:1/x",
+                                              body: #"{"n":1}"#, state: .pending, attempts: 0, nextAttemptAt: Date(timeIntervalSince1970: 0),
+                                              lastError: nil, createdAt: t0))
+            #expect(try await outbox.due(now: t0, excluding: [ids[0]], limit: 10).map(\.id) == [ids[1], ids[2]])
+            #expect(try await outbox.due(now: t0, excluding: [], limit: 2).map(\.id) == [ids[0], ids[1]])
+            try await outbox.record(id: ids[0], attempts: 1, outcome: .retry(at: t0.addingTimeInterval(30), error: "HTTP 500"))
+            #expect(try await outbox.due(now: t0.addingTimeInterval(29), excluding: [], limit: 10).map(\.id) == [ids[1], ids[2]])
+            #expect(try await outbox.due(now: t0.addingTimeInterval(30), excluding: [], limit: 10).map(\.id) == [ids[1], ids[2], ids[0]])
+            #expect(try await outbox.nextDue() == Date(timeIntervalSince1970: 0))
+            try await outbox.record(id: ids[1], attempts: 1, outcome: .delivered)
+            try await outbox.record(id: ids[2], attempts: 1, outcome: .delivered)
+            #expect(try await outbox.nextDue() == t0.addingTimeInterval(30))
+            try await outbox.record(id: ids[0], attempts: 8, outcome: .dead(error: "timed out"))
+            #expect(try await outbox.nextDue() == nil)
+            #expect(try await outbox.due(now: t0.addingTimeInterval(3600), excluding: [], limit: 10).isEmpty)
+            #expect(try await outbox.list(seller: "a", state: .dead, limit: 10).map(\.lastError) == ["timed out"])
+            #expect(try await outbox.list(seller: "a", state: .pending, limit: 10).isEmpty)
+            #expect(try await outbox.list(seller: "b", state: nil, limit: 10).isEmpty)
+            #expect(try await outbox.counts() == [.pending: 0, .dead: 1])
+            #expect(try await !outbox.replay(id: ids[0], seller: "b"))
+            #expect(try await outbox.replayDead(seller: "b") == 0)
+            #expect(try await outbox.replayDead(seller: "a") == 1)
+            let replayed = try #require(try await outbox.list(seller: "a", state: nil, limit: 10).first)
+            #expect(replayed.state == .pending && replayed.attempts == 0 && replayed.lastError == "timed out")
+            #expect(try await outbox.due(now: t0, excluding: [], limit: 10).map(\.id) == [ids[0]])
+            #expect(try await outbox.counts() == [.pending: 1, .dead: 0])
+        }
+    }
+}

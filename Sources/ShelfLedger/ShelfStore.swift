@@ -47,20 +47,23 @@ public struct ShelfStore: Sendable {
     public var pushQueue: any PushQueueStore
     /// Rule notifications waiting to be delivered.
     public var notifications: any NotificationOutbox
+    /// Agents' watches and their delivery state.
+    public var watches: any WatchStore
 
     public init(ledger: any LedgerStore, tokens: any TokenRecordStore, rules: any RuleStore, pushQueue: any PushQueueStore,
-                notifications: any NotificationOutbox) {
+                notifications: any NotificationOutbox, watches: any WatchStore) {
         self.ledger = ledger
         self.tokens = tokens
         self.rules = rules
         self.pushQueue = pushQueue
         self.notifications = notifications
+        self.watches = watches
     }
 
     /// Every store on the SQLite file `database`.
     public static func sqlite(_ database: LedgerDatabase) -> ShelfStore {
         ShelfStore(ledger: SQLiteLedgerStore(database: database), tokens: SQLiteTokenRecordStore(database: database),
                    rules: SQLiteRuleStore(database: database), pushQueue: SQLitePushQueueStore(database: database),
-                   notifications: SQLiteNotificationOutbox(database: database))
+                   notifications: SQLiteNotificationOutbox(database: database), watches: SQLiteWatchStore(database: database))
     }
 }

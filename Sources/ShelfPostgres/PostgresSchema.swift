@@ -119,6 +119,30 @@ public enum PostgresSchema {
             "CREATE INDEX notifications_due ON notifications (state, nextAttemptAt)",
             "CREATE INDEX notifications_by_seller ON notifications (seller, state, id)",
         ]),
+        Migration(version: 5, name: "v5-watches", statements: [
+            """
+            CREATE TABLE watches (
+                seller TEXT NOT NULL, id TEXT NOT NULL, tokenId TEXT NOT NULL, spec TEXT NOT NULL, url TEXT NOT NULL, secret TEXT NOT NULL,
+                createdAt DOUBLE PRECISION NOT NULL, pausedAt DOUBLE PRECISION, pausedReason TEXT, PRIMARY KEY (seller, id))
+            """,
+            "CREATE INDEX watches_by_token ON watches (tokenId)",
+            """
+            CREATE TABLE watch_dead_letters (
+                seller TEXT NOT NULL, watchId TEXT NOT NULL, sku TEXT NOT NULL, eventType TEXT NOT NULL, sequence BIGINT NOT NULL,
+                attempts INTEGER NOT NULL, lastError TEXT NOT NULL, failedAt DOUBLE PRECISION NOT NULL, PRIMARY KEY (seller, watchId, sku))
+            """,
+            """
+            CREATE TABLE watch_outbox (
+                seller TEXT NOT NULL, watchId TEXT NOT NULL, sku TEXT NOT NULL, deliveryId TEXT NOT NULL, eventType TEXT NOT NULL,
+                sequence BIGINT NOT NULL, changedAt DOUBLE PRECISION NOT NULL, PRIMARY KEY (seller, watchId, sku))
+            """,
+            """
+            CREATE TABLE watch_observations (
+                seller TEXT NOT NULL, watchId TEXT NOT NULL, sku TEXT NOT NULL, available BIGINT NOT NULL, priceAmount BIGINT NOT NULL,
+                currency TEXT NOT NULL, deliveryWindow TEXT, PRIMARY KEY (seller, watchId, sku))
+            """,
+            "CREATE TABLE watch_cursors (seller TEXT PRIMARY KEY, sequence BIGINT NOT NULL)",
+        ]),
     ]
 
     /// The schema version this binary writes.

@@ -150,6 +150,7 @@ extension ShelfStore {
     public static func postgres(_ client: PostgresClient, logger: Logger = Logger(label: "shelf.postgres")) -> ShelfStore {
         ShelfStore(ledger: PostgresLedgerStore(client: client, logger: logger), tokens: PostgresTokenRecordStore(client: client, logger: logger),
                    rules: PostgresRuleStore(client: client, logger: logger), pushQueue: PostgresPushQueueStore(client: client, logger: logger),
-                   notifications: PostgresNotificationOutbox(client: client, logger: logger))
+                   notifications: PostgresNotificationOutbox(client: client, logger: logger),
+                   watches: PostgresWatchStore(client: client, logger: logger))
     }
 }

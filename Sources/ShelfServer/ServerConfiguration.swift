@@ -95,7 +95,7 @@ public struct ShelfEnvironment: Sendable {
     /// Answers computed once per change (offers, delivery), reused until the SKU, the catalog or the clock changes them.
     public let reads: ReadCaches
     /// Agents' watches, and the service that delivers them.
-    public let watches: WatchStore
+    public let watches: any WatchStore
     public let watchDelivery: WatchDeliveryService
     /// Stateful MCP sessions (resource subscriptions).
     let mcpSessions: MCPSessions
@@ -128,8 +128,8 @@ public struct ShelfEnvironment: Sendable {
             ruleEngine: RuleEngine(ledger: ledger, store: stores.rules, outbox: stores.notifications, curl: curl, notifyURL: configuration.notifyURL),
             spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics,
             reads: reads,
-            watches: WatchStore(database: database),
-            watchDelivery: WatchDeliveryService(ledger: ledger, store: WatchStore(database: database), curl: curl, velocity: velocity, pulses: pulses,
+            watches: stores.watches,
+            watchDelivery: WatchDeliveryService(ledger: ledger, store: stores.watches, curl: curl, velocity: velocity, pulses: pulses,
                                                 reads: reads, knownSince: configuration.clock.now(), policy: configuration.watchPolicy,
                                                 onDelivered: { metrics.watchDelivered(lag: $0) }),
             mcpSessions: MCPSessions()

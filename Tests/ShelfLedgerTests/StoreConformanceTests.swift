@@ -237,3 +237,102 @@ extension LedgerStoreConformanceTests {
         }
     }
 }
+
+/// Agents' watches and their delivery state, the same bodies on SQLite and PostgreSQL.
+extension LedgerStoreConformanceTests {
+    func storedWatch(_ id: String, seller: String = "s1", token: String = "tok", spec: String = "{}", at createdAt: Date) -> StoredWatch {
+        StoredWatch(id: id, seller: seller, tokenId: token, spec: spec, url: "http://127.0.0.1:1/\(id)", secret: "sec-\(id)", createdAt: createdAt)
+    }
+
+    @Test("watches: stored under the per-token limit, listed, paused, judged, dead-lettered, replayed and deleted", arguments: StoreKind.allCases)
+    func watches(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { f in
+            let store = f.stores.watches
+            let t0 = f.clock.now()
+            let usd = { (amount: Int64) in Money(amount: amount, currency: "USD") }
+            let o1 = WatchObservation(available: 4, price: usd(1999), deliveryWindow: "ups/ground 2026-12-09..2026-12-11")
+            #expect(try await store.insert(storedWatch("w2", spec: #"{"query":"a"}"#, at: t0), observations: ["A": o1], position: 7, limitPerToken: 2))
+            #expect(try await store.insert(storedWatch("w1", at: t0.addingTimeInterval(1)), observations: [:], position: 9, limitPerToken: 2))
+            #expect(try await !store.insert(storedWatch("w3", at: t0), observations: [:], position: 9, limitPerToken: 2))
+            #expect(try await store.insert(storedWatch("w9", seller: "s2", token: "other", at: t0), observations: [:], position: 1, limitPerToken: 2))
+            #expect(try await store.count(tokenId: "tok") { $0.contains("query") } == 1)
+            #expect(try await store.list(seller: "s1").map(\.id) == ["w2", "w1"])
+            #expect(try await store.all().map { "\($0.seller)/\($0.id)" } == ["s1/w1", "s1/w2", "s2/w9"])
+            #expect(try await store.watch(id: "w1", seller: "s1") == storedWatch("w1", at: t0.addingTimeInterval(1)))
+            #expect(try await store.watch(id: "w1", seller: "s2") == nil)
+            try await store.setPaused("receiver gone", at: t0, id: "w1", seller: "s1")
+            let paused = try #require(try await store.watch(id: "w1", seller: "s1"))
+            #expect(paused.pausedReason == "receiver gone" && paused.pausedAt == t0)
+            try await store.setPaused(nil, at: t0, id: "w1", seller: "s1")
+            #expect(try await store.watch(id: "w1", seller: "s1")?.pausedAt == nil)
+
+            // A judged batch: observations, firings (a later one of the same watch and SKU replaces the waiting one), cursors.
+            let key = WatchObservationKey(seller: "s1", watchId: "w2", sku: "A")
+            func fired(_ watch: String, _ sku: String, _ sequence: Int64, at offset: TimeInterval) -> WatchOutboxEntry {
+                WatchOutboxEntry(seller: "s1", watchId: watch, sku: sku, deliveryId: "dlv_\(watch)\(sku)\(sequence)", eventType: "stock.low",
+                                 sequence: sequence, changedAt: t0.addingTimeInterval(offset))
+            }
+            var j = WatchJudgement()
+            j.observations[key] = WatchObservation(available: 1, price: usd(1899), deliveryWindow: nil)
+            j.fired = [fired("w2", "A", 10, at: 5), fired("w1", "B", 11, at: 3), fired("w1", "C", 12, at: 4)]
+            j.cursors = ["s1": 12]
+            try await store.commit(j)
+            j = WatchJudgement()
+            j.fired = [fired("w2", "A", 13, at: 6)]
+            j.delivered = [(WatchObservationKey(seller: "s1", watchId: "w1", sku: "C"), 12), (WatchObservationKey(seller: "s1", watchId: "w2", sku: "A"), 10)]
+            j.cursors = ["s1": 11]  // never moves back
+            try await store.commit(j)
+            var resume = try await store.resumePoint()
+            #expect(resume.cursors == ["s1": 12, "s2": 1])
+            #expect(resume.observations == [key: WatchObservation(available: 1, price: usd(1899), deliveryWindow: nil)])
+            #expect(resume.outbox == [fired("w1", "B", 11, at: 3), fired("w2", "A", 13, at: 6)])
+
+            // Dead letters: one per (watch, SKU), the later replaces; the outbox row goes unless a newer firing replaced it.
+            let letter = { (sku: String, sequence: Int64, offset: TimeInterval) in
+                WatchDeadLetter(watchId: "w1", sku: sku, eventType: "stock.low", sequence: sequence, attempts: 5, lastError: "HTTP 500 \(sequence)",
+                                failedAt: t0.addingTimeInterval(offset))
+            }
+            try await store.deadLetter([letter("B", 11, 20), letter("D", 8, 10)], seller: "s1")
+            try await store.deadLetter([letter("D", 9, 15)], seller: "s1")
+            #expect(try await store.deadLetters(watchId: "w1", seller: "s1") == [letter("D", 9, 15), letter("B", 11, 20)])
+            #expect(try await store.deadLetters(watchId: "w1", seller: "s2").isEmpty)
+            resume = try await store.resumePoint()
+            #expect(resume.outbox == [fired("w2", "A", 13, at: 6)])
+            try await store.setPaused("too many failures", at: t0, id: "w1", seller: "s1")
+            let replayed = try await store.takeForReplay(watchId: "w1", seller: "s1", skus: ["B"])
+            #expect(replayed.map { "\($0.sku) \($0.sequence) \($0.eventType)" } == ["B 11 stock.low"])
+            #expect(replayed.first?.deliveryId.hasPrefix("dlv_") == true && replayed.first?.changedAt == t0.addingTimeInterval(20))
+            #expect(try await store.watch(id: "w1", seller: "s1")?.pausedReason == nil)
+            #expect(try await store.deadLetters(watchId: "w1", seller: "s1") == [letter("D", 9, 15)])
+            #expect(try await store.resumePoint().outbox.map(\.sku) == ["A", "B"])
+
+            // Deleting a watch takes its rows with it; the seller's position goes with its last watch.
+            #expect(try await store.delete(id: "w1", seller: "s1"))
+            #expect(try await !store.delete(id: "w1", seller: "s1"))
+            resume = try await store.resumePoint()
+            #expect(resume.outbox.map(\.watchId) == ["w2"] && resume.cursors["s1"] == 12)
+            #expect(try await store.deadLetters(watchId: "w1", seller: "s1").isEmpty)
+            #expect(try await store.delete(id: "w2", seller: "s1"))
+            resume = try await store.resumePoint()
+            #expect(resume.cursors == ["s2": 1] && resume.observations.isEmpty && resume.outbox.isEmpty)
+        }
+    }
+
+    @Test("watches: many nodes creating watches for one token at once store no more than its limit", arguments: StoreKind.allCases)
+    func watchLimitUnderConcurrency(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { f in
+            let store = f.stores.watches
+            let t0 = f.clock.now()
+            let stored = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<12 {
+                    group.addTask {
+                        try await store.insert(self.storedWatch("w\(i)", at: t0), observations: [:], position: 0, limitPerToken: 5) ? 1 : 0
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(stored == 5)
+            #expect(try await store.list(seller: "s1").count == 5)
+        }
+    }
+}

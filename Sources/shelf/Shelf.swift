@@ -23,6 +23,15 @@ struct Shelf: AsyncParsableCommand {
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite database file (env SHELF_DATABASE).")
     var database: String = ProcessInfo.processInfo.environment["SHELF_DATABASE"] ?? "./data/shelf.sqlite"
+
+    /// A PostgreSQL URL is refused with one sentence (it would otherwise be taken for a file path and a SQLite file created
+    /// under `postgres:/…`): only some stores have a PostgreSQL conformance so far, and the server is not built on them yet.
+    func validate() throws {
+        let scheme = database.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() }
+        if database.contains("://"), scheme == "postgres" || scheme == "postgresql" {
+            throw ValidationError("--database \(scheme!):// is not supported yet: shelf runs on a SQLite file only, give its path")
+        }
+    }
 }
 
 struct Serve: AsyncParsableCommand {

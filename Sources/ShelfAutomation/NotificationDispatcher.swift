@@ -42,7 +42,7 @@ public final class NotificationDispatcher: Service, Sendable {
         var signal: AsyncStream<Void>.Continuation?
     }
 
-    public let outbox: NotificationOutbox
+    public let outbox: any NotificationOutbox
     let curl: CurlClient
     let clock: any WallClock
     let policy: Policy
@@ -50,7 +50,7 @@ public final class NotificationDispatcher: Service, Sendable {
     private let state = Mutex(State())
     private let random = Mutex(SystemRandomNumberGenerator())
 
-    public init(outbox: NotificationOutbox, curl: CurlClient, clock: any WallClock, policy: Policy = Policy(),
+    public init(outbox: any NotificationOutbox, curl: CurlClient, clock: any WallClock, policy: Policy = Policy(),
                 logger: Logger = Logger(label: "shelf.notifications")) {
         self.outbox = outbox
         self.curl = curl
@@ -148,7 +148,7 @@ public final class NotificationDispatcher: Service, Sendable {
             return
         }
         let attempts = n.attempts + 1
-        let outcome: NotificationOutbox.Outcome
+        let outcome: RuleNotification.Outcome
         if let error {
             if attempts >= policy.maxAttempts {
                 outcome = .dead(error: error)

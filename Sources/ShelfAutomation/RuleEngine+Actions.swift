@@ -95,14 +95,14 @@ extension RuleEngine {
         let reason = "paused after \(streak) failed firings in a row; last: \(last)"
         logger.error("rule paused", metadata: ["rule": "\(c.id)", "seller": "\(c.seller)", "reason": "\(reason)"])
         do {
-            try store.pause(id: c.id, seller: c.seller, reason: reason)
+            try await store.pause(id: c.id, seller: c.seller, reason: reason)
         } catch {
             logger.error("rule could not be paused", metadata: ["rule": "\(c.id)", "error": "\(error)"])
         }
         state.withLock { $0.failureStreaks[c.id] = nil }
         _ = await ledger.submit(Command(seller: c.seller, source: "rule:\(c.id)", draft: ShelfEvent(
             type: .ruleActed, ruleId: c.id, note: "rule \(reason)", occurredAt: now)))
-        reload()
+        await reload()
     }
 
     /// The SKUs an action applies to: its own scope's (from the snapshot), else the firing's.

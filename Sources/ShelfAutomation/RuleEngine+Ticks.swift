@@ -52,7 +52,7 @@ extension RuleEngine {
         guard due >= c.createdAt else { return nil }
         let claimed: Bool
         do {
-            claimed = try store.claimOccurrence(due, id: c.id, seller: c.seller)
+            claimed = try await store.claimOccurrence(due, id: c.id, seller: c.seller)
         } catch {
             logger.error("schedule occurrence not claimed; not firing", metadata: ["rule": "\(c.id)", "error": "\(error)"])
             return nil

@@ -17,7 +17,7 @@ import Synchronization
 /// never trigger it again, and each rule fires at most `maxFiringsPerMinute` times a minute.
 public final class RuleEngine: Service, Sendable {
     let ledger: Ledger
-    let store: RuleStore
+    let store: any RuleStore
     let curl: CurlClient
     let notifyURL: String?
     let logger: Logger
@@ -68,13 +68,15 @@ public final class RuleEngine: Service, Sendable {
         var spikes: DemandSpikeMonitor?
     }
 
-    public init(ledger: Ledger, store: RuleStore, curl: CurlClient, notifyURL: String?, logger: Logger = Logger(label: "shelf.rules")) {
+    /// `outbox` keeps the rules' notifications (by default in the ledger's SQLite file).
+    public init(ledger: Ledger, store: any RuleStore, outbox: (any NotificationOutbox)? = nil, curl: CurlClient, notifyURL: String?,
+                logger: Logger = Logger(label: "shelf.rules")) {
         self.ledger = ledger
         self.store = store
         self.curl = curl
         self.notifyURL = notifyURL
         self.logger = logger
-        notifications = NotificationDispatcher(outbox: NotificationOutbox(database: ledger.database), curl: curl, clock: ledger.clock)
+        notifications = NotificationDispatcher(outbox: outbox ?? SQLiteNotificationOutbox(database: ledger.database), curl: curl, clock: ledger.clock)
         events = ledger.snapshot.feed.subscribe()
     }
 
@@ -89,8 +91,8 @@ public final class RuleEngine: Service, Sendable {
     }
 
     /// Re-reads the enabled rules and primes edge conditions with the current state (so "drops below" means a crossing).
-    public func reload() {
-        let rows = (try? store.enabled()) ?? []
+    public func reload() async {
+        let rows = (try? await store.enabled()) ?? []
         var rules: [String: [Compiled]] = [:]
         for (seller, stored) in rows {
             guard let rule = try? JSONDecoder().decode(Rule.self, from: Data(stored.rule.utf8)) else { continue }
@@ -123,7 +125,7 @@ public final class RuleEngine: Service, Sendable {
     public func run() async throws {
         // Nothing to do until start-up has built the snapshot; a shutdown during start-up ends the service at once.
         guard await ledger.snapshot.readyOrShutdown() else { return }
-        reload()
+        await reload()
         let events = self.events
         // Cancelled on graceful shutdown, which ends the subscription loop and the ticker.
         try await cancelWhenGracefulShutdown {

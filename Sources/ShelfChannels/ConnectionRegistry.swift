@@ -76,7 +76,7 @@ public final class ConnectionRegistry: Service, Sendable {
         let events = ledger.snapshot.feed.subscribe()
         state.withLock { $0.running = true }
         do {
-            let dropped = try await ledger.pushQueue.discardUnpushable()
+            let dropped = try await ledger.discardUnpushable()
             if dropped > 0 { logger.notice("outbox rows of sellers without a push-enabled connection dropped", metadata: ["rows": "\(dropped)"]) }
         } catch {
             logger.error("outbox could not be tidied", metadata: ["error": "\(error)"])

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Logging
 import ShelfCore
@@ -6,8 +5,8 @@ import ShelfLedger
 import Synchronization
 
 /// Where the push workers hand what their pushes came to. Outcomes are written to the ledger's push queues in batches, one
-/// transaction at a time and in the order they were handed in, on a serial queue of their own (a commit's fsync never blocks
-/// the cooperative pool or a worker). An outbox row goes once every push-enabled connection of its seller has settled the
+/// transaction at a time and in the order they were handed in, by one drain task at a time (the store's async write: a
+/// commit's fsync never blocks the cooperative pool or a worker). An outbox row goes once every push-enabled connection of its seller has settled the
 /// SKU up to the row's sequence — delivered, scheduled for a retry, dead-lettered, or not listed on that channel — so a
 /// crash at any point leaves every unsettled change in the outbox or the retry queue.
 final class PushSettlement: Sendable {
@@ -45,7 +44,6 @@ final class PushSettlement: Sendable {
     /// Records the dead letters as `sync.failed` facts (in the background unless a flush waits for them).
     let recordFailures: @Sendable ([DeadLetterNotice]) async -> Void
     private let state = Mutex(State())
-    private let queue = DispatchQueue(label: "shelf.push-settlement")
 
     init(ledger: Ledger, logger: Logger, liveConnections: @escaping @Sendable (_ seller: String) -> Set<String>,
          recordFailures: @escaping @Sendable ([DeadLetterNotice]) async -> Void) {
@@ -85,7 +83,7 @@ final class PushSettlement: Sendable {
             s.batch.failures += failures
             return scheduleIfNeeded(&s)
         }
-        if schedule { queue.async { self.drain() } }
+        if schedule { Task { await self.drain() } }
     }
 
     /// Writes everything handed in so far and waits for it; returns (and has recorded) the dead letters among it.
@@ -96,7 +94,7 @@ final class PushSettlement: Sendable {
                 s.batch.flushes.append(c)
                 return scheduleIfNeeded(&s)
             }
-            if schedule { queue.async { self.drain() } }
+            if schedule { Task { await self.drain() } }
         }
         return failures
     }
@@ -127,8 +125,8 @@ final class PushSettlement: Sendable {
         return true
     }
 
-    /// On the serial queue: writes the batch, then the next one if more came meanwhile.
-    private func drain() {
+    /// The one drain task: writes the batch, then the next one if more came meanwhile.
+    private func drain() async {
         while true {
             let batch = state.withLock { s -> Batch? in
                 if s.batch.isEmpty {
@@ -141,9 +139,9 @@ final class PushSettlement: Sendable {
             guard let batch else { return }
             if !batch.settled.isEmpty || !batch.outbox.isEmpty {
                 do {
-                    try ledger.pushQueue.settle(batch.settled, outbox: batch.outbox, now: ledger.clock.now())
+                    try await ledger.pushQueue.settle(batch.settled, outbox: batch.outbox, now: ledger.clock.now())
                     // A moment for the next batch to gather: fewer, larger transactions beside the ledger's own commits.
-                    if batch.flushes.isEmpty { Thread.sleep(forTimeInterval: 0.005) }
+                    if batch.flushes.isEmpty { try? await Task.sleep(for: .milliseconds(5)) }
                 } catch {
                     logger.error("push outcomes not recorded; the outbox keeps the changes for the next start",
                                  metadata: ["error": "\(error)", "outcomes": "\(batch.settled.count)"])

@@ -7,8 +7,9 @@ import Synchronization
 /// the ledger by sequence — a slow subscriber never slows the writer or the others, never grows a buffer without bound, and
 /// never misses a change. SSE, the rule engine, the propagator and the spike monitor all read it.
 public final class ChangeFeed: Sendable {
-    /// Reads a seller's events after a sequence from the ledger (for catch-up), at most `limit`.
-    public typealias LedgerReader = @Sendable (_ seller: String, _ after: Int64, _ limit: Int) throws -> [LedgerEvent]
+    /// Reads a seller's events after a sequence from the ledger's store (for catch-up), at most `limit`: asynchronously, so a
+    /// subscriber catching up never blocks a cooperative-pool thread on the database.
+    public typealias LedgerReader = @Sendable (_ seller: String, _ after: Int64, _ limit: Int) async throws -> [LedgerEvent]
 
     struct State {
         /// Retained events; `ring[0]` is at offset `first`.
@@ -159,9 +160,9 @@ public final class ChangeFeed: Sendable {
         waiter?.resume()
     }
 
-    fileprivate func read(seller: String, after: Int64, limit: Int) throws -> [LedgerEvent] {
+    fileprivate func read(seller: String, after: Int64, limit: Int) async throws -> [LedgerEvent] {
         guard let reader = reader.withLock({ $0 }) else { return [] }
-        return try reader(seller, after, limit)
+        return try await reader(seller, after, limit)
     }
 
     fileprivate var sellerPositions: [String: Int64] { positions.withLock { $0 }?() ?? [:] }
@@ -216,7 +217,7 @@ public final class ChangeFeed: Sendable {
                 var p = position.withLock { $0 }
                 if p.done { return nil }
                 if let seller = p.catchingUp.min() {
-                    let page = (try? feed.read(seller: seller, after: p.delivered[seller] ?? p.start[seller] ?? 0, limit: maxBatch)) ?? []
+                    let page = (try? await feed.read(seller: seller, after: p.delivered[seller] ?? p.start[seller] ?? 0, limit: maxBatch)) ?? []
                     if page.count < maxBatch { p.catchingUp.remove(seller) }
                     if let last = page.last { p.delivered[seller] = last.sequence }
                     position.withLock { $0 = p }

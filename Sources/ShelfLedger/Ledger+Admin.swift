@@ -29,12 +29,14 @@ extension Ledger {
     }
 
     /// Deletes a connection; returns false when it did not exist.
-    public func deleteConnection(id: String, seller: String) throws -> Bool {
-        let deleted = try database.pool.write { db in
-            try db.execute(sql: "DELETE FROM deliveries WHERE seller = ? AND connection = ?", arguments: [seller, id])
+    public func deleteConnection(id: String, seller: String) async throws -> Bool {
+        let deleted = try await database.pool.write { db in
             try db.execute(sql: "DELETE FROM connections WHERE seller = ? AND id = ?", arguments: [seller, id])
             return db.changesCount > 0
         }
+        // Its retries go with it (a crash in between leaves retries of a connection that no worker serves; the next delete
+        // or replay of the same id clears them).
+        try await pushQueue.discardRetries(seller: seller, connection: id)
         try reloadConnections()
         snapshot.feed.poke()
         return deleted
@@ -111,15 +113,13 @@ extension Ledger {
 
     /// Asks the propagator to push these SKUs again (drift healing, replays): an outbox row at the SKU's current sequence.
     public func requestPush(seller: String, skus: [String]) async throws {
-        let heads = skus.compactMap { sku in snapshot.seller(seller)?.sku(sku).map { ($0.sku, $0.lastSequence) } }
-        try await database.pool.write { db in
-            for (sku, sequence) in heads {
-                try db.execute(
-                    sql: "INSERT INTO outbox (seller, sku, sequence) VALUES (?,?,?) ON CONFLICT (seller, sku) DO UPDATE SET sequence = excluded.sequence",
-                    arguments: [seller, sku, sequence]
-                )
-            }
-        }
+        let heads = skus.compactMap { sku in snapshot.seller(seller)?.sku(sku).map { OutboxRow(seller: seller, sku: $0.sku, sequence: $0.lastSequence) } }
+        try await pushQueue.requestPush(heads)
         snapshot.feed.poke()
+    }
+
+    /// Removes the outbox rows of sellers that have no push-enabled connection now (nobody will push them); returns how many.
+    public func discardUnpushable() async throws -> Int {
+        try await pushQueue.discardOutbox(except: Set(try await pushEnabledConnections().map(\.seller)))
     }
 }

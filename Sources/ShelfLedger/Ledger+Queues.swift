@@ -18,14 +18,6 @@ extension Ledger {
         }
     }
 
-    /// Rows waiting in the push queues: SKUs in the outbox, pushes waiting for a retry, dead letters (for `/metrics`).
-    public func queueDepths() throws -> (outbox: Int, retries: Int, deadLetters: Int) {
-        try database.pool.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM deliveries") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dlq") ?? 0)
-        }
-    }
-
     /// A seller's stored settings document of one kind (e.g. `spike-policy`), as JSON text; nil when none is stored.
     public func sellerSetting(_ kind: String, seller: String) throws -> String? {
         try database.pool.read { db in try SellerSettingRecord.fetchOne(db, key: ["seller": seller, "kind": kind])?.body }

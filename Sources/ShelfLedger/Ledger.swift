@@ -10,6 +10,8 @@ public final class Ledger: Sendable {
     public let database: LedgerDatabase
     /// Where commands are recorded and events read back from (by default the SQLite file of `database`).
     public let store: any LedgerStore
+    /// The push queues (outbox, retries, dead letters): in the same store as `store`'s outbox rows.
+    public let pushQueue: any PushQueueStore
     public let snapshot: Snapshot
     public let clock: any WallClock
     let logger: Logger
@@ -39,19 +41,22 @@ public final class Ledger: Sendable {
         var channel: String
     }
 
-    /// `store` takes the write path and event reads elsewhere than `database`'s SQLite file (sellers, connections and the
-    /// state the snapshot is rebuilt from stay in `database`).
-    public init(database: LedgerDatabase, store: (any LedgerStore)? = nil, snapshot: Snapshot? = nil, clock: any WallClock = SystemWallClock(),
+    /// `store` takes the write path and event reads elsewhere than `database`'s SQLite file, and `pushQueue` the push queues
+    /// (give both or neither: the outbox rows `store` writes are the ones `pushQueue` reads). Sellers, connections and the
+    /// state the snapshot is rebuilt from stay in `database`.
+    public init(database: LedgerDatabase, store: (any LedgerStore)? = nil, pushQueue: (any PushQueueStore)? = nil, snapshot: Snapshot? = nil, clock: any WallClock = SystemWallClock(),
                 logger: Logger = Logger(label: "shelf.ledger"), maxBatch: Int = 512) {
         self.database = database
-        self.store = store ?? SQLiteLedgerStore(database: database)
+        let store = store ?? SQLiteLedgerStore(database: database)
+        self.store = store
+        self.pushQueue = pushQueue ?? SQLitePushQueueStore(database: database)
         let snapshot = snapshot ?? Snapshot()
         self.snapshot = snapshot
         self.clock = clock
         self.logger = logger
         self.maxBatch = maxBatch
         snapshot.feed.attach(
-            reader: { [weak self] seller, after, limit in try self?.events(seller: seller, after: after, limit: limit) ?? [] },
+            reader: { seller, after, limit in try await store.events(seller: seller, after: after, limit: limit) },
             positions: { [weak snapshot] in
                 guard let snapshot else { return [:] }
                 var out: [String: Int64] = [:]

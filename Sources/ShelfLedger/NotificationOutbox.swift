@@ -25,6 +25,28 @@ public struct RuleNotification: Codable, Hashable, Sendable {
     public var nextAttemptAt: Date
     public var lastError: String?
     public var createdAt: Date
+
+    /// What one attempt came to.
+    public enum Outcome: Sendable, Hashable {
+        case delivered
+        case retry(at: Date, error: String)
+        case dead(error: String)
+    }
+
+    public init(id: Int64, seller: String, ruleId: String, trigger: String, url: String, body: String, state: State, attempts: Int,
+                nextAttemptAt: Date, lastError: String?, createdAt: Date) {
+        self.id = id
+        self.seller = seller
+        self.ruleId = ruleId
+        self.trigger = trigger
+        self.url = url
+        self.body = body
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.createdAt = createdAt
+    }
 }
 
 /// A notification to put in the outbox.
@@ -46,8 +68,30 @@ public struct NotificationDraft: Sendable, Hashable {
 
 /// The durable outbox of rule notifications: written when a rule fires, read by the notification dispatcher, which deletes a
 /// row once its webhook answered 2xx, schedules a retry otherwise, and marks it dead after its attempts. Operators list and
-/// replay them.
-public struct NotificationOutbox: Sendable {
+/// replay them. No storage engine's types in sight: `SQLiteNotificationOutbox` is the embedded conformance,
+/// `PostgresNotificationOutbox` (ShelfPostgres) the server's.
+public protocol NotificationOutbox: Sendable {
+    /// Puts notifications in the outbox, due at once; returns their ids (increasing).
+    @discardableResult
+    func enqueue(_ drafts: [NotificationDraft], now: Date) async throws -> [Int64]
+    /// Pending notifications due at `now`, by due time then id, leaving out `excluding` (those in flight); at most `limit`.
+    func due(now: Date, excluding: Set<Int64>, limit: Int) async throws -> [RuleNotification]
+    /// When the next pending notification falls due (nil when none is pending).
+    func nextDue() async throws -> Date?
+    /// Records an attempt on a notification: delivered ones leave the outbox.
+    func record(id: Int64, attempts: Int, outcome: RuleNotification.Outcome) async throws
+    /// The seller's notifications in a state (every state when nil), oldest first, at most `limit`.
+    func list(seller: String, state: RuleNotification.State?, limit: Int) async throws -> [RuleNotification]
+    /// Puts one of the seller's notifications back in line with a fresh set of attempts; false when it has no such one.
+    func replay(id: Int64, seller: String) async throws -> Bool
+    /// Replays every dead notification of the seller; returns how many.
+    func replayDead(seller: String) async throws -> Int
+    /// Notifications by state over every seller, every state present (for `/metrics`).
+    func counts() async throws -> [RuleNotification.State: Int]
+}
+
+/// The embedded conformance of `NotificationOutbox`: the `notifications` table of the SQLite file.
+public struct SQLiteNotificationOutbox: NotificationOutbox {
     let database: LedgerDatabase
 
     public init(database: LedgerDatabase) { self.database = database }
@@ -95,15 +139,8 @@ public struct NotificationOutbox: Sendable {
         }
     }
 
-    /// What one attempt came to.
-    public enum Outcome: Sendable, Hashable {
-        case delivered
-        case retry(at: Date, error: String)
-        case dead(error: String)
-    }
-
     /// Records an attempt on a notification: delivered ones leave the outbox.
-    public func record(id: Int64, attempts: Int, outcome: Outcome) async throws {
+    public func record(id: Int64, attempts: Int, outcome: RuleNotification.Outcome) async throws {
         try await database.pool.write { db in
             switch outcome {
             case .delivered:
@@ -119,8 +156,8 @@ public struct NotificationOutbox: Sendable {
     }
 
     /// The seller's notifications in a state (every state when nil), oldest first, at most `limit`.
-    public func list(seller: String, state: RuleNotification.State?, limit: Int) throws -> [RuleNotification] {
-        try database.pool.read { db in
+    public func list(seller: String, state: RuleNotification.State?, limit: Int) async throws -> [RuleNotification] {
+        try await database.pool.read { db in
             var request = NotificationRecord.filter(NotificationRecord.Columns.seller == seller)
             if let state { request = request.filter(NotificationRecord.Columns.state == state.rawValue) }
             return try request.order(NotificationRecord.Columns.id).limit(limit).fetchAll(db).map(Self.notification)
@@ -128,8 +165,8 @@ public struct NotificationOutbox: Sendable {
     }
 
     /// Puts one of the seller's notifications back in line with a fresh set of attempts; false when it has no such one.
-    public func replay(id: Int64, seller: String) throws -> Bool {
-        try database.pool.write { db in
+    public func replay(id: Int64, seller: String) async throws -> Bool {
+        try await database.pool.write { db in
             try db.execute(sql: "UPDATE notifications SET state = ?, attempts = 0, nextAttemptAt = 0 WHERE id = ? AND seller = ?",
                            arguments: [RuleNotification.State.pending.rawValue, id, seller])
             return db.changesCount > 0
@@ -137,8 +174,8 @@ public struct NotificationOutbox: Sendable {
     }
 
     /// Replays every dead notification of the seller; returns how many.
-    public func replayDead(seller: String) throws -> Int {
-        try database.pool.write { db in
+    public func replayDead(seller: String) async throws -> Int {
+        try await database.pool.write { db in
             try db.execute(sql: "UPDATE notifications SET state = ?, attempts = 0, nextAttemptAt = 0 WHERE seller = ? AND state = ?",
                            arguments: [RuleNotification.State.pending.rawValue, seller, RuleNotification.State.dead.rawValue])
             return db.changesCount
@@ -146,8 +183,8 @@ public struct NotificationOutbox: Sendable {
     }
 
     /// Notifications by state over every seller (for `/metrics`).
-    public func counts() throws -> [RuleNotification.State: Int] {
-        try database.pool.read { db in
+    public func counts() async throws -> [RuleNotification.State: Int] {
+        try await database.pool.read { db in
             var out: [RuleNotification.State: Int] = [:]
             for state in RuleNotification.State.allCases { out[state] = 0 }
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM notifications GROUP BY state") {

@@ -27,6 +27,17 @@ public struct TokenInfo: Codable, Hashable, Sendable {
     public var expiresAt: Date?
     public var revokedAt: Date?
 
+    public init(id: String, seller: String, scopes: [Scope], label: String? = nil, createdAt: Date, expiresAt: Date? = nil,
+                revokedAt: Date? = nil) {
+        self.id = id
+        self.seller = seller
+        self.scopes = scopes
+        self.label = label
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+
     /// True when the token is usable at `instant`.
     public func isValid(at instant: Date) -> Bool {
         revokedAt == nil && (expiresAt.map { instant < $0 } ?? true)
@@ -43,8 +54,9 @@ public struct TokenInfo: Codable, Hashable, Sendable {
     }
 }
 
-/// Issues, checks and revokes bearer tokens. Tokens are stored as SHA-256 digests; checks are answered from memory and fall back
-/// to one indexed read for a token created by another process (`shelf token create` while the server runs).
+/// Issues, checks and revokes bearer tokens. Tokens are stored as SHA-256 digests (in a `TokenRecordStore`); checks are
+/// answered from memory and fall back to one keyed read for a token created by another process (`shelf token create` while
+/// the server runs, or another node).
 ///
 /// Unknown tokens are remembered too (a negative cache of their digests, at most `unknownCapacity` of them, each for
 /// `unknownTTL` seconds of the store's clock), so the same unknown token sent again and again costs no database read.
@@ -52,7 +64,8 @@ public struct TokenInfo: Codable, Hashable, Sendable {
 /// latest `unknownTTL` seconds after it was last refused otherwise. Tokens created or revoked by this store take effect on
 /// the very next check.
 public final class TokenStore: Sendable {
-    let database: LedgerDatabase
+    /// Where the token records are kept.
+    public let records: any TokenRecordStore
     let clock: any WallClock
     /// Known tokens by the SHA-256 digest of their secret.
     private let cache = Mutex<[SHA256Digest: TokenInfo]>([:])
@@ -68,13 +81,19 @@ public final class TokenStore: Sendable {
     public let unknownTTL: TimeInterval
     public let unknownCapacity: Int
 
-    public init(database: LedgerDatabase, clock: any WallClock, unknownTTL: TimeInterval = TokenStore.defaultUnknownTTL,
+    public init(records: any TokenRecordStore, clock: any WallClock, unknownTTL: TimeInterval = TokenStore.defaultUnknownTTL,
                 unknownCapacity: Int = TokenStore.defaultUnknownCapacity) {
-        self.database = database
+        self.records = records
         self.clock = clock
         self.unknownTTL = unknownTTL
         self.unknownCapacity = max(0, unknownCapacity)
         self.unknown = Mutex(UnknownTokens())
+    }
+
+    /// Tokens kept in the SQLite file `database`.
+    public convenience init(database: LedgerDatabase, clock: any WallClock, unknownTTL: TimeInterval = TokenStore.defaultUnknownTTL,
+                            unknownCapacity: Int = TokenStore.defaultUnknownCapacity) {
+        self.init(records: SQLiteTokenRecordStore(database: database), clock: clock, unknownTTL: unknownTTL, unknownCapacity: unknownCapacity)
     }
 
     /// How many times `authenticate` has read the database (unknown, uncached tokens only).
@@ -90,7 +109,7 @@ public final class TokenStore: Sendable {
 
     /// Creates a token; returns its record and the secret (shown once). A seller token carries seller scopes only; a platform
     /// token (`seller` = `TokenInfo.platformSeller`) carries `platform` only.
-    public func create(seller: String, scopes: [Scope], ttl: TimeInterval?, label: String? = nil) throws -> (TokenInfo, String) {
+    public func create(seller: String, scopes: [Scope], ttl: TimeInterval?, label: String? = nil) async throws -> (TokenInfo, String) {
         guard !scopes.isEmpty else { throw ScopeError(description: "a token needs at least one scope") }
         if seller == TokenInfo.platformSeller {
             guard scopes.allSatisfy({ $0 == .platform }) else { throw ScopeError(description: "a platform token carries the platform scope only") }
@@ -108,22 +127,14 @@ public final class TokenStore: Sendable {
             id: id, seller: seller, scopes: Scope.allCases.filter(scopes.contains), label: label, createdAt: now,
             expiresAt: ttl.map { now.addingTimeInterval($0) }, revokedAt: nil
         )
-        try insert(token, info)
+        try await insert(token, info)
         return (info, token)
     }
 
     /// Stores the digest of `token` with its record, and forgets that it was unknown.
-    func insert(_ token: String, _ info: TokenInfo) throws {
+    func insert(_ token: String, _ info: TokenInfo) async throws {
         let hash = Self.digest(token)
-        try database.pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO tokens (id, seller, hash, scopes, label, createdAt, expiresAt) VALUES (?,?,?,?,?,?,?)",
-                arguments: [
-                    info.id, info.seller, hash, info.scopes.map(\.rawValue).joined(separator: ","), info.label,
-                    info.createdAt.timeIntervalSince1970, info.expiresAt?.timeIntervalSince1970,
-                ]
-            )
-        }
+        try await records.insert(info, hash: hash)
         unknown.withLock { $0.remove(hash) }
     }
 
@@ -146,8 +157,9 @@ public final class TokenStore: Sendable {
         return unknown.withLock({ $0.contains(Self.hex(digest), at: now) }) ? .refused : .unknown
     }
 
-    /// The token's record if it is known, unrevoked and unexpired now.
-    public func authenticate(_ token: String) -> TokenInfo? {
+    /// The token's record if it is known, unrevoked and unexpired now. A store that cannot be read refuses the token (and
+    /// does not remember it as unknown).
+    public func authenticate(_ token: String) async -> TokenInfo? {
         switch authenticateFromMemory(token) {
         case .valid(let info): return info
         case .refused: return nil
@@ -155,9 +167,15 @@ public final class TokenStore: Sendable {
         }
         let digest = SHA256.hash(data: Array(token.utf8))
         let hash = Self.hex(digest)
-        let now = clock.now()
         reads.add(1, ordering: .relaxed)
-        guard let info = try? database.pool.read({ db in try Self.fetch(db, hash: hash) }) else {
+        let found: TokenInfo?
+        do {
+            found = try await records.token(hash: hash)
+        } catch {
+            return nil
+        }
+        let now = clock.now()
+        guard let info = found else {
             let (ttl, capacity) = (unknownTTL, unknownCapacity)
             unknown.withLock { $0.insert(hash, until: now.addingTimeInterval(ttl), capacity: capacity, now: now) }
             return nil
@@ -167,25 +185,14 @@ public final class TokenStore: Sendable {
     }
 
     /// Every token of `seller` (records only).
-    public func list(seller: String) throws -> [TokenInfo] {
-        try database.pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT id, seller, scopes, label, createdAt, expiresAt, revokedAt FROM tokens WHERE seller = ? ORDER BY createdAt, id",
-                arguments: [seller]
-            ).map(Self.info)
-        }
+    public func list(seller: String) async throws -> [TokenInfo] {
+        try await records.tokens(seller: seller)
     }
 
     /// Revokes the token at once; false when `seller` has no such token.
-    public func revoke(id: String, seller: String) throws -> Bool {
+    public func revoke(id: String, seller: String) async throws -> Bool {
         let now = clock.now()
-        let changed = try database.pool.write { db in
-            try db.execute(
-                sql: "UPDATE tokens SET revokedAt = COALESCE(revokedAt, ?) WHERE id = ? AND seller = ?",
-                arguments: [now.timeIntervalSince1970, id, seller]
-            )
-            return db.changesCount > 0
-        }
+        let changed = try await records.revoke(id: id, seller: seller, at: now)
         if changed {
             cache.withLock { cache in
                 for (hash, info) in cache where info.id == id { cache[hash]?.revokedAt = now }
@@ -194,23 +201,73 @@ public final class TokenStore: Sendable {
         return changed
     }
 
-    static func fetch(_ db: Database, hash: String) throws -> TokenInfo? {
-        try Row.fetchOne(
-            db, sql: "SELECT id, seller, scopes, label, createdAt, expiresAt, revokedAt FROM tokens WHERE hash = ?", arguments: [hash]
-        ).map(info)
+    static func digest(_ token: String) -> String { hex(SHA256.hash(data: Array(token.utf8))) }
+
+    static func hex(_ digest: SHA256Digest) -> String { Array(digest).hexString }
+}
+
+/// The embedded conformance of `TokenRecordStore`: the `tokens` table of the SQLite file, through GRDB's async API (its own
+/// queue, never a cooperative-pool thread).
+public struct SQLiteTokenRecordStore: TokenRecordStore {
+    let database: LedgerDatabase
+
+    public init(database: LedgerDatabase) { self.database = database }
+
+    public func insert(_ info: TokenInfo, hash: String) async throws {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO tokens (id, seller, hash, scopes, label, createdAt, expiresAt, revokedAt) VALUES (?,?,?,?,?,?,?,?)",
+                arguments: [
+                    info.id, info.seller, hash, info.storedScopes, info.label,
+                    info.createdAt.timeIntervalSince1970, info.expiresAt?.timeIntervalSince1970, info.revokedAt?.timeIntervalSince1970,
+                ]
+            )
+        }
+    }
+
+    public func token(hash: String) async throws -> TokenInfo? {
+        try await database.pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, seller, scopes, label, createdAt, expiresAt, revokedAt FROM tokens WHERE hash = ?", arguments: [hash]
+            ).map(Self.info)
+        }
+    }
+
+    public func tokens(seller: String) async throws -> [TokenInfo] {
+        try await database.pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, seller, scopes, label, createdAt, expiresAt, revokedAt FROM tokens WHERE seller = ? ORDER BY createdAt, id",
+                arguments: [seller]
+            ).map(Self.info)
+        }
+    }
+
+    public func revoke(id: String, seller: String, at instant: Date) async throws -> Bool {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE tokens SET revokedAt = COALESCE(revokedAt, ?) WHERE id = ? AND seller = ?",
+                arguments: [instant.timeIntervalSince1970, id, seller]
+            )
+            return db.changesCount > 0
+        }
     }
 
     static func info(_ row: Row) -> TokenInfo {
         TokenInfo(
-            id: row[0], seller: row[1], scopes: (row[2] as String).split(separator: ",").compactMap { Scope(rawValue: String($0)) },
-            label: row[3], createdAt: Date(timeIntervalSince1970: row[4]), expiresAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)),
-            revokedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:))
+            id: row[0], seller: row[1], scopes: TokenInfo.scopes(row[2]), label: row[3], createdAt: Date(timeIntervalSince1970: row[4]),
+            expiresAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)), revokedAt: (row[6] as Double?).map(Date.init(timeIntervalSince1970:))
         )
     }
+}
 
-    static func digest(_ token: String) -> String { hex(SHA256.hash(data: Array(token.utf8))) }
+extension TokenInfo {
+    /// The scopes of a stored comma-separated list (unknown names are skipped); how every store keeps them.
+    public static func scopes(_ stored: String) -> [Scope] {
+        stored.split(separator: ",").compactMap { Scope(rawValue: String($0)) }
+    }
 
-    static func hex(_ digest: SHA256Digest) -> String { Array(digest).hexString }
+    /// The comma-separated list a store keeps the scopes as.
+    public var storedScopes: String { scopes.map(\.rawValue).joined(separator: ",") }
 }
 
 /// Digests of unknown tokens with the instant each stops being remembered, oldest first; bounded by the caller's capacity.

@@ -164,11 +164,51 @@ public struct WatchResumePoint: Sendable {
     public var observations: [WatchObservationKey: WatchObservation]
     /// Deliveries still to be made, in the order they fired.
     public var outbox: [WatchOutboxEntry]
+
+    public init(cursors: [String: Int64], observations: [WatchObservationKey: WatchObservation], outbox: [WatchOutboxEntry]) {
+        self.cursors = cursors
+        self.observations = observations
+        self.outbox = outbox
+    }
 }
 
-/// Keeps agents' watches in SQLite, with the delivery service's durable state: the outbox of deliveries still to be made, each
-/// watch's last observation per SKU, the judged position per seller, and the dead-lettered deliveries.
-public struct WatchStore: Sendable {
+/// Keeps agents' watches with the delivery service's durable state: the outbox of deliveries still to be made, each watch's
+/// last observation per SKU, the judged position per seller, and the dead-lettered deliveries. No storage engine's types in
+/// sight: `SQLiteWatchStore` is the embedded conformance, `PostgresWatchStore` (ShelfPostgres) the server's.
+public protocol WatchStore: Sendable {
+    /// Stores a new watch with its baseline observations unless its token already has `limit` watches (false, nothing stored,
+    /// when it has); the seller's judged position starts at `position` unless the seller already has one.
+    func insert(_ watch: StoredWatch, observations: [String: WatchObservation], position: Int64, limitPerToken limit: Int) async throws -> Bool
+    /// Watches of the token that match `predicate` on their spec (the per-token limit of catalog-query watches).
+    func count(tokenId: String, where predicate: @escaping @Sendable (String) -> Bool) async throws -> Int
+    /// The seller's watches, oldest first (by creation, then id).
+    func list(seller: String) async throws -> [StoredWatch]
+    /// Every watch of every seller, by seller then id (the delivery service's start).
+    func all() async throws -> [StoredWatch]
+    /// One watch of the seller, nil when the seller has none by that id.
+    func watch(id: String, seller: String) async throws -> StoredWatch?
+    /// Deletes a watch with its dead letters, waiting deliveries and observations; false when the seller has no such watch. The
+    /// seller's judged position goes with its last watch.
+    func delete(id: String, seller: String) async throws -> Bool
+    /// Pauses deliveries of a watch with the reason (`nil` reason resumes them).
+    func setPaused(_ reason: String?, at instant: Date, id: String, seller: String) async throws
+    /// Where the delivery service resumes: judged positions, observations and the outbox in firing order (rows of watches
+    /// deleted meanwhile are dropped first).
+    func resumePoint() async throws -> WatchResumePoint
+    /// Writes what one judged batch leaves behind, in one transaction (a judged position never moves back).
+    func commit(_ judgement: WatchJudgement) async throws
+    /// Records (or replaces, for the same SKU) deliveries that were not made, taking them out of the outbox (unless a newer
+    /// firing of the same watch and SKU replaced them there), in one transaction.
+    func deadLetter(_ letters: [WatchDeadLetter], seller: String) async throws
+    /// A watch's dead letters, oldest failure first (then by SKU).
+    func deadLetters(watchId: String, seller: String) async throws -> [WatchDeadLetter]
+    /// Takes a watch's dead letters out for replay (all of them, or those of `skus`), puts them back in the outbox as new
+    /// deliveries and resumes the watch, in one transaction; returns the outbox entries.
+    func takeForReplay(watchId: String, seller: String, skus: Set<String>?) async throws -> [WatchOutboxEntry]
+}
+
+/// The embedded conformance of `WatchStore`: the watch tables of the SQLite file.
+public struct SQLiteWatchStore: WatchStore {
     let database: LedgerDatabase
 
     public init(database: LedgerDatabase) { self.database = database }

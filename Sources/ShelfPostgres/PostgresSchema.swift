@@ -79,6 +79,70 @@ public enum PostgresSchema {
             CREATE TABLE outbox (seller TEXT NOT NULL, sku TEXT NOT NULL, sequence BIGINT NOT NULL, PRIMARY KEY (seller, sku))
             """,
         ]),
+        Migration(version: 2, name: "v2-tokens-rules", statements: [
+            """
+            CREATE TABLE tokens (
+                id TEXT PRIMARY KEY, seller TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL, label TEXT,
+                createdAt DOUBLE PRECISION NOT NULL, expiresAt DOUBLE PRECISION, revokedAt DOUBLE PRECISION)
+            """,
+            "CREATE INDEX tokens_by_seller ON tokens (seller)",
+            """
+            CREATE TABLE rules (
+                seller TEXT NOT NULL, id TEXT NOT NULL, text TEXT NOT NULL, rule TEXT NOT NULL, explain TEXT NOT NULL,
+                enabled BOOLEAN NOT NULL, createdAt DOUBLE PRECISION NOT NULL, pausedReason TEXT, PRIMARY KEY (seller, id))
+            """,
+            """
+            CREATE TABLE rule_schedules (
+                seller TEXT NOT NULL, ruleId TEXT NOT NULL, lastOccurrence DOUBLE PRECISION NOT NULL, PRIMARY KEY (seller, ruleId))
+            """,
+        ]),
+        Migration(version: 3, name: "v3-push-queues", statements: [
+            """
+            CREATE TABLE deliveries (
+                seller TEXT NOT NULL, connection TEXT NOT NULL, sku TEXT NOT NULL, sequence BIGINT NOT NULL, attempts INTEGER NOT NULL,
+                nextAttemptAt DOUBLE PRECISION NOT NULL, lastError TEXT, PRIMARY KEY (seller, connection, sku))
+            """,
+            """
+            CREATE TABLE dlq (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, seller TEXT NOT NULL, connection TEXT NOT NULL, sku TEXT NOT NULL,
+                sequence BIGINT NOT NULL, attempts INTEGER NOT NULL, lastError TEXT NOT NULL, failedAt DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX dlq_by_seller ON dlq (seller, id)",
+        ]),
+        Migration(version: 4, name: "v4-notification-outbox", statements: [
+            """
+            CREATE TABLE notifications (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, seller TEXT NOT NULL, ruleId TEXT NOT NULL, trigger TEXT NOT NULL,
+                url TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+                nextAttemptAt DOUBLE PRECISION NOT NULL, lastError TEXT, createdAt DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX notifications_due ON notifications (state, nextAttemptAt)",
+            "CREATE INDEX notifications_by_seller ON notifications (seller, state, id)",
+        ]),
+        Migration(version: 5, name: "v5-watches", statements: [
+            """
+            CREATE TABLE watches (
+                seller TEXT NOT NULL, id TEXT NOT NULL, tokenId TEXT NOT NULL, spec TEXT NOT NULL, url TEXT NOT NULL, secret TEXT NOT NULL,
+                createdAt DOUBLE PRECISION NOT NULL, pausedAt DOUBLE PRECISION, pausedReason TEXT, PRIMARY KEY (seller, id))
+            """,
+            "CREATE INDEX watches_by_token ON watches (tokenId)",
+            """
+            CREATE TABLE watch_dead_letters (
+                seller TEXT NOT NULL, watchId TEXT NOT NULL, sku TEXT NOT NULL, eventType TEXT NOT NULL, sequence BIGINT NOT NULL,
+                attempts INTEGER NOT NULL, lastError TEXT NOT NULL, failedAt DOUBLE PRECISION NOT NULL, PRIMARY KEY (seller, watchId, sku))
+            """,
+            """
+            CREATE TABLE watch_outbox (
+                seller TEXT NOT NULL, watchId TEXT NOT NULL, sku TEXT NOT NULL, deliveryId TEXT NOT NULL, eventType TEXT NOT NULL,
+                sequence BIGINT NOT NULL, changedAt DOUBLE PRECISION NOT NULL, PRIMARY KEY (seller, watchId, sku))
+            """,
+            """
+            CREATE TABLE watch_observations (
+                seller TEXT NOT NULL, watchId TEXT NOT NULL, sku TEXT NOT NULL, available BIGINT NOT NULL, priceAmount BIGINT NOT NULL,
+                currency TEXT NOT NULL, deliveryWindow TEXT, PRIMARY KEY (seller, watchId, sku))
+            """,
+            "CREATE TABLE watch_cursors (seller TEXT PRIMARY KEY, sequence BIGINT NOT NULL)",
+        ]),
     ]
 
     /// The schema version this binary writes.

@@ -88,14 +88,14 @@ public struct ShelfEnvironment: Sendable {
     public let webhooks: WebhookIngestor
     public let deadLetters: DeadLetterQueue
     public let reconciler: Reconciler
-    public let rules: RuleStore
+    public let rules: any RuleStore
     public let ruleEngine: RuleEngine
     public let spikes: DemandSpikeMonitor
     public let metrics: ShelfMetrics
     /// Answers computed once per change (offers, delivery), reused until the SKU, the catalog or the clock changes them.
     public let reads: ReadCaches
     /// Agents' watches, and the service that delivers them.
-    public let watches: WatchStore
+    public let watches: any WatchStore
     public let watchDelivery: WatchDeliveryService
     /// Stateful MCP sessions (resource subscriptions).
     let mcpSessions: MCPSessions
@@ -108,7 +108,8 @@ public struct ShelfEnvironment: Sendable {
     /// service instead, so the server answers `/livez` and `/readyz` while the snapshot is built.
     public static func open(_ configuration: ServerConfiguration, load: Bool = true) async throws -> ShelfEnvironment {
         let database = try LedgerDatabase(path: configuration.databasePath, durability: configuration.durability)
-        let ledger = Ledger(database: database, clock: configuration.clock)
+        let stores = ShelfStore.sqlite(database)
+        let ledger = Ledger(database: database, store: stores.ledger, pushQueue: stores.pushQueue, clock: configuration.clock)
         let pulses = ChannelPulseBoard()
         let curl = CurlClient()
         let metrics = ShelfMetrics()
@@ -117,18 +118,18 @@ public struct ShelfEnvironment: Sendable {
                                      retention: configuration.spikePolicy.baseline + configuration.spikePolicy.window,
                                      origin: configuration.clock.now())
         let env = ShelfEnvironment(
-            configuration: configuration, ledger: ledger, tokens: TokenStore(database: database, clock: configuration.clock),
+            configuration: configuration, ledger: ledger, tokens: TokenStore(records: stores.tokens, clock: configuration.clock),
             pulses: pulses, velocity: velocity, startedAt: configuration.clock.now(),
             curl: curl,
             propagator: ConnectionRegistry(ledger: ledger, curl: curl, pulses: pulses, velocity: velocity, policy: configuration.pushPolicy,
                                    onDelivered: { metrics.delivered(connection: $0, lag: $1) }),
-            webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(database: database),
-            reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: RuleStore(database: database),
-            ruleEngine: RuleEngine(ledger: ledger, store: RuleStore(database: database), curl: curl, notifyURL: configuration.notifyURL),
+            webhooks: WebhookIngestor(ledger: ledger, curl: curl, pulses: pulses), deadLetters: DeadLetterQueue(store: stores.pushQueue),
+            reconciler: Reconciler(ledger: ledger, curl: curl, pulses: pulses), rules: stores.rules,
+            ruleEngine: RuleEngine(ledger: ledger, store: stores.rules, outbox: stores.notifications, curl: curl, notifyURL: configuration.notifyURL),
             spikes: DemandSpikeMonitor(ledger: ledger, velocity: velocity, policy: configuration.spikePolicy), metrics: metrics,
             reads: reads,
-            watches: WatchStore(database: database),
-            watchDelivery: WatchDeliveryService(ledger: ledger, store: WatchStore(database: database), curl: curl, velocity: velocity, pulses: pulses,
+            watches: stores.watches,
+            watchDelivery: WatchDeliveryService(ledger: ledger, store: stores.watches, curl: curl, velocity: velocity, pulses: pulses,
                                                 reads: reads, knownSince: configuration.clock.now(), policy: configuration.watchPolicy,
                                                 onDelivered: { metrics.watchDelivered(lag: $0) }),
             mcpSessions: MCPSessions()

@@ -70,12 +70,13 @@ public final class ShelfMetrics: Sendable {
     }
 
     /// Samples the gauges (outbox and DLQ depth, reservations, spikes, snapshot size, variance) and renders the text format.
-    public func render(env: ShelfEnvironment) throws -> [UInt8] {
-        let (outbox, deliveries, dlq) = try env.ledger.queueDepths()
+    public func render(env: ShelfEnvironment) async throws -> [UInt8] {
+        let depths = try await env.ledger.pushQueue.depths()
+        let (outbox, deliveries, dlq) = (depths.outbox, depths.retries, depths.deadLetters)
         registry.makeGauge(descriptor: descriptor("outbox_depth", nil, "SKUs waiting to be pushed")).set(Double(outbox))
         registry.makeGauge(descriptor: descriptor("retry_depth", nil, "Pushes waiting for a retry")).set(Double(deliveries))
         registry.makeGauge(descriptor: descriptor("dlq_depth", nil, "Dead-lettered pushes")).set(Double(dlq))
-        for (state, count) in try env.ruleEngine.notifications.outbox.counts() {
+        for (state, count) in try await env.ruleEngine.notifications.outbox.counts() {
             registry.makeGauge(descriptor: descriptor("notifications", nil, "Rule notifications in the outbox, by state (pending, dead)"),
                                labels: [("state", state.rawValue)]).set(Double(count))
         }

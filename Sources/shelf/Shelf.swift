@@ -23,6 +23,15 @@ struct Shelf: AsyncParsableCommand {
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite database file (env SHELF_DATABASE).")
     var database: String = ProcessInfo.processInfo.environment["SHELF_DATABASE"] ?? "./data/shelf.sqlite"
+
+    /// A PostgreSQL URL is refused with one sentence (it would otherwise be taken for a file path and a SQLite file created
+    /// under `postgres:/…`): only some stores have a PostgreSQL conformance so far, and the server is not built on them yet.
+    func validate() throws {
+        let scheme = database.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() }
+        if database.contains("://"), scheme == "postgres" || scheme == "postgresql" {
+            throw ValidationError("--database \(scheme!):// is not supported yet: shelf runs on a SQLite file only, give its path")
+        }
+    }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -134,7 +143,7 @@ struct TokenCommand: AsyncParsableCommand {
                 seconds = s
             }
             let database = try LedgerDatabase(path: db.database)
-            let (_, token) = try TokenStore(database: database, clock: SystemWallClock()).create(
+            let (_, token) = try await TokenStore(database: database, clock: SystemWallClock()).create(
                 seller: owner, scopes: parsed, ttl: seconds, label: label
             )
             print(token)
@@ -273,7 +282,7 @@ struct DLQ: AsyncParsableCommand {
         @Option(help: "Seller id.") var seller: String = "demo"
 
         func run() async throws {
-            let letters = try DeadLetterQueue(database: try LedgerDatabase(path: db.database)).list(seller: seller)
+            let letters = try await DeadLetterQueue(database: try LedgerDatabase(path: db.database)).list(seller: seller)
             for l in letters {
                 print("#\(l.id)  \(Timestamp.format(l.failedAt))  \(l.connection)  \(l.sku)  attempts=\(l.attempts)  \(l.lastError)")
             }
@@ -290,10 +299,10 @@ struct DLQ: AsyncParsableCommand {
         func run() async throws {
             let queue = DeadLetterQueue(database: try LedgerDatabase(path: db.database))
             if let id {
-                guard try queue.replay(id: id, seller: seller) else { throw ValidationError("no dead letter \(id)") }
+                guard try await queue.replay(id: id, seller: seller) else { throw ValidationError("no dead letter \(id)") }
                 print("replayed 1")
             } else {
-                print("replayed \(try queue.replayAll(seller: seller))")
+                print("replayed \(try await queue.replayAll(seller: seller))")
             }
         }
     }

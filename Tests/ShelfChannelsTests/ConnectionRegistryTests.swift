@@ -64,7 +64,7 @@ struct ConnectionRegistryTests {
 
             try ledger.upsertConnection(Self.connection("web-2", pushEnabled: false), seller: "s1")
             try await Self.eventually("web-2 disabled") { ids() == ["web-1"] }
-            #expect(try ledger.deleteConnection(id: "web-1", seller: "s1"))
+            #expect(try await ledger.deleteConnection(id: "web-1", seller: "s1"))
             try await Self.eventually("web-1 removed") { ids().isEmpty }
             // The stopped workers' subscriptions end with them.
             try await Self.eventually("worker subscriptions ended") { ledger.snapshot.feed.stats.subscribers == 1 }

@@ -20,8 +20,10 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 struct StoreFixture: Sendable {
     let kind: StoreKind
     let clock = ManualWallClock(Date(timeIntervalSince1970: 1_795_400_000))
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-conf-\(UUID().uuidString)")
-    let store: any LedgerStore
+    let directory: URL
+    /// Every store of this kind on the test's database.
+    let stores: ShelfStore
+    var store: any LedgerStore { stores.ledger }
     private let openLedger: @Sendable (URL, ManualWallClock) throws -> Ledger
     let execute: @Sendable (String) async throws -> Void
     /// Rows of a query selecting (text, integer).
@@ -33,13 +35,16 @@ struct StoreFixture: Sendable {
     }
 
     /// Runs `body` on fresh storage of `kind`, then closes it.
+    /// Its temporary directory (the SQLite file, a PostgreSQL node's side file) is deleted when `body` is done.
     static func with(_ kind: StoreKind, _ body: @Sendable (StoreFixture) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-conf-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         switch kind {
         case .sqlite:
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-conf-\(UUID().uuidString)/shelf.sqlite").path
+            let path = directory.appendingPathComponent("shelf.sqlite").path
             let database = try LedgerDatabase(path: path)
             let fixture = StoreFixture(
-                kind: kind, store: SQLiteLedgerStore(database: database),
+                kind: kind, directory: directory, stores: .sqlite(database),
                 openLedger: { _, clock in Ledger(database: try LedgerDatabase(path: path), clock: clock) },
                 execute: { sql in try await database.pool.write { db in try db.execute(sql: sql) } },
                 pairs: { sql in
@@ -60,11 +65,11 @@ struct StoreFixture: Sendable {
                 let store = PostgresLedgerStore(client: client)
                 try await store.migrate()
                 let fixture = StoreFixture(
-                    kind: kind, store: store,
+                    kind: kind, directory: directory, stores: .postgres(client),
                     openLedger: { directory, clock in
-                        // The ledger's write path and events go to PostgreSQL; sellers and connections stay in a local file.
+                        // The ledger's write path, events and push queues go to PostgreSQL; sellers and connections stay in a local file.
                         let side = try LedgerDatabase(path: directory.appendingPathComponent("node-\(UUID().uuidString).sqlite").path)
-                        return Ledger(database: side, store: store, clock: clock)
+                        return Ledger(database: side, store: store, pushQueue: PostgresPushQueueStore(client: client), clock: clock)
                     },
                     execute: { sql in try await client.query(PostgresQuery(unsafeSQL: sql)) },
                     pairs: { sql in

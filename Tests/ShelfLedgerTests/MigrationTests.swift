@@ -38,15 +38,15 @@ struct MigrationTests {
         #expect(seller.catalog.locations.count == 5 && seller.catalog.channels.count == 6)
         // The token still signs in.
         let tokens = TokenStore(database: database, clock: SystemWallClock())
-        #expect(tokens.authenticate(Self.legacyToken)?.seller == "demo")
+        #expect(await tokens.authenticate(Self.legacyToken)?.seller == "demo")
         // Seller documents: the profile (rule vocabulary), the spike policy, the rule's claimed occurrence.
         #expect(try ledger.sellerFixture("demo")?.notifyTargets.isEmpty == false)
         let policy = try #require(try ledger.sellerSetting("spike-policy", seller: "demo"))
         #expect(policy.contains("\"factor\":6"))
-        let rules = RuleStore(database: database)
-        let rule = try #require(try rules.list(seller: "demo").first)
-        #expect(try !rules.claimOccurrence(Date(timeIntervalSince1970: 1_796_634_000), id: rule.id, seller: "demo"))
-        #expect(try rules.claimOccurrence(Date(timeIntervalSince1970: 1_796_720_400), id: rule.id, seller: "demo"))
+        let rules = SQLiteRuleStore(database: database)
+        let rule = try #require(try await rules.list(seller: "demo").first)
+        #expect(try await !rules.claimOccurrence(Date(timeIntervalSince1970: 1_796_634_000), id: rule.id, seller: "demo"))
+        #expect(try await rules.claimOccurrence(Date(timeIntervalSince1970: 1_796_720_400), id: rule.id, seller: "demo"))
         // The catch-all table is gone; each kind has its own.
         let tables = try database.pool.unsafeReentrantRead { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
         #expect(!tables.contains("catalog_entities"))

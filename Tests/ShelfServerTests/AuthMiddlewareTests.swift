@@ -37,8 +37,8 @@ struct AuthMiddlewareTests {
     @Test("every bearer route answers 401 without a token and 403 naming its scope to a token without it", .timeLimit(.minutes(1)))
     func everyRouteDeclaresItsScope() async throws {
         let server = try await TestServer.make()
-        let ingestOnly = try server.env.tokens.create(seller: "demo", scopes: [.ingest], ttl: nil).1
-        let platform = try server.env.tokens.create(seller: TokenInfo.platformSeller, scopes: [.platform], ttl: nil).1
+        let ingestOnly = try await server.env.tokens.create(seller: "demo", scopes: [.ingest], ttl: nil).1
+        let platform = try await server.env.tokens.create(seller: TokenInfo.platformSeller, scopes: [.platform], ttl: nil).1
         let lacking: [Scope: String] = [.read: ingestOnly, .ingest: server.read, .admin: server.ingest, .platform: server.admin]
         try await server.run { client in
             for (method, path, scope) in Self.routes {

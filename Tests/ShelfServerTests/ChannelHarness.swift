@@ -46,7 +46,7 @@ struct ChannelHarness: Sendable {
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let dlq = (try? DeadLetterQueue(database: server.env.ledger.database).list(seller: "demo")) ?? []
+        let dlq = (try? await DeadLetterQueue(database: server.env.ledger.database).list(seller: "demo")) ?? []
         let outbox = (try? await server.env.ledger.database.pool.read { db in try String.fetchAll(db, sql: "SELECT seller || ' ' || sku || ' ' || sequence FROM outbox") }) ?? []
         let retries = (try? await server.env.ledger.database.pool.read { db in try String.fetchAll(db, sql: "SELECT connection || ' ' || sku || ' ' || sequence FROM deliveries") }) ?? []
         Issue.record("timed out waiting for \(what); outbox \(outbox.prefix(5)), retries \(retries.prefix(5)), gauges \(server.env.propagator.gauges(now: Date()).map { "\($0.connection) q\($0.queueDepth) f\($0.inFlight)" }); propagator \(server.env.propagator.stats); dead letters \(dlq.map { "\($0.connection) \($0.sku): \($0.lastError)" })")

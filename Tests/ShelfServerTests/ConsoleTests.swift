@@ -88,7 +88,7 @@ struct ConsoleTests {
             let listed = try await client.send(.get, "/v1/dlq", token: server.admin).object()["deadLetters"] as? [[String: Any]] ?? []
             #expect(listed.compactMap { ($0["id"] as? NSNumber)?.int64Value } == [kept])
         }
-        let other = try DeadLetterQueue(database: server.env.ledger.database).list(seller: "other")
+        let other = try await DeadLetterQueue(database: server.env.ledger.database).list(seller: "other")
         #expect(other.map(\.id) == [theirs])
     }
 }

@@ -62,7 +62,7 @@ struct NotificationOutboxTests {
                 var demo = try #require(try server.env.ledger.sellerFixture("demo"))
                 demo.notifyTargets.append(Self.hook("http://127.0.0.1:\(port)/fast"))
                 try server.env.ledger.saveSellerFixture(demo)
-                let otherIngest = try server.env.tokens.create(seller: "other", scopes: [.ingest, .read], ttl: nil).1
+                let otherIngest = try await server.env.tokens.create(seller: "other", scopes: [.ingest, .read], ttl: nil).1
 
                 let otherRule = try await h.shelf.send(.post, "/v1/rules", token: server.otherAdmin,
                                                        json: #"{"text":"When available stock of OTHER-ONLY drops below 2, notify hook."}"#)
@@ -116,7 +116,7 @@ struct NotificationOutboxTests {
     @Test("the outbox: due order, retry, dead after its attempts, listed by state, replayed by its seller only, counted")
     func outboxLifecycle() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-notifications-\(UUID().uuidString).sqlite").path
-        let outbox = NotificationOutbox(database: try LedgerDatabase(path: path))
+        let outbox = SQLiteNotificationOutbox(database: try LedgerDatabase(path: path))
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let ids = try await outbox.enqueue([
             NotificationDraft(seller: "a", ruleId: "r1", trigger: "event:1", url: "http://127.0.0.1:1/x", body: "{}"),
@@ -132,12 +132,12 @@ struct NotificationOutboxTests {
         #expect(try await outbox.nextDue() == t0.addingTimeInterval(30))
         try await outbox.record(id: ids[0], attempts: 8, outcome: .dead(error: "timed out"))
         #expect(try await outbox.due(now: t0.addingTimeInterval(3600), excluding: [], limit: 10).isEmpty)
-        #expect(try outbox.list(seller: "a", state: .dead, limit: 10).map(\.lastError) == ["timed out"])
-        #expect(try outbox.list(seller: "a", state: .pending, limit: 10).isEmpty)
-        #expect(try outbox.counts() == [.pending: 0, .dead: 1])
-        #expect(try !outbox.replay(id: ids[0], seller: "b"))
-        #expect(try outbox.replayDead(seller: "a") == 1)
-        let replayed = try #require(try outbox.list(seller: "a", state: nil, limit: 10).first)
+        #expect(try await outbox.list(seller: "a", state: .dead, limit: 10).map(\.lastError) == ["timed out"])
+        #expect(try await outbox.list(seller: "a", state: .pending, limit: 10).isEmpty)
+        #expect(try await outbox.counts() == [.pending: 0, .dead: 1])
+        #expect(try await !outbox.replay(id: ids[0], seller: "b"))
+        #expect(try await outbox.replayDead(seller: "a") == 1)
+        let replayed = try #require(try await outbox.list(seller: "a", state: nil, limit: 10).first)
         #expect(replayed.state == .pending && replayed.attempts == 0)
         #expect(try await outbox.due(now: t0, excluding: [], limit: 10).map(\.id) == [ids[0]])
     }

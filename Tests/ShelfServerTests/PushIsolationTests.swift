@@ -45,7 +45,7 @@ struct PushIsolationTests {
 
             // Walmart's push was retried, then dead-lettered; the failure is in the audit trail.
             try await h.eventually("walmart dead letter", within: 20) {
-                try DeadLetterQueue(database: h.server.env.ledger.database).list(seller: "demo")
+                try await DeadLetterQueue(database: h.server.env.ledger.database).list(seller: "demo")
                     .contains { $0.connection == "walmart-us" && $0.sku == Self.sku }
             }
             #expect(h.server.env.propagator.stats.retried >= 1)

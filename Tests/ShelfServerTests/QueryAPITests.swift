@@ -181,7 +181,7 @@ struct QueryAPITests {
         let server = try await TestServer.make()
         try await server.run { client in
             let other = TokenStore(database: server.env.ledger.database, clock: server.clock)
-            let (_, token) = try other.create(seller: "demo", scopes: [.read], ttl: nil)
+            let (_, token) = try await other.create(seller: "demo", scopes: [.read], ttl: nil)
             #expect(try await client.send(.get, "/v1/catalog?limit=1", token: token).status == .ok)
         }
     }

@@ -189,7 +189,7 @@ struct ReadCacheTests {
             let after = try await client.send(.get, "/v1/offers/TEE-RED-M?qty=2", token: server.read)
             #expect(value(try after.object(), "stock.onHand") as? Int == (value(try offer.object(), "stock.onHand") as? Int).map { $0 + 5 })
             // A token created by another process is known to the database only: looked up off the loop, then accepted.
-            let (_, outside) = try TokenStore(database: server.env.ledger.database, clock: server.clock).create(seller: "demo", scopes: [.read], ttl: nil)
+            let (_, outside) = try await TokenStore(database: server.env.ledger.database, clock: server.clock).create(seller: "demo", scopes: [.read], ttl: nil)
             #expect(try await client.send(.get, "/v1/offers/TEE-RED-M", token: outside).status == .ok)
             #expect(try await client.send(.get, "/v1/offers/TEE-RED-M", token: "shelf_000000000000_unknown").status == .unauthorized)
             // Stock at an instant replays the ledger (off the loop).

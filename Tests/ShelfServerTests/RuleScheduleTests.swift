@@ -44,7 +44,7 @@ struct RuleScheduleTests {
         // A second server on the same database has fired nothing for Saturday, and fires Monday's occurrence once.
         clock.set(Self.utc(30, 14, 0, 5))
         let restarted = try await TestServer.make(clock: clock, database: database)
-        restarted.env.ruleEngine.reload()
+        await restarted.env.ruleEngine.reload()
         #expect(await restarted.env.ruleEngine.tick() == 1)
         #expect(await server.env.ruleEngine.tick() == 0)  // the first engine saw the occurrence claimed in the store
         #expect(await restarted.env.ruleEngine.tick() == 0)

@@ -64,10 +64,10 @@ struct TestServer {
         if !hadOther { for r in await ledger.submit(setup) { _ = try r.get() } }
         return TestServer(
             env: env, anyClock: clock,
-            read: try env.tokens.create(seller: "demo", scopes: [.read], ttl: nil).1,
-            ingest: try env.tokens.create(seller: "demo", scopes: [.ingest, .read], ttl: nil).1,
-            admin: try env.tokens.create(seller: "demo", scopes: [.admin], ttl: nil).1,
-            otherAdmin: try env.tokens.create(seller: "other", scopes: [.admin], ttl: nil).1
+            read: try await env.tokens.create(seller: "demo", scopes: [.read], ttl: nil).1,
+            ingest: try await env.tokens.create(seller: "demo", scopes: [.ingest, .read], ttl: nil).1,
+            admin: try await env.tokens.create(seller: "demo", scopes: [.admin], ttl: nil).1,
+            otherAdmin: try await env.tokens.create(seller: "other", scopes: [.admin], ttl: nil).1
         )
     }
 

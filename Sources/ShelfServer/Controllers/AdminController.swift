@@ -376,19 +376,19 @@ struct AdminController: Sendable {
         }
         if let label = body.label, label.count > 200 { throw Problem(.validation, detail: "label is at most 200 characters", field: "label") }
         if let label = body.label, let reason = TextPolicy.problem(label) { throw Problem(.validation, detail: "label \(reason)", field: "label") }
-        let (info, secret) = try tokens.create(seller: seller, scopes: scopes, ttl: body.ttlSeconds.map(TimeInterval.init), label: body.label)
+        let (info, secret) = try await tokens.create(seller: seller, scopes: scopes, ttl: body.ttlSeconds.map(TimeInterval.init), label: body.label)
         return try JSONResponder.respond(CreatedToken(token: secret, info: info), to: request, status: .created, etag: false)
     }
 
     @Sendable func listTokens(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(context)
-        return try JSONResponder.respond(["tokens": try env.tokens.list(seller: token.seller)], to: request, etag: false)
+        return try JSONResponder.respond(["tokens": try await env.tokens.list(seller: token.seller)], to: request, etag: false)
     }
 
     @Sendable func revokeToken(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(context)
         let id = try context.pathParameter("id")
-        guard try env.tokens.revoke(id: id, seller: token.seller) else { throw Problem(.notFound, detail: "unknown token \(id)", field: "id") }
+        guard try await env.tokens.revoke(id: id, seller: token.seller) else { throw Problem(.notFound, detail: "unknown token \(id)", field: "id") }
         return Response(status: .noContent)
     }
 
@@ -452,7 +452,7 @@ struct AdminController: Sendable {
     @Sendable func listConnections(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(context)
         let pulses = env.pulses.pulses(seller: token.seller)
-        let queues = try env.deadLetters.queues(seller: token.seller)
+        let queues = try await env.deadLetters.queues(seller: token.seller)
         let views = try env.ledger.connections(seller: token.seller).map { c in
             ConnectionView(c, pulse: pulses.first { $0.connection == c.id }, queue: queues[c.id])
         }
@@ -466,7 +466,7 @@ struct AdminController: Sendable {
             throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
         }
         return try JSONResponder.respond(ConnectionView(c, pulse: env.pulses.pulses(seller: token.seller).first { $0.connection == id },
-                                                        queue: try env.deadLetters.queues(seller: token.seller)[id]),
+                                                        queue: try await env.deadLetters.queues(seller: token.seller)[id]),
                                          to: request)
     }
 
@@ -513,7 +513,7 @@ struct AdminController: Sendable {
     @Sendable func deleteConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(context)
         let id = try context.pathParameter("id")
-        guard try env.ledger.deleteConnection(id: id, seller: token.seller) else {
+        guard try await env.ledger.deleteConnection(id: id, seller: token.seller) else {
             throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
         }
         env.pulses.remove(seller: token.seller, connection: id)

@@ -78,13 +78,13 @@ struct ChannelController: Sendable {
     @Sendable func listDLQ(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try context.authenticated()
         let limit = try request.intParameter("limit", default: 500, range: 1...5000)
-        return try JSONResponder.respond(["deadLetters": try env.deadLetters.list(seller: token.seller, limit: limit)], to: request, etag: false)
+        return try JSONResponder.respond(["deadLetters": try await env.deadLetters.list(seller: token.seller, limit: limit)], to: request, etag: false)
     }
 
     @Sendable func replay(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try context.authenticated()
         guard let id = Int64(try context.pathParameter("id")) else { throw Problem(.notFound, detail: "no dead letter with that id", field: "id") }
-        guard try env.deadLetters.replay(id: id, seller: token.seller) else {
+        guard try await env.deadLetters.replay(id: id, seller: token.seller) else {
             throw Problem(.notFound, detail: "no dead letter \(id)", field: "id")
         }
         env.propagator.poke()
@@ -95,7 +95,7 @@ struct ChannelController: Sendable {
     @Sendable func discard(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try context.authenticated()
         guard let id = Int64(try context.pathParameter("id")) else { throw Problem(.notFound, detail: "no dead letter with that id", field: "id") }
-        guard try env.deadLetters.discard(id: id, seller: token.seller) else {
+        guard try await env.deadLetters.discard(id: id, seller: token.seller) else {
             throw Problem(.notFound, detail: "no dead letter \(id)", field: "id")
         }
         return Response(status: .noContent)
@@ -103,7 +103,7 @@ struct ChannelController: Sendable {
 
     @Sendable func replayAll(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try context.authenticated()
-        let count = try env.deadLetters.replayAll(seller: token.seller)
+        let count = try await env.deadLetters.replayAll(seller: token.seller)
         env.propagator.poke()
         return try JSONResponder.respond(["replayed": count], to: request, etag: false)
     }

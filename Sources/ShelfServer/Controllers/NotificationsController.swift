@@ -17,7 +17,7 @@ struct NotificationsController: Sendable {
         return routes
     }
 
-    var outbox: NotificationOutbox { env.ruleEngine.notifications.outbox }
+    var outbox: any NotificationOutbox { env.ruleEngine.notifications.outbox }
 
     /// `GET /v1/notifications?state=pending|dead&limit=`: oldest first.
     @Sendable func list(_ request: Request, context: ShelfRequestContext) async throws -> Response {
@@ -30,7 +30,7 @@ struct NotificationsController: Sendable {
             }
             state = parsed
         }
-        return try JSONResponder.respond(["notifications": try outbox.list(seller: token.seller, state: state, limit: limit)], to: request,
+        return try JSONResponder.respond(["notifications": try await outbox.list(seller: token.seller, state: state, limit: limit)], to: request,
                                          etag: false)
     }
 
@@ -38,7 +38,7 @@ struct NotificationsController: Sendable {
     @Sendable func replay(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try context.authenticated()
         guard let id = Int64(try context.pathParameter("id")) else { throw Problem(.notFound, detail: "no notification with that id", field: "id") }
-        guard try outbox.replay(id: id, seller: token.seller) else { throw Problem(.notFound, detail: "no notification \(id)", field: "id") }
+        guard try await outbox.replay(id: id, seller: token.seller) else { throw Problem(.notFound, detail: "no notification \(id)", field: "id") }
         env.ruleEngine.notifications.wake()
         return try JSONResponder.respond(["replayed": 1], to: request, etag: false)
     }
@@ -46,7 +46,7 @@ struct NotificationsController: Sendable {
     /// `POST /v1/notifications:replay-dead`: every dead notification of the seller back in line.
     @Sendable func replayDead(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try context.authenticated()
-        let count = try outbox.replayDead(seller: token.seller)
+        let count = try await outbox.replayDead(seller: token.seller)
         env.ruleEngine.notifications.wake()
         return try JSONResponder.respond(["replayed": count], to: request, etag: false)
     }

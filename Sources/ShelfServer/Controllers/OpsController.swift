@@ -24,7 +24,7 @@ struct OpsController: Sendable {
                                              etag: false)
         }
         routes.get("/metrics") { request, _ -> Response in
-            let bytes = try env.metrics.render(env: env)
+            let bytes = try await env.metrics.render(env: env)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -112,27 +112,27 @@ extension RulesController {
             rule: String(decoding: try RuleJSON.makeEncoder().encode(rule), as: UTF8.self), explain: result.explain ?? "", enabled: true,
             createdAt: env.clock.now()
         )
-        try env.rules.insert(stored, seller: token.seller)
-        env.ruleEngine.reload()
+        try await env.rules.insert(stored, seller: token.seller)
+        await env.ruleEngine.reload()
         return try JSONResponder.respond(try RuleView(stored), to: request, status: .created, etag: false)
     }
 
     @Sendable func list(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let token = try context.authenticated()
-        return try JSONResponder.respond(["rules": try env.rules.list(seller: token.seller).map(RuleView.init)], to: request, etag: false)
+        return try JSONResponder.respond(["rules": try await env.rules.list(seller: token.seller).map(RuleView.init)], to: request, etag: false)
     }
 
-    func find(_ request: Request, _ context: ShelfRequestContext) throws -> (TokenInfo, StoredRule) {
+    func find(_ request: Request, _ context: ShelfRequestContext) async throws -> (TokenInfo, StoredRule) {
         let token = try context.authenticated()
         let id = try context.pathParameter("id")
-        guard let rule = try env.rules.list(seller: token.seller).first(where: { $0.id == id }) else {
+        guard let rule = try await env.rules.list(seller: token.seller).first(where: { $0.id == id }) else {
             throw Problem(.notFound, detail: "no rule \(id)", field: "id")
         }
         return (token, rule)
     }
 
     @Sendable func show(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (_, rule) = try find(request, context)
+        let (_, rule) = try await find(request, context)
         return try JSONResponder.respond(try RuleView(rule), to: request, etag: false)
     }
 
@@ -141,10 +141,10 @@ extension RulesController {
     }
 
     @Sendable func patch(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, rule) = try find(request, context)
+        let (token, rule) = try await find(request, context)
         let body = try StrictJSON.decode(PatchBody.self, from: try await request.jsonBody(limit: 4096), shape: .object(["enabled": .any]))
-        _ = try env.rules.setEnabled(body.enabled, id: rule.id, seller: token.seller)
-        env.ruleEngine.reload()
+        _ = try await env.rules.setEnabled(body.enabled, id: rule.id, seller: token.seller)
+        await env.ruleEngine.reload()
         var updated = rule
         updated.enabled = body.enabled
         updated.pausedReason = nil
@@ -152,9 +152,9 @@ extension RulesController {
     }
 
     @Sendable func delete(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (token, rule) = try find(request, context)
-        _ = try env.rules.delete(id: rule.id, seller: token.seller)
-        env.ruleEngine.reload()
+        let (token, rule) = try await find(request, context)
+        _ = try await env.rules.delete(id: rule.id, seller: token.seller)
+        await env.ruleEngine.reload()
         return Response(status: .noContent)
     }
 }

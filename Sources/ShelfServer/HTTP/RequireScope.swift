@@ -29,9 +29,8 @@ struct RequireScope: RouterMiddleware {
         case .valid(let known): info = known
         case .refused: info = nil
         case .unknown:
-            // Only the database can tell: a blocking read, so off the event loop.
-            let tokens = self.tokens
-            info = try await EventLoopExecution.offLoop { tokens.authenticate(secret) }
+            // Only the database can tell: an async read on the store's own threads, never a blocking call here.
+            info = await tokens.authenticate(secret)
         }
         context.token = try Self.check(info, scope: scope)
         return try await next(request, context)

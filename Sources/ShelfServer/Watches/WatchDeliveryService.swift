@@ -56,7 +56,7 @@ public struct WatchPolicy: Sendable {
 /// with full-jitter backoff, then dead-lettered; a target failing for `pauseAfter` is paused with the reason.
 public final class WatchDeliveryService: Service, Sendable {
     let ledger: Ledger
-    let store: WatchStore
+    let store: any WatchStore
     let curl: CurlClient
     let velocity: SalesVelocity
     let pulses: ChannelPulseBoard
@@ -108,7 +108,7 @@ public final class WatchDeliveryService: Service, Sendable {
     /// Deliveries made, retried, dead-lettered so far (for tests and benchmarks).
     public var stats: WatchDeliveryStats { counters.withLock { $0 } }
 
-    public init(ledger: Ledger, store: WatchStore, curl: CurlClient, velocity: SalesVelocity, pulses: ChannelPulseBoard, reads: ReadCaches,
+    public init(ledger: Ledger, store: any WatchStore, curl: CurlClient, velocity: SalesVelocity, pulses: ChannelPulseBoard, reads: ReadCaches,
                 knownSince: Date, policy: WatchPolicy, logger: Logger = Logger(label: "shelf.watches"),
                 onDelivered: @escaping @Sendable (_ lag: TimeInterval) -> Void = { _ in }) {
         self.ledger = ledger

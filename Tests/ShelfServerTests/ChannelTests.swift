@@ -194,6 +194,28 @@ struct ChannelTests {
         }
     }
 
+    @Test("a polled count outside Limits is kept as input.rejected with the reason, never recorded as a variance, and healed by a push")
+    func polledCountOutsideLimitsIsRejected() async throws {
+        try await ChannelHarness.run { h in
+            let expected = Self.available(h)
+            let item = #"{"sku":"\#(Self.sku)","quantity":2000000000}"#
+            #expect(try await h.sim("PUT", "/_sim/connections/amazon-us/items/\(Self.sku)", json: item).status < 300)
+            let run = try await h.shelf.send(.post, "/v1/reconciliation:run", token: h.server.admin).object()
+            let variances = try #require(run["variances"] as? [[String: Any]])
+            #expect(variances.contains { $0["sku"] as? String == Self.sku && $0["reported"] as? Int == 2_000_000_000 })
+            let events = try h.server.env.ledger.events(seller: "demo", sku: Self.sku)
+            let rejected = events.filter { $0.event.type == .inputRejected }
+            #expect(rejected.count == 1)
+            #expect(rejected.first?.source == "poll:amazon-us")
+            #expect(rejected.first?.event.note?.contains("polled count 2000000000 is outside") == true)
+            #expect(!events.contains { $0.event.type == .inventoryVarianceDetected })
+            #expect(Self.available(h) == expected)
+            try await h.eventually("healing push") {
+                try await h.pushes(sku: Self.sku, connection: "amazon-us").last?["quantity"] as? Int == expected
+            }
+        }
+    }
+
     /// Parses Prometheus text: every sample line is `name{labels} value`; returns samples by their full name with labels.
     static func metrics(_ h: ChannelHarness) async throws -> [String: Double] {
         let text = try await h.shelf.send(.get, "/metrics").text

@@ -195,6 +195,25 @@ def test_an_event_changes_the_row_within_one_second_without_reload(shelf, browse
     shoot(browser, screenshots, "stock-oversold", browser.find_element(By.ID, "stock"))
 
 
+def test_low_stock_is_highlighted_and_clears_live(shelf, browser):
+    sku = "CONSOLE-LOW-1"
+    item = {"productId": "P-CONSOLE-LOW", "title": "Console low stock", "price": {"amount": 900, "currency": "USD"},
+            "levels": [{"location": "reno", "onHand": 2}], "listings": [{"channel": "amazon"}]}
+    reply = shelf.call("PUT", f"/v1/skus/{sku}", shelf.admin, item)
+    assert reply.status == 200, reply
+    sign_in(browser, shelf, shelf.admin)
+    search(browser, sku)
+    wait_live(browser)
+    assert "low" in row(browser, sku).get_attribute("class").split(), row(browser, sku).get_attribute("class")
+    assert "Low stock" in row(browser, sku).text
+    reply = shelf.call("POST", "/v1/events", shelf.ingest, {"type": "stock.set", "sku": sku, "qty": 40, "location": "reno"},
+                       {"Idempotency-Key": f"console-low-{uuid.uuid4().hex}"})
+    assert reply.status == 202, reply
+    wait(browser, 2, "the low-stock highlight to clear").until(
+        lambda d: row(d, sku).get_attribute("data-available") == "40" and "low" not in row(d, sku).get_attribute("class").split())
+    assert "Low stock" not in row(browser, sku).text
+
+
 def test_a_bad_rule_is_underlined_with_a_suggestion_then_saved_and_disabled(shelf, browser, screenshots):
     sign_in(browser, shelf, shelf.admin)
     admin_data_loaded(browser)

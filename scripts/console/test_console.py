@@ -309,6 +309,25 @@ def test_reconciliation_and_spikes(shelf, browser, screenshots):
     assert browser.get_screenshot_as_file(overview) and os.path.getsize(overview) > 1000
 
 
+def test_an_active_demand_spike_is_listed(shelf, browser):
+    sku = "CONSOLE-SPIKE-1"
+    item = {"productId": "P-CONSOLE-SPIKE", "title": "Console spike", "price": {"amount": 1500, "currency": "USD"},
+            "levels": [{"location": "reno", "onHand": 500}], "listings": [{"channel": "amazon"}]}
+    assert shelf.call("PUT", f"/v1/skus/{sku}", shelf.admin, item).status == 200
+    sign_in(browser, shelf, shelf.admin)
+    admin_data_loaded(browser)
+    assert not browser.find_elements(By.CSS_SELECTOR, f'#spike-list li[data-spike="{sku}"]')
+    for i in range(4):  # a burst far above the floor of a SKU with no sales history
+        reply = shelf.call("POST", "/v1/events", shelf.ingest, {"type": "order.confirmed", "sku": sku, "qty": 5, "channel": "amazon"},
+                           {"Idempotency-Key": f"console-spike-{uuid.uuid4().hex}"})
+        assert reply.status == 202, reply
+    shelfproc.eventually("the spike in the API", lambda: shelf.call("GET", f"/v1/stock/{sku}", shelf.read).json.get("spikeMultiplier", 1) > 1,
+                         timeout=15)
+    spike = wait(browser, 10, "the spike in the console's list").until(
+        lambda d: d.find_element(By.CSS_SELECTOR, f'#spike-list li[data-spike="{sku}"]'))
+    assert "Spike" in spike.text and sku in spike.text
+
+
 def test_keyboard_alone_reaches_every_section_with_visible_focus(shelf, browser):
     browser.get(shelf.base + "/console")
     wait(browser, 10, "the token field to have focus").until(lambda d: d.switch_to.active_element.get_attribute("id") == "token")

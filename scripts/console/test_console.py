@@ -250,6 +250,31 @@ def test_a_bad_rule_is_underlined_with_a_suggestion_then_saved_and_disabled(shel
     shoot(browser, screenshots, "rules", browser.find_element(By.ID, "rules"))
 
 
+def test_a_rule_is_dry_run_against_recent_events(shelf, browser, screenshots):
+    sku = "CONSOLE-DRY-1"
+    item = {"productId": "P-CONSOLE-DRY", "title": "Console dry run", "price": {"amount": 700, "currency": "USD"},
+            "levels": [{"location": "reno", "onHand": 30}]}
+    assert shelf.call("PUT", f"/v1/skus/{sku}", shelf.admin, item).status == 200
+    sequences = []
+    for i in range(3):
+        reply = shelf.call("POST", "/v1/events", shelf.ingest, {"type": "order.confirmed", "sku": sku, "qty": 1, "channel": "amazon"},
+                           {"Idempotency-Key": f"console-dry-{uuid.uuid4().hex}"})
+        assert reply.status == 202, reply
+        sequences.append(reply.json["sequence"])
+    rules_before = shelf.call("GET", "/v1/rules", shelf.admin).json
+    sign_in(browser, shelf, shelf.admin)
+    admin_data_loaded(browser)
+    browser.find_element(By.ID, "rule-text").send_keys(f"When an order for {sku} comes in, notify ops.")
+    button = wait(browser, 5, "the dry-run button").until(lambda d: d.find_element(By.ID, "rule-dry-run"))
+    button.click()
+    summary = wait(browser, 10, "the dry-run answer").until(lambda d: d.find_element(By.CSS_SELECTOR, "#rule-dry-result .dry-summary"))
+    assert "would have fired 3 times" in summary.text, summary.text
+    shown = [int(li.get_attribute("data-sequence")) for li in browser.find_elements(By.CSS_SELECTOR, "#rule-dry-result li[data-sequence]")]
+    assert sorted(shown) == sorted(sequences), (shown, sequences)
+    assert shelf.call("GET", "/v1/rules", shelf.admin).json == rules_before  # nothing stored
+    shoot(browser, screenshots, "rules-dry-run", browser.find_element(By.ID, "rules"))
+
+
 def test_dead_letters_are_replayed_and_discarded_from_the_console(shelf, browser, screenshots):
     break_walmart(shelf)
     letter = dead_letter_for(shelf, "TEE-RED-S", 17)

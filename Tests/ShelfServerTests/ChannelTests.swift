@@ -194,6 +194,53 @@ struct ChannelTests {
         }
     }
 
+    @Test("the reported oversell end to end: a channel order for more than any one location holds leaves 0 everywhere and every listing connection is pushed 0")
+    func splitOrderIsPushedAsZeroEverywhere() async throws {
+        try await ChannelHarness.run { h in
+            let state = try #require(h.server.env.snapshot.seller("demo")?.sku(Self.sku))
+            let listed = Set(state.listings.filter(\.listed).map(\.channel))
+            let connections = try h.server.env.ledger.connections(seller: "demo").filter { $0.pushEnabled && listed.contains($0.channel) }
+            #expect(connections.count >= 2)
+            let locations = state.stock.map(\.location)
+            #expect(locations.count >= 2)
+            #expect(locations.allSatisfy { state.available(at: $0, now: Date()) < Self.available(h) })
+            let qty = Self.available(h) + 5
+            let order = #"{"type":"order.confirmed","sku":"\#(Self.sku)","qty":\#(qty),"channel":"amazon","orderId":"split-e2e"}"#
+            let reply = try await h.shelf.send(.post, "/v1/events", token: h.server.ingest, json: order, headers: ["Idempotency-Key": "split-e2e"])
+            #expect(reply.status == .accepted)
+            #expect(try reply.object()["oversold"] as? Int == 5)
+            let after = try #require(h.server.env.snapshot.seller("demo")?.sku(Self.sku))
+            #expect(locations.allSatisfy { after.available(at: $0, now: Date()) == 0 })
+            for connection in connections {
+                try await h.eventually("\(connection.id) pushed 0") {
+                    try await h.pushes(sku: Self.sku, connection: connection.id).last?["quantity"] as? Int == 0
+                }
+            }
+        }
+    }
+
+    @Test("a polled count outside Limits is kept as input.rejected with the reason, never recorded as a variance, and healed by a push")
+    func polledCountOutsideLimitsIsRejected() async throws {
+        try await ChannelHarness.run { h in
+            let expected = Self.available(h)
+            let item = #"{"sku":"\#(Self.sku)","quantity":2000000000}"#
+            #expect(try await h.sim("PUT", "/_sim/connections/amazon-us/items/\(Self.sku)", json: item).status < 300)
+            let run = try await h.shelf.send(.post, "/v1/reconciliation:run", token: h.server.admin).object()
+            let variances = try #require(run["variances"] as? [[String: Any]])
+            #expect(variances.contains { $0["sku"] as? String == Self.sku && $0["reported"] as? Int == 2_000_000_000 })
+            let events = try h.server.env.ledger.events(seller: "demo", sku: Self.sku)
+            let rejected = events.filter { $0.event.type == .inputRejected }
+            #expect(rejected.count == 1)
+            #expect(rejected.first?.source == "poll:amazon-us")
+            #expect(rejected.first?.event.note?.contains("polled count 2000000000 is outside") == true)
+            #expect(!events.contains { $0.event.type == .inventoryVarianceDetected })
+            #expect(Self.available(h) == expected)
+            try await h.eventually("healing push") {
+                try await h.pushes(sku: Self.sku, connection: "amazon-us").last?["quantity"] as? Int == expected
+            }
+        }
+    }
+
     /// Parses Prometheus text: every sample line is `name{labels} value`; returns samples by their full name with labels.
     static func metrics(_ h: ChannelHarness) async throws -> [String: Double] {
         let text = try await h.shelf.send(.get, "/metrics").text

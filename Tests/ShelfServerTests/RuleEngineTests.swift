@@ -32,6 +32,47 @@ struct RuleEngineTests {
         }
     }
 
+    @Test("?recent=N dry-runs a parsed rule over the latest events: an edge fires on its crossing only, every matching order fires a level rule, nothing is written")
+    func dryRunOverRecentEvents() async throws {
+        let server = try await TestServer.make()
+        try await server.run { client in
+            let body = #"{"productId":"P-DRY","title":"Dry run","price":{"amount":500,"currency":"USD"},"levels":[{"location":"reno","onHand":10}]}"#
+            #expect(try await client.send(.put, "/v1/skus/DRY-1", token: server.admin, json: body).status == .ok)
+            var sequences: [Int64] = []
+            for i in 0..<4 {  // available 10 → 8 → 6 → 4 → 2: below 5 from the third order on
+                let order = #"{"type":"order.confirmed","sku":"DRY-1","qty":2,"channel":"amazon"}"#
+                let reply = try await client.send(.post, "/v1/events", token: server.ingest, json: order, headers: ["Idempotency-Key": "dry-\(i)"])
+                #expect(reply.status == .accepted)
+                sequences.append(Int64(try reply.object()["sequence"] as? Int ?? -1))
+            }
+            let before = server.lastSequence
+            func dryRun(_ text: String, recent: Int = 50) async throws -> [String: Any] {
+                let reply = try await client.send(.post, "/v1/rules:parse?recent=\(recent)", token: server.admin, json: #"{"text":"\#(text)"}"#)
+                #expect(reply.status == .ok)
+                return try reply.object()
+            }
+            let edge = try await dryRun("When stock of DRY-1 drops below 5, notify ops.")
+            #expect(value(edge, "rule.trigger.event") as? String == "stock.changed")
+            let edgeFirings = try #require(value(edge, "dryRun.firings") as? [[String: Any]])
+            #expect(edgeFirings.compactMap { $0["sequence"] as? Int }.map(Int64.init) == [sequences[2]])
+            #expect(edgeFirings.first?["type"] as? String == "order.confirmed" && edgeFirings.first?["sku"] as? String == "DRY-1")
+            #expect(value(edge, "dryRun.matched") as? Int ?? 0 >= 5)  // the upsert and the four orders
+            let level = try await dryRun("When an order for DRY-1 comes in, notify ops.")
+            #expect((value(level, "dryRun.firings") as? [[String: Any]])?.compactMap { $0["sequence"] as? Int }.map(Int64.init) == sequences)
+            let last = try await dryRun("When an order for DRY-1 comes in, notify ops.", recent: 1)
+            #expect(value(last, "dryRun.considered") as? Int == 1)
+            #expect((value(last, "dryRun.firings") as? [[String: Any]])?.count == 1)
+            let other = try await dryRun("When an order for TEE-RED-M comes in, notify ops.")
+            #expect((value(other, "dryRun.firings") as? [[String: Any]])?.isEmpty == true)
+            #expect(server.lastSequence == before)  // a dry run writes nothing
+            let plain = try await client.send(.post, "/v1/rules:parse", token: server.admin, json: #"{"text":"When an order for DRY-1 comes in, notify ops."}"#)
+            #expect(try plain.object()["dryRun"] == nil)
+            let tooMany = try await client.send(.post, "/v1/rules:parse?recent=1001", token: server.admin, json: #"{"text":"When an order for DRY-1 comes in, notify ops."}"#)
+            #expect(tooMany.status == .unprocessableContent)
+            #expect(try tooMany.object()["field"] as? String == "recent")
+        }
+    }
+
     @Test("a stock rule pauses the Amazon listing in the simulator and posts the notification when orders bring stock below 5")
     func ruleFiresEndToEnd() async throws {
         // The notification webhook: NotificationOutboxTests' loopback sink, whose `POST /fast` records each body.

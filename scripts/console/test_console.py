@@ -195,6 +195,25 @@ def test_an_event_changes_the_row_within_one_second_without_reload(shelf, browse
     shoot(browser, screenshots, "stock-oversold", browser.find_element(By.ID, "stock"))
 
 
+def test_low_stock_is_highlighted_and_clears_live(shelf, browser):
+    sku = "CONSOLE-LOW-1"
+    item = {"productId": "P-CONSOLE-LOW", "title": "Console low stock", "price": {"amount": 900, "currency": "USD"},
+            "levels": [{"location": "reno", "onHand": 2}], "listings": [{"channel": "amazon"}]}
+    reply = shelf.call("PUT", f"/v1/skus/{sku}", shelf.admin, item)
+    assert reply.status == 200, reply
+    sign_in(browser, shelf, shelf.admin)
+    search(browser, sku)
+    wait_live(browser)
+    assert "low" in row(browser, sku).get_attribute("class").split(), row(browser, sku).get_attribute("class")
+    assert "Low stock" in row(browser, sku).text
+    reply = shelf.call("POST", "/v1/events", shelf.ingest, {"type": "stock.set", "sku": sku, "qty": 40, "location": "reno"},
+                       {"Idempotency-Key": f"console-low-{uuid.uuid4().hex}"})
+    assert reply.status == 202, reply
+    wait(browser, 2, "the low-stock highlight to clear").until(
+        lambda d: row(d, sku).get_attribute("data-available") == "40" and "low" not in row(d, sku).get_attribute("class").split())
+    assert "Low stock" not in row(browser, sku).text
+
+
 def test_a_bad_rule_is_underlined_with_a_suggestion_then_saved_and_disabled(shelf, browser, screenshots):
     sign_in(browser, shelf, shelf.admin)
     admin_data_loaded(browser)
@@ -229,6 +248,31 @@ def test_a_bad_rule_is_underlined_with_a_suggestion_then_saved_and_disabled(shel
         lambda d: "Disabled" in d.find_element(By.CSS_SELECTOR, f'#rule-list li[data-rule="{rule_id}"]').text)
     assert shelf.call("GET", f"/v1/rules/{rule_id}", shelf.admin).json["enabled"] is False
     shoot(browser, screenshots, "rules", browser.find_element(By.ID, "rules"))
+
+
+def test_a_rule_is_dry_run_against_recent_events(shelf, browser, screenshots):
+    sku = "CONSOLE-DRY-1"
+    item = {"productId": "P-CONSOLE-DRY", "title": "Console dry run", "price": {"amount": 700, "currency": "USD"},
+            "levels": [{"location": "reno", "onHand": 30}]}
+    assert shelf.call("PUT", f"/v1/skus/{sku}", shelf.admin, item).status == 200
+    sequences = []
+    for i in range(3):
+        reply = shelf.call("POST", "/v1/events", shelf.ingest, {"type": "order.confirmed", "sku": sku, "qty": 1, "channel": "amazon"},
+                           {"Idempotency-Key": f"console-dry-{uuid.uuid4().hex}"})
+        assert reply.status == 202, reply
+        sequences.append(reply.json["sequence"])
+    rules_before = shelf.call("GET", "/v1/rules", shelf.admin).json
+    sign_in(browser, shelf, shelf.admin)
+    admin_data_loaded(browser)
+    browser.find_element(By.ID, "rule-text").send_keys(f"When an order for {sku} comes in, notify ops.")
+    button = wait(browser, 5, "the dry-run button").until(lambda d: d.find_element(By.ID, "rule-dry-run"))
+    button.click()
+    summary = wait(browser, 10, "the dry-run answer").until(lambda d: d.find_element(By.CSS_SELECTOR, "#rule-dry-result .dry-summary"))
+    assert "would have fired 3 times" in summary.text, summary.text
+    shown = [int(li.get_attribute("data-sequence")) for li in browser.find_elements(By.CSS_SELECTOR, "#rule-dry-result li[data-sequence]")]
+    assert sorted(shown) == sorted(sequences), (shown, sequences)
+    assert shelf.call("GET", "/v1/rules", shelf.admin).json == rules_before  # nothing stored
+    shoot(browser, screenshots, "rules-dry-run", browser.find_element(By.ID, "rules"))
 
 
 def test_dead_letters_are_replayed_and_discarded_from_the_console(shelf, browser, screenshots):
@@ -288,6 +332,25 @@ def test_reconciliation_and_spikes(shelf, browser, screenshots):
     browser.execute_script("window.scrollTo(0, 0)")
     overview = os.path.join(screenshots, "overview.png")
     assert browser.get_screenshot_as_file(overview) and os.path.getsize(overview) > 1000
+
+
+def test_an_active_demand_spike_is_listed(shelf, browser):
+    sku = "CONSOLE-SPIKE-1"
+    item = {"productId": "P-CONSOLE-SPIKE", "title": "Console spike", "price": {"amount": 1500, "currency": "USD"},
+            "levels": [{"location": "reno", "onHand": 500}], "listings": [{"channel": "amazon"}]}
+    assert shelf.call("PUT", f"/v1/skus/{sku}", shelf.admin, item).status == 200
+    sign_in(browser, shelf, shelf.admin)
+    admin_data_loaded(browser)
+    assert not browser.find_elements(By.CSS_SELECTOR, f'#spike-list li[data-spike="{sku}"]')
+    for i in range(4):  # a burst far above the floor of a SKU with no sales history
+        reply = shelf.call("POST", "/v1/events", shelf.ingest, {"type": "order.confirmed", "sku": sku, "qty": 5, "channel": "amazon"},
+                           {"Idempotency-Key": f"console-spike-{uuid.uuid4().hex}"})
+        assert reply.status == 202, reply
+    shelfproc.eventually("the spike in the API", lambda: shelf.call("GET", f"/v1/stock/{sku}", shelf.read).json.get("spikeMultiplier", 1) > 1,
+                         timeout=15)
+    spike = wait(browser, 10, "the spike in the console's list").until(
+        lambda d: d.find_element(By.CSS_SELECTOR, f'#spike-list li[data-spike="{sku}"]'))
+    assert "Spike" in spike.text and sku in spike.text
 
 
 def test_keyboard_alone_reaches_every_section_with_visible_focus(shelf, browser):

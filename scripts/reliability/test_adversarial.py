@@ -123,6 +123,13 @@ def replaced(value, path, new):
     return copy
 
 
+@pytest.fixture(scope="module", autouse=True)
+def total_cases():
+    """Reports how many adversarial cases the whole module sent (every request and raw exchange counted once)."""
+    yield
+    report(f"adversarial: {COUNTS['cases']} cases sent in all")
+
+
 @pytest.fixture(scope="module")
 def stack():
     with Stack(sim=False, prefix="shelf-adv-") as s:
@@ -190,6 +197,9 @@ def test_inputs_that_used_to_crash_are_refused_or_recorded(stack):
     audit = send(stack, "GET", f"/v1/audit?sku={sku}&limit=1000").json
     rejected = [e["event"] for e in audit["events"] if e["event"]["type"] == "input.rejected"]
     assert len(rejected) == 2 and all("outside" in e["note"] for e in rejected), rejected
+    metrics = request("GET", shelf.url("/metrics")).raw.decode()
+    assert any(line.startswith("shelf_events_ingested_total{") and 'input.rejected' in line and not line.endswith(" 0")
+               for line in metrics.splitlines()), [line for line in metrics.splitlines() if "events_ingested" in line]
     committed = stack.stock(sku)["total"]["committed"]
     assert committed < 10**9, committed
     # The next order for that sku is applied normally.
@@ -274,6 +284,61 @@ def test_text_round_trips_exactly_or_is_refused(stack):
         assert read_texts(stack, sku) == before, sku
     check_alive(stack, "text round trip")
     report(f"adversarial: {len(HARD_TEXTS)} text hard cases, {len(refused)} refused with the field, the rest identical after a restart")
+
+
+ID_TEXTS = {
+    "rtl-override": "ADV-ID-\u202eRTL",
+    "nfc": "ADV-ID-Caf\u00e9",
+    "nfd": "ADV-ID-Cafe\u0301",
+    "emoji-4-byte": "ADV-ID-\U0001F455",
+    "zero-width": "ADV-ID-a\u200bb",
+}
+REFUSED_IDS = {"nul": "ADV-ID-a\u0000b", "c0": "ADV-ID-a\u0007b", "del": "ADV-ID-a\u007fb", "c1": "ADV-ID-a\u0085b"}
+TAG_TEXTS = ["\u202eevil", "caf\u00e9", "cafe\u0301", "tee \U0001F455\U0001F9F5", "a\u200bb"]
+
+
+def test_sku_ids_and_tags_round_trip_exactly_or_are_refused(stack):
+    """The same hard cases as titles, in SKU ids (path and body) and tags: refused with the field, or kept scalar for scalar
+    — NFC and NFD ids are two SKUs, each with its own stock — and identical after a restart."""
+    def put(sku, on_hand, tags=None):
+        body = {"productId": "P-ID", "title": "id case", "price": {"amount": 100, "currency": "USD"},
+                "levels": [{"location": "reno", "onHand": on_hand}]}
+        if tags is not None:
+            body["tags"] = tags
+        return send(stack, "PUT", f"/v1/skus/{urllib.parse.quote(sku, safe='')}", body=body)
+
+    def read(sku):
+        stock = send(stack, "GET", f"/v1/stock/{urllib.parse.quote(sku, safe='')}")
+        listed = [i for i in send(stack, "GET", "/v1/catalog?q=ADV-ID&limit=200").json.get("items", []) if i.get("sku") == sku]
+        return stock.status, stock.json.get("sku"), stock.json.get("total", {}).get("onHand"), [i["sku"] for i in listed]
+
+    for key, sku in REFUSED_IDS.items():
+        reply = put(sku, 1)
+        assert reply.status in (400, 404, 422), (key, reply)
+        assert send(stack, "GET", f"/v1/stock/{urllib.parse.quote(sku, safe='')}").status in (400, 404), key
+    answers = {}
+    for n, (key, sku) in enumerate(ID_TEXTS.items()):
+        assert put(sku, 10 + n).status == 200, key
+    for n, (key, sku) in enumerate(ID_TEXTS.items()):
+        answers[key] = read(sku)
+        assert answers[key] == (200, sku, 10 + n, [sku]), (key, answers[key])
+    refused_tag = put("ADV-ID-TAGGED", 1, tags=["ok", "a\u0000b"])
+    assert_problem(refused_tag, 422, "tags[1]")
+    assert put("ADV-ID-TAGGED", 1, tags=TAG_TEXTS).status == 200
+
+    def tags():
+        items = send(stack, "GET", "/v1/catalog?q=ADV-ID-TAGGED&limit=10").json.get("items", [])
+        return next(i["tags"] for i in items if i["sku"] == "ADV-ID-TAGGED")
+
+    assert tags() == TAG_TEXTS
+    stack.shelf.stop()
+    stack.shelf = Shelf(stack.work, stack.db, stack.shelf_port)
+    for key, sku in ID_TEXTS.items():
+        assert read(sku) == answers[key], (key, read(sku), answers[key])
+    assert tags() == TAG_TEXTS
+    check_alive(stack, "SKU id and tag round trip")
+    report(f"adversarial: {len(ID_TEXTS)} hard SKU ids kept exactly (NFC and NFD apart), {len(REFUSED_IDS)} refused, "
+           f"{len(TAG_TEXTS)} hard tags identical after a restart")
 
 
 def read_texts(stack, sku):

@@ -229,8 +229,28 @@ def test_the_second_seller_survives_a_restart_and_imports_by_cli(tenants):
         f.write("sku,productId,title,price,currency,location,onHand\nACME-CAP,P-CAP,Acme cap,1500,EUR,newark,9\n")
     out = subprocess.run([SHELF, "import", "--database", tenants.db, "--seller", ACME, csv], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+    # `shelf seller create` makes a third seller from the command line (id, name, currency, time zone, holidays); a repeat
+    # and bad input are refused and change nothing; `shelf import --seller` then loads its catalog under a shared SKU id.
+    create = [SHELF, "seller", "create", "--database", tenants.db, "--id", "beta", "--name", "Beta Shop", "--currency", "JPY",
+              "--time-zone", "Asia/Tokyo", "--holiday", "2027-01-02", "--holiday", "2027-01-01"]
+    made = subprocess.run(create, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0 and made.stdout.strip() == "beta", made
+    again = subprocess.run(create, capture_output=True, text=True, timeout=60)
+    assert again.returncode != 0 and "exists" in again.stderr, again
+    bad = subprocess.run([SHELF, "seller", "create", "--database", tenants.db, "--id", "gamma", "--name", "G", "--currency", "XYZ"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "currency" in bad.stderr, bad
+    beta_csv = f"{tenants.work}/beta.csv"
+    with open(beta_csv, "w") as f:
+        f.write(f"sku,productId,title,price,currency\n{SKU},P-BETA,Beta tee,1800,JPY\n")
+    out = subprocess.run([SHELF, "import", "--database", tenants.db, "--seller", "beta", beta_csv], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    beta = subprocess.check_output([SHELF, "token", "create", "--database", tenants.db, "--seller", "beta", "--scopes", "read"],
+                                   timeout=60).decode().strip()
     listed = subprocess.run([SHELF, "seller", "list", "--database", tenants.db], capture_output=True, text=True, timeout=60).stdout
     assert any(line.split("\t")[:2] == ["acme", "EUR"] for line in listed.splitlines()), listed
+    assert any(line.split("\t")[:4] == ["beta", "JPY", "Asia/Tokyo", "1"] for line in listed.splitlines()), listed
+    assert not any(line.startswith("gamma\t") for line in listed.splitlines()), listed
     from shelfproc import Shelf
     tenants.shelf = Shelf(tenants.work, tenants.db, tenants.shelf_port)
     after = tenants.stock(SKU, tenants.acme)
@@ -241,3 +261,11 @@ def test_the_second_seller_survives_a_restart_and_imports_by_cli(tenants):
     # The business calendar survives too.
     seller = tenants.shelf.call("GET", f"/v1/sellers/{ACME}", tenants.platform).json
     assert seller["holidays"] == ["2026-12-24", "2026-12-25"] and seller["skus"] == 2
+    # The seller made by the CLI serves its own catalog under the shared SKU id, and only its own.
+    described = tenants.shelf.call("GET", "/v1/sellers/beta", tenants.platform).json
+    assert (described["currency"], described["timeZone"], described["holidays"], described["skus"]) == \
+        ("JPY", "Asia/Tokyo", ["2027-01-01", "2027-01-02"], 1), described
+    items = tenants.shelf.call("GET", "/v1/catalog?limit=50", beta).json["items"]
+    assert [(i["sku"], i["title"], i["price"]["currency"]) for i in items] == [(SKU, "Beta tee", "JPY")], items
+    assert tenants.shelf.call("GET", f"/v1/stock/{SKU}", beta).json["sku"] == SKU
+    assert tenants.shelf.call("GET", "/v1/catalog?q=acme&limit=50", beta).json["items"] == []

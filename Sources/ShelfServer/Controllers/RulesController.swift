@@ -72,10 +72,27 @@ extension RulesController {
         return p
     }
 
+    /// `?recent=N` (1…1000) also dry-runs the parsed rule over the seller's latest N events (`dryRun` in the answer).
     @Sendable func parse(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let (_, _, result) = try await parsed(request, context)
+        let recent = try request.intParameter("recent", default: 0, range: 0...1000)
+        let (token, _, result) = try await parsed(request, context)
         guard result.ok else { throw try problem(result.error) }
-        return try rawJSON(RuleJSON.makeEncoder().encode(result), request: request)
+        guard recent > 0, let rule = result.rule else { return try rawJSON(RuleJSON.makeEncoder().encode(result), request: request) }
+        let (engine, seller) = (env.ruleEngine, token.seller)
+        // Replays and windowed counts read the ledger (SQLite): blocking work, so off the event loop.
+        let run = try await EventLoopExecution.offLoop { try engine.dryRun(rule, seller: seller, limit: recent) }
+        guard case .object(var answer) = try JSONDecoder().decode(JSONValue.self, from: RuleJSON.makeEncoder().encode(result)) else {
+            return try rawJSON(RuleJSON.makeEncoder().encode(result), request: request)
+        }
+        answer["dryRun"] = .object([
+            "considered": .int(Int64(run.considered)), "fromSequence": .int(run.fromSequence), "toSequence": .int(run.toSequence),
+            "matched": .int(Int64(run.matched)),
+            "firings": .array(run.firings.map { f in
+                .object(["sequence": .int(f.sequence), "type": .string(f.type), "sku": .string(f.sku),
+                         "recordedAt": .string(Timestamp.format(f.recordedAt))])
+            }),
+        ])
+        return try rawJSON(RuleJSON.makeEncoder().encode(JSONValue.object(answer)), request: request)
     }
 
     func rawJSON(_ data: Data, request: Request, status: HTTPResponse.Status = .ok) throws -> Response {

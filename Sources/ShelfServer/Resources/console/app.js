@@ -6,6 +6,7 @@ import { LagHistory, formatMs, lagChart } from './chart.js';
 const TOKEN_KEY = 'shelf.console.token';
 const PAGE_SIZE = 25;
 const LOW_STOCK = 5;
+const DRY_RUN_EVENTS = 200;
 const POLL_MS = 5000;
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -447,6 +448,26 @@ function onRuleInput() {
   state.ruleTimer = setTimeout(() => parseRule(text), 300);
 }
 
+// What the understood rule would have done over the seller's latest events (nothing is written, no action runs).
+async function dryRunRule(text, seq) {
+  const out = $('#rule-dry-result');
+  out.replaceChildren(h('p', { class: 'hint', text: 'Running…' }));
+  try {
+    const result = await guard(state.api.post(`/v1/rules:parse?recent=${DRY_RUN_EVENTS}`, { text }));
+    if (seq !== state.ruleSeq) return;
+    const run = result.dryRun;
+    const summary = `Over events ${run.fromSequence}–${run.toSequence} (${run.considered}), the trigger matched ${run.matched} ` +
+      `and the rule would have fired ${run.firings.length} time${run.firings.length === 1 ? '' : 's'}.`;
+    out.replaceChildren(h('p', { class: 'dry-summary', text: summary }),
+      run.firings.length === 0 ? null : h('ul', { class: 'dry-firings' }, run.firings.slice(-20).reverse().map((f) =>
+        h('li', { 'data-sequence': String(f.sequence) }, h('span', { class: 'mono', text: `#${f.sequence} ${f.sku}` }),
+          ` ${f.type} · ${clock(f.recordedAt)}`))));
+  } catch (e) {
+    if (seq !== state.ruleSeq) return;
+    out.replaceChildren(h('p', { class: 'message', text: e.message }));
+  }
+}
+
 async function parseRule(text) {
   if (state.ruleAbort) state.ruleAbort.abort();
   const controller = new AbortController();
@@ -463,7 +484,9 @@ async function parseRule(text) {
     feedback.replaceChildren(
       h('p', { class: 'ok', text: '✓ Understood. Shelf will read it as:' }),
       h('pre', { class: 'explain', text: result.explain }),
-      h('p', { class: 'hint', text: 'Shelf cannot dry-run a rule against past events yet; the line above is exactly what the engine will do.' }));
+      h('button', { type: 'button', id: 'rule-dry-run', class: 'small', onclick: () => dryRunRule(text, seq),
+        text: `Dry run on the last ${DRY_RUN_EVENTS} events` }),
+      h('div', { id: 'rule-dry-result', 'aria-live': 'polite' }));
   } catch (e) {
     if (controller.signal.aborted || seq !== state.ruleSeq) return;
     area.setAttribute('aria-invalid', 'true');

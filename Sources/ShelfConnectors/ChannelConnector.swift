@@ -4,6 +4,11 @@ import Foundation
 public protocol ChannelConnector: Sendable {
     var kind: ChannelKind { get }
 
+    /// Whether a price costs requests of its own beside the quantity's (Shopify's variant mutation, Walmart's price feed,
+    /// TikTok's price update): the push workers then send a price only when it differs from the one the channel last
+    /// acknowledged. Channels whose one request carries both (or needs the price every time, like Etsy) answer false.
+    var pushesPriceSeparately: Bool { get }
+
     /// The requests that publish `updates`, batched where the channel's API allows (order preserved).
     func pushRequests(_ updates: [ListingUpdate], settings: ConnectorSettings) throws -> [ChannelHTTPRequest]
 
@@ -44,6 +49,8 @@ public protocol ChannelConnector: Sendable {
 }
 
 extension ChannelConnector {
+    public var pushesPriceSeparately: Bool { false }
+
     public func signWebhook(body: [UInt8], secret: String, eventId: String, topic: WebhookTopic, now: Date, requestTarget: String) -> [String: String]
     {
         signWebhook(body: body, secret: secret, eventId: eventId, topic: topic, now: now)

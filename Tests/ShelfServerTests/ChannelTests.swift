@@ -111,6 +111,52 @@ struct ChannelTests {
         }
     }
 
+    @Test("channels whose price is a request of its own get it once: a quantity change sends the quantity alone, a price change sends the price again")
+    func unchangedPriceIsNotPushedAgain() async throws {
+        try await ChannelHarness.run { h in
+            // Price-only pushes the simulator recorded for the SKU on a connection (the harness's `pushes` leaves them out).
+            func prices(_ connection: String) async throws -> [Int] {
+                let all = try await h.sim("GET", "/_sim/pushes?sku=\(Self.sku)&connection=\(connection)").body["pushes"] as? [[String: Any]] ?? []
+                return all.filter { !($0["quantity"] is Int) }.compactMap { ($0["price"] as? [String: Any])?["amount"] as? Int }
+            }
+            let separate = ["shopify-main", "walmart-us", "tiktok-shop"]
+            func settled() async throws {
+                try await h.eventually("every worker idle") {
+                    h.server.env.propagator.gauges(now: Date()).allSatisfy { $0.inFlight == 0 && $0.queueDepth == 0 }
+                }
+            }
+            let start = Self.available(h)
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "PRICE-1", qty: 1) == 200)
+            for connection in separate {
+                try await h.eventually("\(connection) has the first change") {
+                    try await h.pushes(sku: Self.sku, connection: connection).last?["quantity"] as? Int == start - 1
+                }
+            }
+            try await settled()
+            var before: [String: [Int]] = [:]
+            for connection in separate {
+                before[connection] = try await prices(connection)
+                // The worker's first push of the SKU carries its price.
+                #expect(before[connection]?.isEmpty == false, "\(connection) never received the price")
+            }
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "PRICE-2", qty: 1) == 200)
+            for connection in separate {
+                try await h.eventually("\(connection) has the second change") {
+                    try await h.pushes(sku: Self.sku, connection: connection).last?["quantity"] as? Int == start - 2
+                }
+            }
+            try await settled()
+            for connection in separate {
+                #expect(try await prices(connection) == before[connection], "\(connection) was sent its unchanged price again")
+            }
+            // Shopify shows the item's own price (the others have per-channel prices): changing it is pushed again.
+            let changed = await h.server.env.ledger.submit(Command(seller: "demo", source: "test", draft: ShelfEvent(
+                type: .priceChanged, sku: Self.sku, price: Money(amount: 2345, currency: "USD"), occurredAt: Date())))
+            if case .failure(let error) = changed { Issue.record("price change refused: \(error)") }
+            try await h.eventually("shopify receives the new price") { try await prices("shopify-main").last == 2345 }
+        }
+    }
+
     @Test("a channel that is down gets retries, then the DLQ; a replay delivers the current value")
     func outageRetriesDLQReplay() async throws {
         try await ChannelHarness.run { h in

@@ -39,6 +39,8 @@ final class ConnectionWorker: Sendable {
         var coalescer = PushCoalescer()
         var bucket: TokenBucket
         var requestsInFlight = 0
+        /// Dispatches sent and not yet settled (a channel that batches keeps one in flight, see `plan`).
+        var dispatchesInFlight = 0
         /// When the oldest change this connection has not acknowledged since its last clean stretch was made.
         var behindSince: Date?
         var stats = PushStats()
@@ -195,10 +197,14 @@ final class ConnectionWorker: Sendable {
         var notApplicable: [(sku: String, sequence: Int64)] = []
         var wakeAt: Date?
         let separatePrices = link.connector.pushesPriceSeparately
+        let batches = link.connector.batchesPushes
         state.withLock { s in
             while true {
                 if paced {
                     guard s.requestsInFlight < policy.maxInFlight else { break }
+                    // A channel that takes many SKUs per request gets one dispatch at a time: what changes while it is in
+                    // flight goes in the next one, together (one request for many changes instead of one each).
+                    guard !batches || s.dispatchesInFlight == 0 else { break }
                     let next = s.bucket.nextSend(now: now)
                     if next > now {
                         if s.coalescer.hasDue(now: now) { wakeAt = next }
@@ -249,11 +255,13 @@ final class ConnectionWorker: Sendable {
                     // The connector cannot build this push (e.g. the connection lacks a location): the channel would refuse it too.
                     dispatches.append(Dispatch(taken: sendable, launches: [], changedAt: changedAt, through: through, prices: prices,
                                               buildError: "\(error)"))
+                    s.dispatchesInFlight += 1
                     logger.warning("push not built", metadata: ["error": "\(error)"])
                     continue
                 }
                 if paced { _ = s.bucket.take(launches.count, now: now) }
                 s.requestsInFlight += launches.count
+                s.dispatchesInFlight += 1
                 s.stats.requests += launches.count
                 dispatches.append(Dispatch(taken: sendable, launches: launches, changedAt: changedAt, through: through, prices: prices))
             }
@@ -312,6 +320,7 @@ final class ConnectionWorker: Sendable {
             // these SKUs for the worker that takes over.
             state.withLock { s in
                 s.requestsInFlight -= dispatch.launches.count
+                s.dispatchesInFlight -= 1
                 for t in dispatch.taken { s.coalescer.putBack(t) }
             }
             return 0
@@ -354,6 +363,7 @@ final class ConnectionWorker: Sendable {
         var deliveredLags: [TimeInterval] = []
         state.withLock { s in
             s.requestsInFlight -= dispatch.launches.count
+            s.dispatchesInFlight -= 1
             for t in dispatch.taken {
                 let outcome = outcomes[t.sku] ?? .retryable(reason: "no request carried the SKU")
                 let changedAt = dispatch.changedAt[t.sku] ?? now

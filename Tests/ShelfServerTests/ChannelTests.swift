@@ -14,7 +14,8 @@ import Testing
 struct ChannelTests {
     static let sku = "TEE-RED-M"
 
-    static func orderWebhook(_ h: ChannelHarness, connection: String, orderId: String, qty: Int, duplicates: Int = 0) async throws -> Int {
+    static func orderWebhook(_ h: ChannelHarness, connection: String, orderId: String, qty: Int, duplicates: Int = 0,
+                             sku: String = ChannelTests.sku) async throws -> Int {
         let listing = try #require(h.server.env.snapshot.seller("demo")?.sku(sku)?.listing(on: String(connection.split(separator: "-")[0])))
         let json = #"{"topic":"order","orderId":"\#(orderId)","duplicates":\#(duplicates),"lines":[{"sku":"\#(sku)","externalId":"\#(listing.externalId)","quantity":\#(qty)}]}"#
         return try await h.sim("POST", "/_sim/connections/\(connection)/webhooks", json: json).status
@@ -154,6 +155,36 @@ struct ChannelTests {
                 type: .priceChanged, sku: Self.sku, price: Money(amount: 2345, currency: "USD"), occurredAt: Date())))
             if case .failure(let error) = changed { Issue.record("price change refused: \(error)") }
             try await h.eventually("shopify receives the new price") { try await prices("shopify-main").last == 2345 }
+        }
+    }
+
+    @Test("a channel that takes many SKUs per request gets the changes made while its push is in flight together, in one request")
+    func batchingChannelSendsChangesTogether() async throws {
+        try await ChannelHarness.run { h in
+            func ebay() -> WorkerGauges? { h.server.env.propagator.gauges(now: Date()).first { $0.connection == "ebay-us" } }
+            try await h.eventually("every worker idle") {
+                h.server.env.propagator.gauges(now: Date()).allSatisfy { $0.inFlight == 0 && $0.queueDepth == 0 }
+            }
+            let before = try #require(ebay()).stats.requests
+            // eBay answers its next push slowly; five other SKUs change while that push is in flight.
+            #expect(try await h.sim("POST", "/_sim/faults", json: #"{"connection":"ebay-us","mode":"slow_body","durationMs":1500,"count":1,"operation":"push"}"#).status < 300)
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "BATCH-0", qty: 1) == 200)
+            try await h.eventually("the slow eBay push is in flight") { ebay()?.inFlight == 1 }
+            let others = ["TEE-RED-S", "TEE-RED-L", "TEE-RED-XL", "HOOD-RED-S", "HOOD-RED-M"]
+            for (i, sku) in others.enumerated() {
+                #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "BATCH-\(i + 1)", qty: 1, sku: sku) == 200)
+            }
+            #expect(ebay()?.inFlight == 1, "the slow push ended before the five changes were in; the test proves nothing")
+            for sku in [Self.sku] + others {
+                let state = try #require(h.server.env.snapshot.seller("demo")?.sku(sku))
+                let want = try #require(state.listing(on: "ebay")).publishedQuantity(available: state.available(now: Date()))
+                try await h.eventually("eBay shows \(sku) at \(want)") {
+                    try await h.pushes(sku: sku, connection: "ebay-us").last?["quantity"] as? Int == want
+                }
+            }
+            try await h.eventually("eBay idle") { ebay().map { $0.inFlight == 0 && $0.queueDepth == 0 } ?? false }
+            // The slow request, then one bulk update with the five changes (not one request each).
+            #expect(try #require(ebay()).stats.requests - before == 2)
         }
     }
 

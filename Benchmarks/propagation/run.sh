@@ -138,6 +138,7 @@ echo "processes after the run: $alive; Shelf log lines at warning or above: $(gr
 grep -iE 'warning|error|critical' "$WORK/shelf.log" | cut -c1-300 | sort | uniq -c | sort -rn | head -5 || true
 if [[ -n "$PERF_PID" ]]; then
     wait "$PERF_PID" || true
+    set +o pipefail   # `head` closing a report pipe early is not a failure
     trim() { sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/^[[:space:]]+//' | cut -c1-170; }
     echo; echo "## Shelf's samples by library"
     perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | trim | head -12
@@ -146,6 +147,7 @@ if [[ -n "$PERF_PID" ]]; then
     echo; echo "## inclusive (children), Shelf's own frames"
     perf report -i "$WORK/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | trim \
         | grep -E 'Shelf|Curl|curl_|sqlite3_step|fdatasync|JSON|Hummingbird|HMAC|SHA256' | head -60
-    echo "(perf data kept in $WORK/perf.data while KEEP=1)"
+    [[ "$KEEP" == 1 ]] && echo "(perf data kept in $WORK/perf.data)"
+    set -o pipefail
 fi
 if [[ $rc != 0 ]]; then KEEP=1; echo "driver failed (rc=$rc); logs in $WORK" >&2; exit "$rc"; fi

@@ -105,6 +105,7 @@ let package = Package(
             dependencies: [
                 "ShelfConnectors",
                 "ShelfCore",
+                "ShelfCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -19,7 +19,7 @@ quantity 1 per event) at a target rate for a bounded time, and measures:
       * all:    per event, the slowest connection of 'event' (the event has reached every channel).
 
 --direct-shopify (run.sh DIRECT=1) is a diagnostic: python signs Shopify orders/create webhooks itself and posts them
-straight to Shelf, to separate Shelf's ingest from the simulator's webhook sender (URLSession, 16 connections per host).
+straight to Shelf, to separate Shelf's ingest from the simulator's webhook sender (ShelfCurl's libcurl client, keep-alive).
 """
 import argparse
 import asyncio

@@ -21,6 +21,7 @@ STOCK_BOOST=${STOCK_BOOST:-100000}
 QUIET=${QUIET:-3}     # the run is drained when no push arrived for QUIET seconds (use ~35 with CHANNEL_LIMITS=real)
 KEEP=${KEEP:-0}
 DIRECT=${DIRECT:-0}   # DIRECT=1: diagnostic, python posts signed Shopify webhooks straight to Shelf (see drive.py)
+PROFILE=${PROFILE:-0} # PROFILE=10: perf-samples Shelf for 10 s of the load (from 3 s in) and prints its hottest symbols
 
 require_binaries shelf shelf-sim
 WORK=$(mktemp -d /tmp/shelf-bench-prop.XXXXXX)
@@ -106,9 +107,17 @@ SHELF_LOG_LEVEL=${SHELF_LOG_LEVEL:-warning} "$BIN_DIR/shelf" serve --host 127.0.
 SHELF_PID=$!
 wait_http "http://127.0.0.1:$SHELF_PORT/readyz" 60
 
-echo "shelf :$SHELF_PORT, shelf-sim :$SIM_PORT, channel limits $CHANNEL_LIMITS; $RATE events/s for ${DURATION}s ..." >&2
+echo "shelf :$SHELF_PORT, shelf-sim :$SIM_PORT, channel limits $CHANNEL_LIMITS; $RATE events/s for ${DURATION}s;" \
+     "load before: $(cut -d' ' -f1-3 /proc/loadavg) ..." >&2
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 shelf_cpu0=$(cpu_ticks "$SHELF_PID"); sim_cpu0=$(cpu_ticks "$SIM_PID")
+PERF_PID=""
+if [[ "$PROFILE" != 0 ]]; then
+    command -v perf >/dev/null || { echo "PROFILE needs perf (linux-perf)" >&2; exit 1; }
+    # The driver settles first (a few seconds of quiet), so start sampling once the load is under way.
+    ( sleep $(( QUIET + 3 )); exec perf record -F 999 -g -p "$SHELF_PID" -o "$WORK/perf.data" -- sleep "$PROFILE" ) >/dev/null 2>&1 &
+    PERF_PID=$!
+fi
 set +e
 timeout $(( DURATION + 400 )) python3 "$(dirname "${BASH_SOURCE[0]}")/drive.py" --sim-port "$SIM_PORT" --shelf-port "$SHELF_PORT" \
     --token "$TOKEN" --items "$WORK/sim/items.json" --rate "$RATE" --duration "$DURATION" --workers "$WORKERS" --quiet "$QUIET" \
@@ -122,8 +131,23 @@ echo "CPU while the driver ran (settle + load + drain): shelf $(awk -v t="$shelf
      "shelf-sim $(awk -v t="$sim_ticks" -v h="$hz" 'BEGIN{printf "%.1f", t/h}') s; the driver's own figure is printed above; 2 cores shared"
 echo "**Shelf CPU per accepted event (its pushes included): $(awk -v t="$shelf_ticks" -v h="$hz" -v n="$accepted" \
      'BEGIN{ if (n > 0) printf "%.0f", t/h*1e6/n; else printf "?" }') µs** over $accepted events"
+echo "load average after the run (1/5/15 min): $(cut -d' ' -f1-3 /proc/loadavg)"
 alive="shelf $(kill -0 "$SHELF_PID" 2>/dev/null && echo up || echo EXITED), shelf-sim $(kill -0 "$SIM_PID" 2>/dev/null && echo up || echo EXITED)"
 echo
 echo "processes after the run: $alive; Shelf log lines at warning or above: $(grep -ciE 'warning|error|critical' "$WORK/shelf.log" || true)"
 grep -iE 'warning|error|critical' "$WORK/shelf.log" | cut -c1-300 | sort | uniq -c | sort -rn | head -5 || true
+if [[ -n "$PERF_PID" ]]; then
+    wait "$PERF_PID" || true
+    set +o pipefail   # `head` closing a report pipe early is not a failure
+    trim() { sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/^[[:space:]]+//' | cut -c1-170; }
+    echo; echo "## Shelf's samples by library"
+    perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | trim | head -12
+    echo; echo "## hottest symbols (self)"
+    perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | trim | head -40
+    echo; echo "## inclusive (children), Shelf's own frames"
+    perf report -i "$WORK/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | trim \
+        | grep -E 'Shelf|Curl|curl_|sqlite3_step|fdatasync|JSON|Hummingbird|HMAC|SHA256' | head -60
+    [[ "$KEEP" == 1 ]] && echo "(perf data kept in $WORK/perf.data)"
+    set -o pipefail
+fi
 if [[ $rc != 0 ]]; then KEEP=1; echo "driver failed (rc=$rc); logs in $WORK" >&2; exit "$rc"; fi

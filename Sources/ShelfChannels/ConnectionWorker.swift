@@ -28,6 +28,9 @@ final class ConnectionWorker: Sendable {
         /// The ledger sequence of each SKU's state as pushed: the push settles the SKU up to there (a command's last event,
         /// which the outbox row carries, may be one that does not itself change what channels show).
         var through: [String: Int64]
+        /// The price each SKU's push carries, where the channel takes prices in requests of their own (recorded as the
+        /// channel's once it acknowledges the push).
+        var prices: [String: Money] = [:]
         /// Why the connector could not build the requests (the SKUs are then refused as the channel would refuse them).
         var buildError: String? = nil
     }
@@ -36,11 +39,16 @@ final class ConnectionWorker: Sendable {
         var coalescer = PushCoalescer()
         var bucket: TokenBucket
         var requestsInFlight = 0
+        /// Dispatches sent and not yet settled (a channel that batches keeps one in flight, see `plan`).
+        var dispatchesInFlight = 0
         /// When the oldest change this connection has not acknowledged since its last clean stretch was made.
         var behindSince: Date?
         var stats = PushStats()
         var signal: AsyncStream<Void>.Continuation?
         var timer: (task: Task<Void, Never>, at: Date)?
+        /// Per SKU, the price the channel last acknowledged (only for channels that push prices separately; forgotten when a
+        /// push fails, so the next one sends it again). A quantity change then costs one request, not two.
+        var acknowledgedPrice: [String: Money] = [:]
     }
 
     let link: ChannelLink
@@ -188,10 +196,15 @@ final class ConnectionWorker: Sendable {
         var dispatches: [Dispatch] = []
         var notApplicable: [(sku: String, sequence: Int64)] = []
         var wakeAt: Date?
+        let separatePrices = link.connector.pushesPriceSeparately
+        let batches = link.connector.batchesPushes
         state.withLock { s in
             while true {
                 if paced {
                     guard s.requestsInFlight < policy.maxInFlight else { break }
+                    // A channel that takes many SKUs per request gets one dispatch at a time: what changes while it is in
+                    // flight goes in the next one, together (one request for many changes instead of one each).
+                    guard !batches || s.dispatchesInFlight == 0 else { break }
                     let next = s.bucket.nextSend(now: now)
                     if next > now {
                         if s.coalescer.hasDue(now: now) { wakeAt = next }
@@ -214,14 +227,18 @@ final class ConnectionWorker: Sendable {
                 var updates: [ListingUpdate] = []
                 var changedAt: [String: Date] = [:]
                 var through: [String: Int64] = [:]
+                var prices: [String: Money] = [:]
                 for t in taken {
                     // Deleted, or not listed on this channel: nothing to push, settled as is (a deleted SKU up to the
                     // seller's latest change).
-                    guard let state = states[t.sku], let update = link.update(for: state, now: now) else {
+                    guard let state = states[t.sku], var update = link.update(for: state, now: now) else {
                         s.coalescer.dropped(t)
                         let through = states[t.sku]?.lastSequence ?? snapshot?.lastSequence ?? t.entry.sequence
                         notApplicable.append((t.sku, max(t.entry.sequence, through)))
                         continue
+                    }
+                    if separatePrices, let price = update.price {
+                        if s.acknowledgedPrice[t.sku] == price { update.price = nil } else { prices[t.sku] = price }
                     }
                     sendable.append(t)
                     updates.append(update)
@@ -236,14 +253,17 @@ final class ConnectionWorker: Sendable {
                     }
                 } catch {
                     // The connector cannot build this push (e.g. the connection lacks a location): the channel would refuse it too.
-                    dispatches.append(Dispatch(taken: sendable, launches: [], changedAt: changedAt, through: through, buildError: "\(error)"))
+                    dispatches.append(Dispatch(taken: sendable, launches: [], changedAt: changedAt, through: through, prices: prices,
+                                              buildError: "\(error)"))
+                    s.dispatchesInFlight += 1
                     logger.warning("push not built", metadata: ["error": "\(error)"])
                     continue
                 }
                 if paced { _ = s.bucket.take(launches.count, now: now) }
                 s.requestsInFlight += launches.count
+                s.dispatchesInFlight += 1
                 s.stats.requests += launches.count
-                dispatches.append(Dispatch(taken: sendable, launches: launches, changedAt: changedAt, through: through))
+                dispatches.append(Dispatch(taken: sendable, launches: launches, changedAt: changedAt, through: through, prices: prices))
             }
             guard paced else { return }
             if let due = s.coalescer.nextDue(after: now) { wakeAt = min(wakeAt ?? due, due) }
@@ -300,6 +320,7 @@ final class ConnectionWorker: Sendable {
             // these SKUs for the worker that takes over.
             state.withLock { s in
                 s.requestsInFlight -= dispatch.launches.count
+                s.dispatchesInFlight -= 1
                 for t in dispatch.taken { s.coalescer.putBack(t) }
             }
             return 0
@@ -342,11 +363,18 @@ final class ConnectionWorker: Sendable {
         var deliveredLags: [TimeInterval] = []
         state.withLock { s in
             s.requestsInFlight -= dispatch.launches.count
+            s.dispatchesInFlight -= 1
             for t in dispatch.taken {
                 let outcome = outcomes[t.sku] ?? .retryable(reason: "no request carried the SKU")
                 let changedAt = dispatch.changedAt[t.sku] ?? now
                 let through = dispatch.through[t.sku] ?? t.entry.sequence
                 settledSKUs.append((t.sku, through))
+                if case .accepted = outcome {
+                    if let price = dispatch.prices[t.sku] { s.acknowledgedPrice[t.sku] = price }
+                } else {
+                    // What the channel shows is not known now: the next push sends the price again.
+                    s.acknowledgedPrice.removeValue(forKey: t.sku)
+                }
                 func row(_ o: PushQueue.Outcome) -> PushQueue.Settled {
                     PushQueue.Settled(seller: seller, connection: connectionID, sku: t.sku, sequence: through, outcome: o)
                 }

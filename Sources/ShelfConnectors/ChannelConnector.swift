@@ -4,6 +4,16 @@ import Foundation
 public protocol ChannelConnector: Sendable {
     var kind: ChannelKind { get }
 
+    /// Whether a price costs requests of its own beside the quantity's (Shopify's variant mutation, Walmart's price feed,
+    /// TikTok's price update): the push workers then send a price only when it differs from the one the channel last
+    /// acknowledged. Channels whose one request carries both (or needs the price every time, like Etsy) answer false.
+    var pushesPriceSeparately: Bool { get }
+
+    /// Whether one push request carries many SKUs (Shopify's 250 quantities per mutation, eBay's 25 per bulk update, TikTok's
+    /// SKUs of one product, WooCommerce's batch, the generic batch): the push workers then keep one dispatch in flight and
+    /// send what changed meanwhile together in the next. Per-SKU channels answer false and get concurrent requests.
+    var batchesPushes: Bool { get }
+
     /// The requests that publish `updates`, batched where the channel's API allows (order preserved).
     func pushRequests(_ updates: [ListingUpdate], settings: ConnectorSettings) throws -> [ChannelHTTPRequest]
 
@@ -44,6 +54,10 @@ public protocol ChannelConnector: Sendable {
 }
 
 extension ChannelConnector {
+    public var pushesPriceSeparately: Bool { false }
+
+    public var batchesPushes: Bool { false }
+
     public func signWebhook(body: [UInt8], secret: String, eventId: String, topic: WebhookTopic, now: Date, requestTarget: String) -> [String: String]
     {
         signWebhook(body: body, secret: secret, eventId: eventId, topic: topic, now: now)

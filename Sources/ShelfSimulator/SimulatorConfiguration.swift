@@ -15,7 +15,7 @@ public struct SimulatorConfiguration: Sendable {
         port: Int = 9090,
         fixtures: FixtureSet = FixtureSet(),
         clock: any SimulatorClock = SystemSimulatorClock(),
-        webhookTransport: any WebhookTransport = URLSessionWebhookTransport(),
+        webhookTransport: any WebhookTransport = CurlWebhookTransport(),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.host = host

@@ -14,7 +14,8 @@ import Testing
 struct ChannelTests {
     static let sku = "TEE-RED-M"
 
-    static func orderWebhook(_ h: ChannelHarness, connection: String, orderId: String, qty: Int, duplicates: Int = 0) async throws -> Int {
+    static func orderWebhook(_ h: ChannelHarness, connection: String, orderId: String, qty: Int, duplicates: Int = 0,
+                             sku: String = ChannelTests.sku) async throws -> Int {
         let listing = try #require(h.server.env.snapshot.seller("demo")?.sku(sku)?.listing(on: String(connection.split(separator: "-")[0])))
         let json = #"{"topic":"order","orderId":"\#(orderId)","duplicates":\#(duplicates),"lines":[{"sku":"\#(sku)","externalId":"\#(listing.externalId)","quantity":\#(qty)}]}"#
         return try await h.sim("POST", "/_sim/connections/\(connection)/webhooks", json: json).status
@@ -108,6 +109,82 @@ struct ChannelTests {
             try await h.eventually("the outbox drains once every connection has the final value") {
                 try await h.server.env.ledger.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") } == 0
             }
+        }
+    }
+
+    @Test("channels whose price is a request of its own get it once: a quantity change sends the quantity alone, a price change sends the price again")
+    func unchangedPriceIsNotPushedAgain() async throws {
+        try await ChannelHarness.run { h in
+            // Price-only pushes the simulator recorded for the SKU on a connection (the harness's `pushes` leaves them out).
+            func prices(_ connection: String) async throws -> [Int] {
+                let all = try await h.sim("GET", "/_sim/pushes?sku=\(Self.sku)&connection=\(connection)").body["pushes"] as? [[String: Any]] ?? []
+                return all.filter { !($0["quantity"] is Int) }.compactMap { ($0["price"] as? [String: Any])?["amount"] as? Int }
+            }
+            let separate = ["shopify-main", "walmart-us", "tiktok-shop"]
+            func settled() async throws {
+                try await h.eventually("every worker idle") {
+                    h.server.env.propagator.gauges(now: Date()).allSatisfy { $0.inFlight == 0 && $0.queueDepth == 0 }
+                }
+            }
+            let start = Self.available(h)
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "PRICE-1", qty: 1) == 200)
+            for connection in separate {
+                try await h.eventually("\(connection) has the first change") {
+                    try await h.pushes(sku: Self.sku, connection: connection).last?["quantity"] as? Int == start - 1
+                }
+            }
+            try await settled()
+            var before: [String: [Int]] = [:]
+            for connection in separate {
+                before[connection] = try await prices(connection)
+                // The worker's first push of the SKU carries its price.
+                #expect(before[connection]?.isEmpty == false, "\(connection) never received the price")
+            }
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "PRICE-2", qty: 1) == 200)
+            for connection in separate {
+                try await h.eventually("\(connection) has the second change") {
+                    try await h.pushes(sku: Self.sku, connection: connection).last?["quantity"] as? Int == start - 2
+                }
+            }
+            try await settled()
+            for connection in separate {
+                #expect(try await prices(connection) == before[connection], "\(connection) was sent its unchanged price again")
+            }
+            // Shopify shows the item's own price (the others have per-channel prices): changing it is pushed again.
+            let changed = await h.server.env.ledger.submit(Command(seller: "demo", source: "test", draft: ShelfEvent(
+                type: .priceChanged, sku: Self.sku, price: Money(amount: 2345, currency: "USD"), occurredAt: Date())))
+            if case .failure(let error) = changed { Issue.record("price change refused: \(error)") }
+            try await h.eventually("shopify receives the new price") { try await prices("shopify-main").last == 2345 }
+        }
+    }
+
+    @Test("a channel that takes many SKUs per request gets the changes made while its push is in flight together, in one request")
+    func batchingChannelSendsChangesTogether() async throws {
+        try await ChannelHarness.run { h in
+            func ebay() -> WorkerGauges? { h.server.env.propagator.gauges(now: Date()).first { $0.connection == "ebay-us" } }
+            try await h.eventually("every worker idle") {
+                h.server.env.propagator.gauges(now: Date()).allSatisfy { $0.inFlight == 0 && $0.queueDepth == 0 }
+            }
+            let before = try #require(ebay()).stats.requests
+            // eBay answers its next push slowly; five other SKUs change while that push is in flight.
+            #expect(try await h.sim("POST", "/_sim/faults", json: #"{"connection":"ebay-us","mode":"slow_body","durationMs":1500,"count":1,"operation":"push"}"#).status < 300)
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "BATCH-0", qty: 1) == 200)
+            try await h.eventually("the slow eBay push is in flight") { ebay()?.inFlight == 1 }
+            let others = ["TEE-RED-S", "TEE-RED-L", "TEE-RED-XL", "HOOD-RED-S", "HOOD-RED-M"]
+            for (i, sku) in others.enumerated() {
+                #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "BATCH-\(i + 1)", qty: 1, sku: sku) == 200)
+            }
+            #expect(ebay()?.inFlight == 1, "the slow push ended before the five changes were in; the test proves nothing")
+            for sku in [Self.sku] + others {
+                let state = try #require(h.server.env.snapshot.seller("demo")?.sku(sku))
+                let want = try #require(state.listing(on: "ebay")).publishedQuantity(available: state.available(now: Date()))
+                try await h.eventually("eBay shows \(sku) at \(want)") {
+                    try await h.pushes(sku: sku, connection: "ebay-us").last?["quantity"] as? Int == want
+                }
+            }
+            try await h.eventually("eBay idle") { ebay().map { $0.inFlight == 0 && $0.queueDepth == 0 } ?? false }
+            // The slow request, then one bulk update with the five changes (not one request each).
+            #expect(try #require(ebay()).stats.requests - before == 2)
         }
     }
 

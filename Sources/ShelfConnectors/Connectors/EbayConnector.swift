@@ -12,6 +12,8 @@ import ShelfCore
 /// `alg: "HMAC-SHA256"`, `kid: "shelf-hmac"`, `signature: base64(HMAC-SHA256(secret, body))`, `digest: "SHA256"`.
 public struct EbayConnector: ChannelConnector {
     public let kind = ChannelKind.ebay
+    /// One push request carries many SKUs (see `ChannelConnector.batchesPushes`).
+    public var batchesPushes: Bool { true }
     public static let maxRequestsPerBulkUpdate = 25
     public static let pollPageSize = 100
 

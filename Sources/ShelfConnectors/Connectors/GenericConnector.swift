@@ -8,6 +8,8 @@ import ShelfCore
 /// Credentials: `apiKey` (`Authorization: Bearer`, optional).
 public struct GenericConnector: ChannelConnector {
     public let kind = ChannelKind.generic
+    /// One push request carries many SKUs (see `ChannelConnector.batchesPushes`).
+    public var batchesPushes: Bool { true }
     public static let maxItemsPerBatch = 500
     public static let pollPageSize = 100
 

@@ -8,6 +8,10 @@ import ShelfCore
 /// `externalId` is the InventoryItem id (digits). Price pushes need `references["variantId"]` and `["productId"]`.
 public struct ShopifyConnector: ChannelConnector {
     public let kind = ChannelKind.shopify
+    /// One push request carries many SKUs (see `ChannelConnector.batchesPushes`).
+    public var batchesPushes: Bool { true }
+    /// A price is a request of its own: sent only when it changed (see `ChannelConnector.pushesPriceSeparately`).
+    public var pushesPriceSeparately: Bool { true }
     /// Admin API version in every URL and webhook header.
     public static let apiVersion = "2025-10"
     /// `inventorySetQuantities` accepts at most 250 quantities per call.

@@ -12,6 +12,10 @@ import ShelfCore
 /// The webhook secret is `"<app_key>:<app_secret>"` (or just the app secret, meaning an empty app key).
 public struct TikTokShopConnector: ChannelConnector {
     public let kind = ChannelKind.tiktok
+    /// One push request carries many SKUs (see `ChannelConnector.batchesPushes`).
+    public var batchesPushes: Bool { true }
+    /// A price is a request of its own: sent only when it changed (see `ChannelConnector.pushesPriceSeparately`).
+    public var pushesPriceSeparately: Bool { true }
     public static let apiVersion = "202309"
     public static let pollPageSize = 100
     private let now: @Sendable () -> Date

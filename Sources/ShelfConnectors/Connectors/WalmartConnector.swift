@@ -10,6 +10,8 @@ import ShelfCore
 /// Verifying needs the pseudo-headers `:method` and `:path` (see `ChannelConnector.verifyWebhook`).
 public struct WalmartConnector: ChannelConnector {
     public let kind = ChannelKind.walmart
+    /// A price is a request of its own: sent only when it changed (see `ChannelConnector.pushesPriceSeparately`).
+    public var pushesPriceSeparately: Bool { true }
     public static let pollPageSize = 50
 
     public init() {}

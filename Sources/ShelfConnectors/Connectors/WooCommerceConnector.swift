@@ -9,6 +9,8 @@ import ShelfCore
 /// id; variations need `references["parentId"]`. Product JSON has no currency: pass `storeCurrency` to read prices.
 public struct WooCommerceConnector: ChannelConnector {
     public let kind = ChannelKind.woocommerce
+    /// One push request carries many SKUs (see `ChannelConnector.batchesPushes`).
+    public var batchesPushes: Bool { true }
     public static let maxUpdatesPerBatch = 100
     public static let pollPageSize = 100
     /// The store's currency (WooCommerce product JSON omits it); nil leaves polled prices out.

@@ -1,4 +1,4 @@
-/// How the simulator POSTs webhooks (URLSession by default; Shelf may swap in its libcurl client).
+/// How the simulator POSTs webhooks (`CurlWebhookTransport` by default; tests may swap in their own).
 public protocol WebhookTransport: Sendable {
     /// POSTs `body` to `url` and reports the HTTP status or the transport error.
     func post(url: String, headers: [String: String], body: [UInt8]) async -> WebhookAttempt

@@ -114,7 +114,7 @@ func withSimulator<Value: Sendable>(
         port: 0,
         fixtures: fixtures,
         clock: clock,
-        webhookTransport: URLSessionWebhookTransport(timeout: 5),
+        webhookTransport: CurlWebhookTransport(timeout: 5),
         onListening: { await port.set($0) }
     )
     let app = try ShelfSimulator.buildApplication(configuration)

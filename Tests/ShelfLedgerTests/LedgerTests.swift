@@ -177,15 +177,15 @@ struct LedgerTests {
         let connections = [ConnectionFixture(id: "amazon-1", channel: "amazon", kind: "amazon", baseURL: "http://127.0.0.1:1", webhookSecret: "s")]
         let t = try await TestLedger(connections: connections)
         try await t.addSKU("HOOD-9", east: 100, channels: ["amazon"])
-        let queue = PushQueue(database: t.ledger.database)
+        let queue = SQLitePushQueueStore(database: t.ledger.database)
         let read = try #require(try await queue.pendingPushes().outbox.first { $0.sku == "HOOD-9" })
         // A change lands while the push of what was read is in flight; then that push is settled.
         let later = try await t.order("HOOD-9", qty: 1).get().sequence
         #expect(later > read.sequence)
-        try queue.settle([], outbox: [read], now: t.clock.now())
+        try await queue.settle([], outbox: [read], now: t.clock.now())
         let left = try await queue.pendingPushes().outbox.filter { $0.sku == "HOOD-9" }
-        #expect(left.map(\.sequence) == [later])
-        try queue.settle([], outbox: left, now: t.clock.now())
+        #expect(left.map { $0.sequence } == [later])
+        try await queue.settle([], outbox: left, now: t.clock.now())
         #expect(try await queue.pendingPushes().outbox.filter { $0.sku == "HOOD-9" }.isEmpty)
     }
 

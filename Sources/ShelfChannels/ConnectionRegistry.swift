@@ -148,6 +148,19 @@ public final class ConnectionRegistry: Service, Sendable {
             logger.error("push queues could not be read", metadata: ["error": "\(error)"])
             return
         }
+        // Retries of a connection that no longer exists (deleting a connection removes its row, then its retries; a crash in
+        // between leaves them) are discarded here, so they neither wait forever nor reach a later connection of that id.
+        for seller in Set(pending.retries.map(\.seller)) {
+            guard let known = try? Set(ledger.connections(seller: seller).map(\.id)) else { continue }
+            for connection in Set(pending.retries.filter { $0.seller == seller && !known.contains($0.connection) }.map(\.connection)) {
+                do {
+                    try await ledger.pushQueue.discardRetries(seller: seller, connection: connection)
+                    logger.notice("retries of a deleted connection discarded", metadata: ["seller": "\(seller)", "connection": "\(connection)"])
+                } catch {
+                    logger.error("retries of a deleted connection could not be discarded", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         let outbox = Dictionary(grouping: pending.outbox, by: \.seller)
         let retries = Dictionary(grouping: pending.retries) { "\($0.seller)\u{0}\($0.connection)" }
         for (key, worker) in workers {

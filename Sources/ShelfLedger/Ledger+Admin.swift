@@ -34,8 +34,8 @@ extension Ledger {
             try db.execute(sql: "DELETE FROM connections WHERE seller = ? AND id = ?", arguments: [seller, id])
             return db.changesCount > 0
         }
-        // Its retries go with it (a crash in between leaves retries of a connection that no worker serves; the next delete
-        // or replay of the same id clears them).
+        // Its retries go with it (a crash in between leaves them behind: the push registry discards retries of connections
+        // that no longer exist when it next reads the queues, at the latest on the next start).
         try await pushQueue.discardRetries(seller: seller, connection: id)
         try reloadConnections()
         snapshot.feed.poke()

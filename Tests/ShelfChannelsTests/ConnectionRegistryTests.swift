@@ -73,6 +73,26 @@ struct ConnectionRegistryTests {
         }
     }
 
+    @Test("retries left by a connection deleted half-way (row gone, retries kept) are discarded when the queues are read; a disabled connection keeps its own")
+    func orphanedRetriesAreDiscarded() async throws {
+        let ledger = try Self.ledger()
+        try ledger.upsertConnection(Self.connection("web-1"), seller: "s1")
+        try ledger.upsertConnection(Self.connection("web-off", pushEnabled: false), seller: "s1")
+        let later = ledger.clock.now().addingTimeInterval(3600)
+        let failed = PushQueue.Outcome.retry(attempts: 1, at: later, error: "HTTP 503")
+        try await ledger.pushQueue.settle([
+            PushQueue.Settled(seller: "s1", connection: "gone", sku: "A", sequence: 1, outcome: failed),
+            PushQueue.Settled(seller: "s1", connection: "gone", sku: "B", sequence: 2, outcome: failed),
+            PushQueue.Settled(seller: "s1", connection: "web-off", sku: "A", sequence: 1, outcome: failed),
+            PushQueue.Settled(seller: "s1", connection: "web-1", sku: "A", sequence: 1, outcome: failed),
+        ], outbox: [], now: ledger.clock.now())
+        #expect(try await ledger.pushQueue.depths().retries == 4)
+        let registry = ConnectionRegistry(ledger: ledger, curl: CurlClient(), pulses: ChannelPulseBoard())
+        await registry.synchronize()
+        let left = try await ledger.pushQueue.pendingPushes().retries.map { "\($0.connection)/\($0.sku)" }.sorted()
+        #expect(left == ["web-1/A", "web-off/A"])
+    }
+
     @Test("without the service running, a one-shot pass still builds the workers it pushes with")
     func drainBuildsWorkers() async throws {
         let ledger = try Self.ledger()

@@ -46,9 +46,12 @@ final class ConnectionWorker: Sendable {
         var stats = PushStats()
         var signal: AsyncStream<Void>.Continuation?
         var timer: (task: Task<Void, Never>, at: Date)?
-        /// Per SKU, the price the channel last acknowledged (only for channels that push prices separately; forgotten when a
-        /// push fails, so the next one sends it again). A quantity change then costs one request, not two.
-        var acknowledgedPrice: [String: Money] = [:]
+        /// Per SKU, the price the channel last acknowledged and when (only for channels that push prices separately;
+        /// forgotten when a push fails, so the next one sends it again, and sent again once older than the policy's
+        /// `priceRefresh`). A quantity change then costs one request, not two.
+        var acknowledgedPrice: [String: (price: Money, at: Date)] = [:]
+        /// Entries after the last sweep of expired acknowledged prices: the next sweep runs when the table has doubled.
+        var acknowledgedAfterSweep = 0
     }
 
     let link: ChannelLink
@@ -238,7 +241,11 @@ final class ConnectionWorker: Sendable {
                         continue
                     }
                     if separatePrices, let price = update.price {
-                        if s.acknowledgedPrice[t.sku] == price { update.price = nil } else { prices[t.sku] = price }
+                        if let known = s.acknowledgedPrice[t.sku], known.price == price, now.timeIntervalSince(known.at) < policy.priceRefresh {
+                            update.price = nil
+                        } else {
+                            prices[t.sku] = price
+                        }
                     }
                     sendable.append(t)
                     updates.append(update)
@@ -364,13 +371,20 @@ final class ConnectionWorker: Sendable {
         state.withLock { s in
             s.requestsInFlight -= dispatch.launches.count
             s.dispatchesInFlight -= 1
+            // Expired acknowledged prices would be sent again anyway: dropped in sweeps (amortised: when the table doubled),
+            // so the table holds what was acknowledged recently, not every SKU ever pushed.
+            if s.acknowledgedPrice.count > max(1024, 2 * s.acknowledgedAfterSweep) {
+                let refresh = policy.priceRefresh
+                s.acknowledgedPrice = s.acknowledgedPrice.filter { now.timeIntervalSince($0.value.at) < refresh }
+                s.acknowledgedAfterSweep = s.acknowledgedPrice.count
+            }
             for t in dispatch.taken {
                 let outcome = outcomes[t.sku] ?? .retryable(reason: "no request carried the SKU")
                 let changedAt = dispatch.changedAt[t.sku] ?? now
                 let through = dispatch.through[t.sku] ?? t.entry.sequence
                 settledSKUs.append((t.sku, through))
                 if case .accepted = outcome {
-                    if let price = dispatch.prices[t.sku] { s.acknowledgedPrice[t.sku] = price }
+                    if let price = dispatch.prices[t.sku] { s.acknowledgedPrice[t.sku] = (price, now) }
                 } else {
                     // What the channel shows is not known now: the next push sends the price again.
                     s.acknowledgedPrice.removeValue(forKey: t.sku)

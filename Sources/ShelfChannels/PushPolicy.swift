@@ -22,9 +22,12 @@ public struct PushPolicy: Sendable {
     /// Most SKUs one dispatch hands the connector (it splits them into as many requests as the channel's batch limits need).
     public var maxSKUsPerDispatch: Int
     public var pacing: Pacing
+    /// On channels that take a price in a request of its own, how long a price the channel acknowledged is left out of the
+    /// pushes that follow (seconds): after that the next push sends it again, which also repairs a price edited on the channel.
+    public var priceRefresh: TimeInterval
 
     public init(maxAttempts: Int = 6, baseDelay: TimeInterval = 0.2, maxDelay: TimeInterval = 30, requestTimeout: Duration = .seconds(5),
-                maxInFlight: Int = 4, maxSKUsPerDispatch: Int = 250, pacing: Pacing = .published) {
+                maxInFlight: Int = 4, maxSKUsPerDispatch: Int = 250, pacing: Pacing = .published, priceRefresh: TimeInterval = 600) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = max(0, baseDelay)
         self.maxDelay = max(0, maxDelay)
@@ -32,6 +35,7 @@ public struct PushPolicy: Sendable {
         self.maxInFlight = max(1, maxInFlight)
         self.maxSKUsPerDispatch = max(1, maxSKUsPerDispatch)
         self.pacing = pacing
+        self.priceRefresh = max(0, priceRefresh)
     }
 
     /// The retry backoff this policy describes.

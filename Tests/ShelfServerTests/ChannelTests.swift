@@ -158,6 +158,31 @@ struct ChannelTests {
         }
     }
 
+    @Test("an acknowledged price is sent again with the first push after the refresh interval (a price edited on the channel is repaired)")
+    func acknowledgedPriceIsRefreshed() async throws {
+        let policy = PushPolicy(maxAttempts: 4, baseDelay: 0.05, maxDelay: 0.3, requestTimeout: .seconds(2), priceRefresh: 0.5)
+        try await ChannelHarness.run(policy: policy) { h in
+            func prices(_ connection: String) async throws -> Int {
+                let all = try await h.sim("GET", "/_sim/pushes?sku=\(Self.sku)&connection=\(connection)").body["pushes"] as? [[String: Any]] ?? []
+                return all.filter { !($0["quantity"] is Int) && $0["price"] != nil }.count
+            }
+            let start = Self.available(h)
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "REFRESH-1", qty: 1) == 200)
+            try await h.eventually("shopify has the first change") {
+                try await h.pushes(sku: Self.sku, connection: "shopify-main").last?["quantity"] as? Int == start - 1
+            }
+            try await h.eventually("every worker idle") {
+                h.server.env.propagator.gauges(now: Date()).allSatisfy { $0.inFlight == 0 && $0.queueDepth == 0 }
+            }
+            let first = try await prices("shopify-main")
+            #expect(first >= 1, "the first push carries the price")
+            // Past the refresh interval, the next quantity change carries the unchanged price again.
+            try await Task.sleep(for: .milliseconds(700))
+            #expect(try await Self.orderWebhook(h, connection: "amazon-us", orderId: "REFRESH-2", qty: 1) == 200)
+            try await h.eventually("shopify is sent its price again") { try await prices("shopify-main") > first }
+        }
+    }
+
     @Test("a channel that takes many SKUs per request gets the changes made while its push is in flight together, in one request")
     func batchingChannelSendsChangesTogether() async throws {
         try await ChannelHarness.run { h in

@@ -231,17 +231,9 @@ public final class WatchDeliveryService: Service, Sendable {
             let current = Self.baseline(active.spec, filter: active.filter, seller: seller, now: now)
             for sku in Set(baseline.keys).union(current.keys).sorted() {
                 guard let state = seller.sku(sku) else { continue }
-                let observed = current[sku] ?? Self.outside(state, spec: active.spec, now: now)
-                let slot = "\(watch.id)\u{0}\(sku)"
-                let previous = r.last[slot] ?? (active.open ? Self.outside(state, spec: active.spec, now: now) : nil)
-                guard previous != observed else { continue }
-                r.last[slot] = observed
-                judgement.observations[WatchObservationKey(seller: watch.seller, watchId: watch.id, sku: sku)] = observed
-                guard let previous, let type = active.spec.fires(from: previous, to: observed) else { continue }
-                let entry = WatchOutboxEntry(seller: watch.seller, watchId: watch.id, sku: sku, deliveryId: WatchOutboxEntry.newDeliveryId(),
-                                             eventType: type.rawValue, sequence: state.lastSequence, changedAt: state.updatedAt)
-                judgement.fired.append(entry)
-                due.append((active.lane, PendingDelivery(entry)))
+                Self.observed(current[sku] ?? Self.outside(state, spec: active.spec, now: now), of: state, by: active, id: watch.id,
+                              seller: watch.seller, sequence: state.lastSequence, changedAt: state.updatedAt, now: now,
+                              registry: &r, judgement: &judgement, due: &due)
             }
             return (judgement, due)
         }
@@ -404,22 +396,31 @@ public final class WatchDeliveryService: Service, Sendable {
                     } else {
                         matches = true
                     }
-                    let slot = "\(id)\u{0}\(sku)"
                     let current = matches ? Self.observe(state, spec: watch.spec, catalog: seller.catalog, now: now) : Self.outside(state, spec: watch.spec, now: now)
-                    let previous = r.last[slot] ?? (watch.open ? Self.outside(state, spec: watch.spec, now: now) : nil)
-                    if previous == current { continue }
-                    r.last[slot] = current
-                    judgement.observations[WatchObservationKey(seller: e.seller, watchId: id, sku: sku)] = current
-                    // A SKU of a SKU watch observed for the first time is its baseline.
-                    guard let previous, let type = watch.spec.fires(from: previous, to: current) else { continue }
-                    let entry = WatchOutboxEntry(seller: e.seller, watchId: id, sku: sku, deliveryId: WatchOutboxEntry.newDeliveryId(),
-                                                 eventType: type.rawValue, sequence: e.sequence, changedAt: e.recordedAt)
-                    judgement.fired.append(entry)
-                    due.append((watch.lane, PendingDelivery(entry)))
+                    Self.observed(current, of: state, by: watch, id: id, seller: e.seller, sequence: e.sequence, changedAt: e.recordedAt, now: now,
+                                  registry: &r, judgement: &judgement, due: &due)
                 }
             }
         }
         return (judgement, due)
+    }
+
+    /// One watch has observed `current` of a SKU: against what it observed last (for a product or query watch, a SKU not seen
+    /// before counts as outside it) the change is recorded, and a transition into one of its conditions fires a delivery
+    /// for the change at `sequence`. A SKU of a SKU watch observed for the first time is its baseline.
+    static func observed(_ current: WatchObservation, of state: SKUState, by watch: ActiveWatch, id: String, seller: String, sequence: Int64,
+                         changedAt: Date, now: Date, registry r: inout Registry, judgement: inout WatchJudgement,
+                         due: inout [(WatchLane, PendingDelivery)]) {
+        let slot = "\(id)\u{0}\(state.sku)"
+        let previous = r.last[slot] ?? (watch.open ? outside(state, spec: watch.spec, now: now) : nil)
+        guard previous != current else { return }
+        r.last[slot] = current
+        judgement.observations[WatchObservationKey(seller: seller, watchId: id, sku: state.sku)] = current
+        guard let previous, let type = watch.spec.fires(from: previous, to: current) else { return }
+        let entry = WatchOutboxEntry(seller: seller, watchId: id, sku: state.sku, deliveryId: WatchOutboxEntry.newDeliveryId(),
+                                     eventType: type.rawValue, sequence: sequence, changedAt: changedAt)
+        judgement.fired.append(entry)
+        due.append((watch.lane, PendingDelivery(entry)))
     }
 
     /// What a watch compares for one SKU now.

@@ -33,6 +33,8 @@ public final class Ledger: Sendable {
     struct Pending {
         var commands: [Command]
         var reply: OneShot<[Result<CommandOutcome, LedgerError>]>
+        /// Sellers to bring up to the store (`follow`) instead of commands: run in turn with the commits, never beside one.
+        var follow: [String] = []
     }
 
     /// A connection that receives pushes: where the outbox fans an SKU change out to.
@@ -214,7 +216,12 @@ public final class Ledger: Sendable {
                 }
                 var taken = 0
                 var count = 0
+                // A catch-up goes alone, in its turn: commits before it are published before it reads, later ones after.
+                if !q.pending[0].follow.isEmpty {
+                    return [q.pending.removeFirst()]
+                }
                 for p in q.pending {
+                    if !p.follow.isEmpty { break }
                     if count > 0 && count + p.commands.count > maxBatch { break }
                     count += p.commands.count
                     taken += 1
@@ -224,6 +231,17 @@ public final class Ledger: Sendable {
                 return batch
             }
             guard let batch else { return }
+            if batch.count == 1, !batch[0].follow.isEmpty {
+                for seller in batch[0].follow {
+                    do {
+                        try await catchUp(seller: seller, creating: true)
+                    } catch {
+                        logger.error("ledger catch-up failed", metadata: ["seller": "\(seller)", "error": "\(error)"])
+                    }
+                }
+                batch[0].reply.fulfill([])
+                continue
+            }
             let commands = batch.flatMap(\.commands)
             let results = await commit(commands)
             counters.withLock {
@@ -313,9 +331,25 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Applies the seller's events the store has beyond the snapshot (appended by another writer) to the snapshot.
-    func catchUp(seller: String) async throws {
-        guard let sellerSnapshot = snapshot.seller(seller) else { return }
+    /// Brings the sellers' snapshots up to the events the store has beyond them (appended by another node), in turn with
+    /// this node's own commits; a seller the snapshot does not know yet is added and read from its first event.
+    public func follow(sellers: [String]) async {
+        guard !sellers.isEmpty else { return }
+        let reply = OneShot<[Result<CommandOutcome, LedgerError>]>()
+        let leads = queue.withLock { q -> Bool in
+            q.pending.append(Pending(commands: [], reply: reply, follow: sellers))
+            if q.draining { return false }
+            q.draining = true
+            return true
+        }
+        if leads { await drain() }
+        _ = await reply.value
+    }
+
+    /// Applies the seller's events the store has beyond the snapshot (appended by another writer) to the snapshot; with
+    /// `creating`, a seller the snapshot lacks is added first (only a catch-up in turn with the commits may add one).
+    func catchUp(seller: String, creating: Bool = false) async throws {
+        guard let sellerSnapshot = creating ? snapshot.ensureSeller(seller) : snapshot.seller(seller) else { return }
         while true {
             let events = try await store.events(seller: seller, after: sellerSnapshot.lastSequence, limit: 1000)
             guard !events.isEmpty else { return }

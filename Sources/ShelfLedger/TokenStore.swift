@@ -201,6 +201,15 @@ public final class TokenStore: Sendable {
         return changed
     }
 
+    /// Forgets what is cached about `seller`'s tokens (every seller's with nil), and every unknown token: another node
+    /// created or revoked one, so the next check of each reads the store again.
+    public func forget(seller: String?) {
+        cache.withLock { cache in
+            if let seller { cache = cache.filter { $0.value.seller != seller } } else { cache.removeAll() }
+        }
+        unknown.withLock { $0 = UnknownTokens() }
+    }
+
     static func digest(_ token: String) -> String { hex(SHA256.hash(data: Array(token.utf8))) }
 
     static func hex(_ digest: SHA256Digest) -> String { Array(digest).hexString }

@@ -144,6 +144,8 @@ public struct PostgresLedgerStore: LedgerStore {
                 )
                 guard try await Self.count(rows) == 1 else { throw LedgerStoreConflict.idempotencyKey(row.key) }
             }
+            // Other nodes hear of the new events when this commits (and not at all if it rolls back).
+            try await ClusterChange.announceEvents(set.sequences.map(\.seller), on: connection, logger: logger)
         }
     }
 

@@ -14,14 +14,17 @@ public struct PostgresTokenRecordStore: TokenRecordStore {
     }
 
     public func insert(_ info: TokenInfo, hash: String) async throws {
-        try await client.query(
-            """
-            INSERT INTO tokens (id, seller, hash, scopes, label, createdAt, expiresAt, revokedAt)
-            VALUES (\(info.id), \(info.seller), \(hash), \(info.storedScopes), \(info.label), \(info.createdAt.timeIntervalSince1970),
-                \(info.expiresAt?.timeIntervalSince1970), \(info.revokedAt?.timeIntervalSince1970))
-            """,
-            logger: logger
-        )
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO tokens (id, seller, hash, scopes, label, createdAt, expiresAt, revokedAt)
+                VALUES (\(info.id), \(info.seller), \(hash), \(info.storedScopes), \(info.label), \(info.createdAt.timeIntervalSince1970),
+                    \(info.expiresAt?.timeIntervalSince1970), \(info.revokedAt?.timeIntervalSince1970))
+                """,
+                logger: logger
+            )
+            try await ClusterChange.tokens(seller: info.seller).announce(on: connection, logger: logger)
+        }
     }
 
     public func token(hash: String) async throws -> TokenInfo? {
@@ -38,14 +41,19 @@ public struct PostgresTokenRecordStore: TokenRecordStore {
     }
 
     public func revoke(id: String, seller: String, at instant: Date) async throws -> Bool {
-        let rows = try await client.query(
-            """
-            UPDATE tokens SET revokedAt = COALESCE(revokedAt, \(instant.timeIntervalSince1970)) WHERE id = \(id) AND seller = \(seller)
-            RETURNING 1
-            """,
-            logger: logger
-        )
-        return try await PostgresLedgerStore.count(rows) > 0
+        try await client.withTransaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE tokens SET revokedAt = COALESCE(revokedAt, \(instant.timeIntervalSince1970)) WHERE id = \(id) AND seller = \(seller)
+                RETURNING 1
+                """,
+                logger: logger
+            )
+            guard try await PostgresLedgerStore.count(rows) > 0 else { return false }
+            // Every node's token cache forgets the seller's tokens when this commits: the revocation holds everywhere.
+            try await ClusterChange.tokens(seller: seller).announce(on: connection, logger: logger)
+            return true
+        }
     }
 
     private func decode(_ rows: PostgresRowSequence) async throws -> [TokenInfo] {
@@ -73,14 +81,17 @@ public struct PostgresRuleStore: RuleStore {
     }
 
     public func insert(_ rule: StoredRule, seller: String) async throws {
-        try await client.query(
-            """
-            INSERT INTO rules (seller, id, text, rule, explain, enabled, createdAt, pausedReason)
-            VALUES (\(seller), \(rule.id), \(rule.text), \(rule.rule), \(rule.explain), \(rule.enabled), \(rule.createdAt.timeIntervalSince1970),
-                \(rule.pausedReason))
-            """,
-            logger: logger
-        )
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO rules (seller, id, text, rule, explain, enabled, createdAt, pausedReason)
+                VALUES (\(seller), \(rule.id), \(rule.text), \(rule.rule), \(rule.explain), \(rule.enabled), \(rule.createdAt.timeIntervalSince1970),
+                    \(rule.pausedReason))
+                """,
+                logger: logger
+            )
+            try await ClusterChange.rules(seller: seller).announce(on: connection, logger: logger)
+        }
     }
 
     public func list(seller: String) async throws -> [StoredRule] {
@@ -100,15 +111,22 @@ public struct PostgresRuleStore: RuleStore {
     }
 
     public func setEnabled(_ enabled: Bool, id: String, seller: String) async throws -> Bool {
-        try await PostgresLedgerStore.count(client.query(
-            "UPDATE rules SET enabled = \(enabled), pausedReason = NULL WHERE seller = \(seller) AND id = \(id) RETURNING 1", logger: logger
-        )) > 0
+        try await client.withTransaction(logger: logger) { connection in
+            let changed = try await PostgresLedgerStore.count(connection.query(
+                "UPDATE rules SET enabled = \(enabled), pausedReason = NULL WHERE seller = \(seller) AND id = \(id) RETURNING 1", logger: logger
+            )) > 0
+            if changed { try await ClusterChange.rules(seller: seller).announce(on: connection, logger: logger) }
+            return changed
+        }
     }
 
     public func pause(id: String, seller: String, reason: String) async throws {
-        try await client.query(
-            "UPDATE rules SET enabled = FALSE, pausedReason = \(reason) WHERE seller = \(seller) AND id = \(id)", logger: logger
-        )
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                "UPDATE rules SET enabled = FALSE, pausedReason = \(reason) WHERE seller = \(seller) AND id = \(id)", logger: logger
+            )
+            try await ClusterChange.rules(seller: seller).announce(on: connection, logger: logger)
+        }
     }
 
     public func delete(id: String, seller: String) async throws -> Bool {
@@ -117,6 +135,7 @@ public struct PostgresRuleStore: RuleStore {
                 "DELETE FROM rules WHERE seller = \(seller) AND id = \(id) RETURNING 1", logger: logger
             )) > 0
             try await connection.query("DELETE FROM rule_schedules WHERE seller = \(seller) AND ruleId = \(id)", logger: logger)
+            if deleted { try await ClusterChange.rules(seller: seller).announce(on: connection, logger: logger) }
             return deleted
         }
     }

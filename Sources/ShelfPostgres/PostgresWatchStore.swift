@@ -39,6 +39,7 @@ public struct PostgresWatchStore: WatchStore {
             try await connection.query(
                 "INSERT INTO watch_cursors (seller, sequence) VALUES (\(watch.seller), \(position)) ON CONFLICT (seller) DO NOTHING", logger: logger
             )
+            try await ClusterChange.watches(seller: watch.seller).announce(on: connection, logger: logger)
             return true
         }
     }
@@ -78,6 +79,7 @@ public struct PostgresWatchStore: WatchStore {
                 "DELETE FROM watch_cursors WHERE seller = \(seller) AND NOT EXISTS (SELECT 1 FROM watches WHERE seller = \(seller))",
                 logger: logger
             )
+            if deleted { try await ClusterChange.watches(seller: seller).announce(on: connection, logger: logger) }
             return deleted
         }
     }
@@ -202,6 +204,7 @@ public struct PostgresWatchStore: WatchStore {
             try await connection.query(
                 "UPDATE watches SET pausedReason = NULL, pausedAt = NULL WHERE seller = \(seller) AND id = \(watchId)", logger: logger
             )
+            try await ClusterChange.watches(seller: seller).announce(on: connection, logger: logger)
             return entries
         }
     }

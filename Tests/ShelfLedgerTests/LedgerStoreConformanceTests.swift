@@ -28,6 +28,8 @@ struct StoreFixture: Sendable {
     let execute: @Sendable (String) async throws -> Void
     /// Rows of a query selecting (text, integer).
     let pairs: @Sendable (String) async throws -> [Pair]
+    /// On PostgreSQL: the client the stores use and how to open a connection of one's own (a listener, a lock holder).
+    var postgres: (client: PostgresClient, connection: PostgresConnection.Configuration)? = nil
 
     struct Pair: Hashable, Sendable {
         var text: String
@@ -78,7 +80,8 @@ struct StoreFixture: Sendable {
                             out.append(Pair(text: text, number: number))
                         }
                         return out
-                    }
+                    },
+                    postgres: (client, cluster.connectionConfiguration(database: name))
                 )
                 do {
                     try await body(fixture)

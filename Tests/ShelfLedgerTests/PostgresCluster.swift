@@ -124,6 +124,11 @@ final class PostgresCluster: Sendable {
         PostgresClient.Configuration(host: "127.0.0.1", port: port, username: "shelf", password: nil, database: database, tls: .disable)
     }
 
+    /// One connection of one's own to `database` (outside a client's pool).
+    func connectionConfiguration(database: String) -> PostgresConnection.Configuration {
+        PostgresConnection.Configuration(host: "127.0.0.1", port: port, username: "shelf", password: nil, database: database, tls: .disable)
+    }
+
     /// Creates an empty database with a fresh name and returns the name.
     func createDatabase() async throws -> String {
         let name = "t_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"

@@ -246,6 +246,35 @@ public final class WatchDeliveryService: Service, Sendable {
         for (lane, delivery) in due { lane.enqueue(delivery) }
     }
 
+    /// Brings the seller's watches up to the store after another node created, deleted, paused or replayed one (on the node
+    /// that delivers; elsewhere the service is not running and this does nothing): deleted watches stop, new ones start
+    /// from the baseline their node stored, pause states are taken over, and the seller's outbox is queued again (a
+    /// delivery already queued is replaced by the same one, keyed by its delivery id, so a receiver sees it at least once).
+    public func sync(seller: String) async {
+        guard registry.withLock({ $0.loaded && !$0.stopped }) else { return }
+        do {
+            let stored = try await store.list(seller: seller)
+            let known = registry.withLock { r in Set(r.watches.values.filter { $0.stored.seller == seller }.map(\.stored.id)) }
+            for id in known.subtracting(stored.map(\.id)) { removed(id: id) }
+            let point = try await store.resumePoint()
+            for watch in stored where !known.contains(watch.id) {
+                var baseline: [String: WatchObservation] = [:]
+                for (key, o) in point.observations where key.watchId == watch.id && key.seller == seller { baseline[key.sku] = o }
+                await register(watch, baseline: baseline, at: point.cursors[seller] ?? 0)
+            }
+            let lanes = registry.withLock { r -> [String: WatchLane] in
+                for watch in stored {
+                    r.watches[watch.id]?.stored.pausedReason = watch.pausedReason
+                    r.watches[watch.id]?.stored.pausedAt = watch.pausedAt
+                }
+                return r.watches.filter { $0.value.stored.seller == seller }.mapValues(\.lane)
+            }
+            for entry in point.outbox where entry.seller == seller { lanes[entry.watchId]?.enqueue(PendingDelivery(entry)) }
+        } catch {
+            logger.error("watches could not be brought up to the store", metadata: ["seller": "\(seller)", "error": "\(error)"])
+        }
+    }
+
     /// Stops judging a deleted watch; deliveries already queued for it are dropped.
     func removed(id: String) {
         let lane = registry.withLock { r -> WatchLane? in

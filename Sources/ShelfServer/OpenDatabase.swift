@@ -18,7 +18,11 @@ public struct OpenDatabase: Sendable {
             let database = try await PostgresDatabase.open(try PostgresURL(location), logger: logger)
             return OpenDatabase(stores: database.stores, postgres: database)
         }
-        return OpenDatabase(stores: .sqlite(try LedgerDatabase(path: location, durability: durability)), postgres: nil)
+        // Opening the file runs its migrations (blocking SQLite work): on a thread of its own, never on the caller's.
+        let database = try await withCheckedThrowingContinuation { (c: CheckedContinuation<LedgerDatabase, any Error>) in
+            Thread { c.resume(with: Result { try LedgerDatabase(path: location, durability: durability) }) }.start()
+        }
+        return OpenDatabase(stores: .sqlite(database), postgres: nil)
     }
 
     /// Closes the PostgreSQL client (a SQLite file closes when its last store goes).

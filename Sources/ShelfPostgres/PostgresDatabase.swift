@@ -73,29 +73,40 @@ public final class PostgresDatabase: Sendable {
         self.runner = runner
     }
 
-    /// Connects once to check the server answers (a clear `PostgresUnavailable` when not, instead of a pool retrying), then
-    /// starts the client and runs the migrations (`PostgresSchema.TooNewError` when the database is ahead of this binary).
+    /// Connects once to check the server answers (a clear `PostgresUnavailable` when not, instead of a pool retrying) and
+    /// runs the migrations on that connection (`PostgresSchema.TooNewError` when the database is ahead of this binary), then
+    /// answers the stores on a running client.
     public static func open(_ url: PostgresURL, logger: Logger = Logger(label: "shelf.postgres")) async throws -> PostgresDatabase {
-        do {
-            let probe = try await PostgresConnection.connect(
-                configuration: PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
-                                                                database: url.database, tls: .disable),
-                id: 0, logger: logger
-            )
-            try await probe.close()
-        } catch {
-            throw PostgresUnavailable(description: "cannot use the PostgreSQL database \(url): \(reason(error))")
-        }
         let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
         let runner = Task { await client.run() }
         do {
+            let probe: PostgresConnection
+            do {
+                probe = try await PostgresConnection.connect(
+                    configuration: PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                                    database: url.database, tls: .disable),
+                    id: 0, logger: logger
+                )
+            } catch {
+                throw PostgresUnavailable(description: "cannot use the PostgreSQL database \(url): \(reason(error))")
+            }
+            do {
+                try await PostgresSchema.migrate(on: probe, logger: logger)
+                try await probe.close()
+            } catch let error as PostgresSchema.TooNewError {
+                try? await probe.close()
+                throw error
+            } catch {
+                try? await probe.close()
+                throw PostgresUnavailable(description: "cannot migrate the PostgreSQL database \(url): \(reason(error))")
+            }
+            // Migrated already: the factory's own check finds nothing to do.
             let stores = try await ShelfStore.postgres(client, logger: logger)
             return PostgresDatabase(url: url, client: client, stores: stores, runner: runner)
         } catch {
             runner.cancel()
             await runner.value
-            if error is PostgresSchema.TooNewError { throw error }
-            throw PostgresUnavailable(description: "cannot migrate the PostgreSQL database \(url): \(reason(error))")
+            throw error
         }
     }
 
@@ -109,7 +120,15 @@ public final class PostgresDatabase: Sendable {
     static func reason(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return "\(error)" }
         if let message = error.serverInfo?[.message] { return message }
-        if let underlying = error.underlying { return "\(underlying)" }
+        if let underlying = error.underlying {
+            let text = "\(underlying)"
+            if text.contains("Connection refused") { return "connection refused (is PostgreSQL listening there?)" }
+            if text.lowercased().contains("timed out") || text.lowercased().contains("timeout") { return "no answer within 5 seconds" }
+            return text
+        }
+        if error.code == .serverClosedConnection || error.code == .connectionError {
+            return "no PostgreSQL server answered (unreachable, or not PostgreSQL)"
+        }
         return "\(error.code)"
     }
 }

@@ -168,17 +168,20 @@ public enum PostgresSchema {
     /// Applies the migrations the database lacks, each in its own transaction, under an advisory lock so nodes starting
     /// together migrate once; throws `TooNewError` (changing nothing) when the database is ahead of this binary.
     public static func migrate(_ client: PostgresClient, logger: Logger) async throws {
-        try await client.withConnection { connection in
-            // Session-level lock: held across the migrations' transactions, released below (or when the connection closes).
-            try await connection.query("SELECT pg_advisory_lock(hashtext('shelf.schema_migrations'))", logger: logger)
-            do {
-                try await apply(connection, logger: logger)
-            } catch {
-                try? await connection.query("SELECT pg_advisory_unlock(hashtext('shelf.schema_migrations'))", logger: logger)
-                throw error
-            }
-            try await connection.query("SELECT pg_advisory_unlock(hashtext('shelf.schema_migrations'))", logger: logger)
+        try await client.withConnection { connection in try await migrate(on: connection, logger: logger) }
+    }
+
+    /// `migrate(_:logger:)` on one connection (before a client is running).
+    public static func migrate(on connection: PostgresConnection, logger: Logger) async throws {
+        // Session-level lock: held across the migrations' transactions, released below (or when the connection closes).
+        try await connection.query("SELECT pg_advisory_lock(hashtext('shelf.schema_migrations'))", logger: logger)
+        do {
+            try await apply(connection, logger: logger)
+        } catch {
+            try? await connection.query("SELECT pg_advisory_unlock(hashtext('shelf.schema_migrations'))", logger: logger)
+            throw error
         }
+        try await connection.query("SELECT pg_advisory_unlock(hashtext('shelf.schema_migrations'))", logger: logger)
     }
 
     private static func apply(_ connection: PostgresConnection, logger: Logger) async throws {

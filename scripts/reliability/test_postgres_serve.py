@@ -1,6 +1,6 @@
 """`shelf serve --database postgres://…` on a throwaway PostgreSQL cluster (initdb/pg_ctl): migrations run on start, the
-fixtures load into the empty database, `/readyz` answers, and the CLI's token, seller, audit and dlq commands work on the
-same database; a restart rebuilds the same offer from PostgreSQL; a schema newer than the binary is one sentence, exit 1."""
+fixtures load into the empty database, `/readyz` answers, and the CLI's token, seller, audit, dlq, import and rules
+commands work on the same database; a restart rebuilds the same offer from PostgreSQL; a schema newer than the binary is one sentence, exit 1."""
 import json
 import os
 import subprocess
@@ -47,6 +47,13 @@ def test_serve_on_postgres_answers_readyz_and_the_cli_shares_the_database():
             assert audit.returncode == 0 and audit.stdout.count("order.confirmed") == 1 and "sku.upserted" in audit.stdout, audit
             dlq = shelf("dlq", "list", "--database", url, "--seller", SELLER)
             assert dlq.returncode == 0 and "0 dead letter(s)" in dlq.stdout, dlq
+            csv = os.path.join(work, "more.csv")
+            with open(csv, "w") as f:
+                f.write("sku,productId,title,price,currency,location,onHand\nPG-NEW-1,P-PG,Imported on PostgreSQL,1250,USD,reno,9\n")
+            imported = shelf("import", "--database", url, "--seller", SELLER, csv)
+            assert imported.returncode == 0 and "imported 1 of 1" in imported.stdout, imported
+            rules = shelf("rules", "check", "--database", url, "--seller", SELLER, "When stock of PG-NEW-1 drops below 3, notify ops")
+            assert rules.returncode == 0, rules
             # A restart rebuilds the snapshot from PostgreSQL: the same offer (the fixtures are not loaded twice).
             restarted = Shelf(work, url, port, fixtures=fixtures, name="shelf-2")
             try:
@@ -56,6 +63,8 @@ def test_serve_on_postgres_answers_readyz_and_the_cli_shares_the_database():
                 assert reread.status == 200 and reread.json["price"] == offer.json["price"], (reread.json, offer.json)
                 assert restarted.call("GET", "/v1/offers/TEE-RED-L", token).status == 200
                 assert restarted.call("GET", "/v1/offers/TEE-BLK-S", token).status == 404  # not in the two SKUs loaded
+                imported = restarted.call("GET", "/v1/stock/PG-NEW-1", token)
+                assert imported.status == 200 and imported.json["total"]["available"] == 9, imported
             finally:
                 restarted.stop()
             # A database written by a newer shelf: refused with one sentence, nothing served.

@@ -211,17 +211,26 @@ public struct PostgresHistoryStore: LedgerHistoryStore {
         return try await decode(client.query(s.query, logger: logger), seller: q.seller)
     }
 
-    /// Sequences are contiguous and recorded in time order: the newest event recorded before `instant` by the primary key.
+    /// Sequences are contiguous and recorded in time order, so a binary search over primary-key lookups (on one connection)
+    /// finds it without a time index and without scanning the events after `instant`.
     public func sequence(seller: String, before instant: Date) async throws -> Int64 {
-        var found: Int64 = 0
-        for try await (sequence) in try await client.query(
-            """
-            SELECT sequence FROM events WHERE seller = \(seller) AND recordedAt < \(instant.timeIntervalSince1970)
-            ORDER BY sequence DESC LIMIT 1
-            """,
-            logger: logger
-        ).decode(Int64.self) { found = sequence }
-        return found
+        let target = instant.timeIntervalSince1970
+        return try await client.withConnection { connection in
+            var lo: Int64 = 0
+            var hi: Int64 = 0
+            for try await last in try await connection.query(
+                "SELECT COALESCE(MAX(sequence), 0)::int8 FROM events WHERE seller = \(seller)", logger: logger
+            ).decode(Int64.self) { hi = last }
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                var at = Double.infinity
+                for try await recordedAt in try await connection.query(
+                    "SELECT recordedAt FROM events WHERE seller = \(seller) AND sequence = \(mid)", logger: logger
+                ).decode(Double.self) { at = recordedAt }
+                if at < target { lo = mid } else { hi = mid - 1 }
+            }
+            return lo
+        }
     }
 
     public func salesEvents(seller: String, afterSequence start: Int64, recordedAfter from: Date, through to: Date, limit: Int,

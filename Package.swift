@@ -129,6 +129,7 @@ let package = Package(
                 "ShelfAutomation",
                 "ShelfCore",
                 "ShelfLedger",
+                "ShelfPostgres",
                 "ShelfChannels",
                 "ShelfConnectors",
                 "ShelfRules",
@@ -151,6 +152,7 @@ let package = Package(
             dependencies: [
                 "ShelfCore",
                 "ShelfLedger",
+                "ShelfPostgres",
                 "ShelfChannels",
                 "ShelfRules",
                 "ShelfServer",
@@ -171,6 +173,16 @@ let package = Package(
             path: "Benchmarks/LedgerBench",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ShelfTestSupport",
+            dependencies: [
+                "ShelfLedger",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/ShelfTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ShelfCurlTests",
             dependencies: [
@@ -182,7 +194,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShelfChannelsTests",
-            dependencies: ["ShelfChannels", "ShelfConnectors", "ShelfCore", "ShelfCurl", "ShelfLedger"],
+            dependencies: ["ShelfChannels", "ShelfConnectors", "ShelfCore", "ShelfCurl", "ShelfLedger", "ShelfTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ShelfConnectorsTests", dependencies: ["ShelfConnectors", "ShelfCore"], swiftSettings: swiftSettings),
@@ -206,7 +218,7 @@ let package = Package(
         .testTarget(
             name: "ShelfLedgerTests",
             dependencies: [
-                "ShelfCore", "ShelfLedger", "ShelfPostgres",
+                "ShelfCore", "ShelfLedger", "ShelfPostgres", "ShelfTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -216,6 +228,7 @@ let package = Package(
             name: "ShelfServerTests",
             dependencies: [
                 "ShelfCore", "ShelfLedger", "ShelfServer", "ShelfChannels", "ShelfConnectors", "ShelfSimulator", "ShelfCurl", "ShelfRules",
+                "ShelfPostgres", "ShelfTestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 "ShelfAutomation",
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -30,10 +30,10 @@ func seconds(since start: ContinuousClock.Instant) -> Double {
 }
 
 func setupLedger(path: String, durability: LedgerDatabase.Durability, skus: Int) async throws -> Ledger {
-    let ledger = Ledger(database: try LedgerDatabase(path: path, durability: durability))
-    try ledger.ensureSeller(id: "demo", name: "Bench", currency: "USD", timeZone: "UTC")
-    try ledger.rebuildSnapshot()
-    for c in FixtureGenerator(skuCount: 1).connections() { try ledger.upsertConnection(c, seller: "demo") }
+    let ledger = Ledger(stores: .sqlite(try LedgerDatabase(path: path, durability: durability)))
+    try await ledger.ensureSeller(id: "demo", name: "Bench", currency: "USD", timeZone: "UTC")
+    try await ledger.rebuildSnapshot()
+    for c in FixtureGenerator(skuCount: 1).connections() { try await ledger.upsertConnection(c, seller: "demo") }
     let now = Date()
     var commands = FixtureGenerator.locations.map {
         Command(seller: "demo", source: "bench", draft: ShelfEvent(type: .locationUpserted, locationInfo: $0, occurredAt: now))
@@ -146,8 +146,8 @@ case "load":
 case "rebuild":
     let path = option("database", "/tmp/shelf-bench-1m.sqlite")
     let start = ContinuousClock.now
-    let ledger = Ledger(database: try LedgerDatabase(path: path))
-    try ledger.rebuildSnapshot()
+    let ledger = Ledger(stores: .sqlite(try LedgerDatabase(path: path)))
+    try await ledger.rebuildSnapshot()
     let elapsed = seconds(since: start)
     let count = ledger.snapshot.seller("demo")?.count ?? 0
     print(String(format: "rebuild skus=%d seconds=%.2f peakRSS=%.0fMiB RSS=%.0fMiB", count, elapsed, peakRSSMiB(), peakRSSMiB(current: true)))
@@ -156,8 +156,8 @@ case "apply":
     // (synchronous=NORMAL, so the figure is the writer's CPU, not the disk's fsync), after the snapshot is rebuilt.
     let path = option("database", "/tmp/shelf-bench-1m.sqlite")
     let events = Int(option("events", "20000"))!
-    let ledger = Ledger(database: try LedgerDatabase(path: path, durability: .normal))
-    try ledger.rebuildSnapshot()
+    let ledger = Ledger(stores: .sqlite(try LedgerDatabase(path: path, durability: .normal)))
+    try await ledger.rebuildSnapshot()
     let skus = ledger.snapshot.seller("demo")!.allSKUIDs()
     var generator = SystemRandomNumberGenerator()
     let runID = UUID().uuidString.prefix(8)

@@ -90,24 +90,24 @@ public final class DemandSpikeMonitor: Service, Sendable {
     }
 
     /// The policy in force for a seller.
-    public func policy(for seller: String) -> Policy {
+    public func policy(for seller: String) async -> Policy {
         if let cached = sellerPolicies.withLock({ $0[seller] }) { return cached }
-        let stored = (try? ledger.sellerSetting("spike-policy", seller: seller)).flatMap { $0 }
+        let stored = (try? await ledger.sellerSetting("spike-policy", seller: seller)).flatMap { $0 }
             .flatMap { try? ShelfJSON.decode(Policy.self, from: Data($0.utf8)) } ?? policy
         sellerPolicies.withLock { $0[seller] = stored }
         return stored
     }
 
     /// Stores a seller's own thresholds.
-    public func setPolicy(_ p: Policy, for seller: String) throws {
+    public func setPolicy(_ p: Policy, for seller: String) async throws {
         let body = try ShelfJSON.string(p)
-        try ledger.saveSellerSetting("spike-policy", seller: seller, body: body)
+        try await ledger.saveSellerSetting("spike-policy", seller: seller, body: body)
         sellerPolicies.withLock { $0[seller] = p }
     }
 
     /// Recent and baseline rates (units per second) of a SKU at `now`.
-    public func rates(seller: String, sku: String, now: Date) -> (recent: Double, baseline: Double, recentUnits: Int) {
-        let policy = policy(for: seller)
+    public func rates(seller: String, sku: String, now: Date) async -> (recent: Double, baseline: Double, recentUnits: Int) {
+        let policy = await policy(for: seller)
         let recentUnits = velocity.units(seller: seller, sku: sku, within: policy.window, now: now)
         let olderUnits = velocity.units(seller: seller, sku: sku, within: policy.baseline + policy.window, now: now) - recentUnits
         let baseline = max(Double(olderUnits) / policy.baseline, policy.baselineFloorPerHour / 3600)
@@ -119,8 +119,8 @@ public final class DemandSpikeMonitor: Service, Sendable {
     public func check(seller: String, sku: String) async -> EventType? {
         guard let state = ledger.snapshot.seller(seller)?.sku(sku) else { return nil }
         let now = ledger.clock.now()
-        let policy = policy(for: seller)
-        let r = rates(seller: seller, sku: sku, now: now)
+        let policy = await policy(for: seller)
+        let r = await rates(seller: seller, sku: sku, now: now)
         let spiking = state.spikeMultiplier > 1
         let type: EventType
         if !spiking, r.recentUnits >= policy.minimumUnits, r.recent >= policy.factor * r.baseline {

@@ -33,7 +33,7 @@ extension RuleEngine {
                     })
                 }
             case .setSafetyStockMultiplier:
-                for sku in targets { run.add(multipliedSafetyStock(sku, factor: action.factor?.value ?? 1, seller: c.seller, now: now)) }
+                for sku in targets { run.add(await multipliedSafetyStock(sku, factor: action.factor?.value ?? 1, seller: c.seller, now: now)) }
             case .setChannelBuffer:
                 for sku in targets {
                     for channel in channels(action, sku) {
@@ -184,8 +184,8 @@ extension RuleEngine {
     }
 
     /// Safety stock at each location set to `factor` × the configured base (the last level not set by a rule), rounded up.
-    func multipliedSafetyStock(_ sku: SKUState, factor: Double, seller: String, now: Date) -> [ShelfEvent] {
-        let history = (try? ledger.events(seller: seller, sku: sku.sku, types: [.safetyStockSet, .skuUpserted], before: .max, limit: 500)) ?? []
+    func multipliedSafetyStock(_ sku: SKUState, factor: Double, seller: String, now: Date) async -> [ShelfEvent] {
+        let history = (try? await ledger.events(seller: seller, sku: sku.sku, types: [.safetyStockSet, .skuUpserted], before: .max, limit: 500)) ?? []
         return sku.stock.compactMap { stock in
             var base = stock.level.safetyStock
             for e in history {
@@ -223,7 +223,7 @@ extension RuleEngine {
     func reconcile(_ action: RuleAction, seller: String) async -> String {
         guard let reconciler = parts.withLock({ $0.reconciler }) else { return "reconcile_channels skipped: the reconciler is not running" }
         let named = action.channels.flatMap { $0.contains("all") ? nil : Set($0) }
-        let connections = ((try? ledger.connections(seller: seller)) ?? []).filter { named?.contains($0.channel) ?? true }
+        let connections = ((try? await ledger.connections(seller: seller)) ?? []).filter { named?.contains($0.channel) ?? true }
         guard !connections.isEmpty else { return "reconcile_channels: no connection on \(named?.sorted().joined(separator: ", ") ?? "any channel")" }
         let report = await reconciler.reconcile(seller: seller, connections: connections)
         let errors = report.errors.isEmpty ? "" : "; errors: " + report.errors.keys.sorted().joined(separator: ", ")
@@ -252,7 +252,7 @@ extension RuleEngine {
     func enqueueNotifications(_ notifications: [(to: String, via: String, sku: String?, message: String)], rule: Compiled,
                               firing: RuleFiring, now: Date) async {
         guard !notifications.isEmpty else { return }
-        let targets = ((try? ledger.sellerFixture(rule.seller)) ?? nil)?.notifyTargets ?? []
+        let targets = ((try? await ledger.sellerFixture(rule.seller)) ?? nil)?.notifyTargets ?? []
         let trigger = firing.trigger(at: now)
         var drafts: [NotificationDraft] = []
         for n in notifications {

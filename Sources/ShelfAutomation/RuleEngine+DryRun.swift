@@ -28,9 +28,9 @@ extension RuleEngine {
     /// after that event (its history replayed in sequence order), the conditions measured at the event's commit, edge conditions firing
     /// only when they cross. Schedules and sync-lag triggers are not driven by events, so they never fire here; the per-minute
     /// firing cap and the pause after failed actions are left out.
-    public func dryRun(_ rule: Rule, seller: String, limit: Int) throws -> RuleDryRun {
+    public func dryRun(_ rule: Rule, seller: String, limit: Int) async throws -> RuleDryRun {
         let last = ledger.snapshot.seller(seller)?.lastSequence ?? 0
-        let events = try ledger.events(seller: seller, after: max(0, last - Int64(limit)), limit: limit)
+        let events = try await ledger.events(seller: seller, after: max(0, last - Int64(limit)), limit: limit)
         let measurer = self.measurer
         let edge = rule.conditions.contains { $0.edge == true }
         var truth: [String: Bool] = [:]
@@ -43,7 +43,7 @@ extension RuleEngine {
         for (sku, sequences) in wanted {
             guard let newest = sequences.max() else { continue }
             var state: SKUState?
-            for e in try ledger.events(seller: seller, sku: sku, limit: 10_000_000) where e.sequence <= newest {
+            for e in try await ledger.events(seller: seller, sku: sku, limit: 10_000_000) where e.sequence <= newest {
                 Inventory.apply(e.event, to: &state, sequence: e.sequence, recordedAt: e.recordedAt)
                 if sequences.contains(e.sequence), let state { after[e.sequence] = state }
             }
@@ -52,7 +52,7 @@ extension RuleEngine {
             guard let sku = event.event.sku, let state = after[event.sequence],
                   Self.matches(rule.trigger, event: event.event, state: state) else { continue }
             matched += 1
-            let holds = measurer.holds(rule.conditions, .init(seller: seller, trigger: rule.trigger, sku: state, firing: .event(event),
+            let holds = await measurer.holds(rule.conditions, .init(seller: seller, trigger: rule.trigger, sku: state, firing: .event(event),
                                                               at: event.recordedAt))
             let was = truth[sku] ?? false
             truth[sku] = holds

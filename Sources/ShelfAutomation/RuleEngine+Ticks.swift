@@ -33,9 +33,9 @@ extension RuleEngine {
     }
 
     /// The store's time zone (a seller setting; UTC when unknown or invalid).
-    func timeZone(seller: String) -> TimeZone {
+    func timeZone(seller: String) async -> TimeZone {
         if let cached = state.withLock({ $0.timeZones[seller] }) { return cached }
-        let zone = ((try? ledger.sellerSettings(seller)).flatMap { $0 }).flatMap { TimeZone(identifier: $0.timeZone) }
+        let zone = ((try? await ledger.sellerSettings(seller)).flatMap { $0 }).flatMap { TimeZone(identifier: $0.timeZone) }
             ?? TimeZone(identifier: "UTC")!
         state.withLock { $0.timeZones[seller] = zone }
         return zone
@@ -45,7 +45,7 @@ extension RuleEngine {
     /// fires it twice; occurrences before the rule existed, or missed by more than `scheduleGrace`, are not fired.
     func runSchedule(_ c: Compiled, now: Date) async -> Task<Void, Never>? {
         guard let schedule = c.rule.trigger.schedule,
-              let due = RuleScheduleCalendar(schedule: schedule, timeZone: timeZone(seller: c.seller)).latest(atOrBefore: now)
+              let due = RuleScheduleCalendar(schedule: schedule, timeZone: await timeZone(seller: c.seller)).latest(atOrBefore: now)
         else { return nil }
         let key = "\(c.seller)\u{0}\(c.id)"
         if let handled = state.withLock({ $0.occurrences[key] }), due <= handled { return nil }
@@ -69,14 +69,14 @@ extension RuleEngine {
         if Self.needsItems(c.rule) {
             let states = ledger.snapshot.seller(c.seller)?.allStates() ?? []
             for sku in states where sku.item.active && Self.inScope(c.rule.trigger.scope, state: sku) {
-                guard measurer.holds(c.rule.conditions, .init(seller: c.seller, trigger: c.rule.trigger, sku: sku, firing: firing, at: now))
+                guard await measurer.holds(c.rule.conditions, .init(seller: c.seller, trigger: c.rule.trigger, sku: sku, firing: firing, at: now))
                 else { continue }
                 matched.append(sku)
                 if matched.count >= maxSKUsPerFiring { break }
             }
             guard !matched.isEmpty else { return nil }
         } else {
-            guard measurer.holds(c.rule.conditions, .init(seller: c.seller, trigger: c.rule.trigger, sku: nil, firing: firing, at: now))
+            guard await measurer.holds(c.rule.conditions, .init(seller: c.seller, trigger: c.rule.trigger, sku: nil, firing: firing, at: now))
             else { return nil }
         }
         // Each occurrence stands alone (schedule conditions are levels): only the rate limit applies.
@@ -107,7 +107,7 @@ extension RuleEngine {
         guard let propagator = parts.withLock({ $0.propagator }) else { return [] }
         let lags = propagator.syncLag(seller: c.seller, now: now)
         let scope = c.rule.trigger.scope
-        let connections = ((try? ledger.connections(seller: c.seller)) ?? []).filter { connection in
+        let connections = ((try? await ledger.connections(seller: c.seller)) ?? []).filter { connection in
             (scope.channels.map { $0.contains(connection.channel) } ?? true)
                 && !(scope.excludeChannels ?? []).contains(connection.channel)
         }
@@ -120,7 +120,7 @@ extension RuleEngine {
         for connection in connections {
             let seconds = lags[connection.id] ?? 0
             let firing = RuleFiring.lag(connection: connection.id, channel: connection.channel, seconds: seconds)
-            let truth = measurer.holds(conditions, .init(seller: c.seller, trigger: c.rule.trigger, sku: nil, firing: firing, at: now))
+            let truth = await measurer.holds(conditions, .init(seller: c.seller, trigger: c.rule.trigger, sku: nil, firing: firing, at: now))
             let admitted = state.withLock { s in admit(c, key: "\(c.id)\u{0}\(connection.id)", truth: truth, now: now, state: &s) }
             guard admitted else { continue }
             fired.append(queueActions(c, skus: [], firing: firing, now: now))

@@ -68,7 +68,7 @@ public final class RuleEngine: Service, Sendable {
         var spikes: DemandSpikeMonitor?
     }
 
-    /// `outbox` keeps the rules' notifications (by default in the ledger's SQLite file).
+    /// `outbox` keeps the rules' notifications (by default the ledger's own store).
     public init(ledger: Ledger, store: any RuleStore, outbox: (any NotificationOutbox)? = nil, curl: CurlClient, notifyURL: String?,
                 logger: Logger = Logger(label: "shelf.rules")) {
         self.ledger = ledger
@@ -76,7 +76,7 @@ public final class RuleEngine: Service, Sendable {
         self.curl = curl
         self.notifyURL = notifyURL
         self.logger = logger
-        notifications = NotificationDispatcher(outbox: outbox ?? SQLiteNotificationOutbox(database: ledger.database), curl: curl, clock: ledger.clock)
+        notifications = NotificationDispatcher(outbox: outbox ?? ledger.stores.notifications, curl: curl, clock: ledger.clock)
         events = ledger.snapshot.feed.subscribe()
     }
 
@@ -108,8 +108,12 @@ public final class RuleEngine: Service, Sendable {
                 for sku in c.rule.trigger.scope.skus ?? snapshot.allSKUIDs() {
                     guard let sku = snapshot.sku(sku) else { continue }
                     let key = "\(c.id)\u{0}\(sku.sku)"
-                    primed[key] = known[key] ?? measurer.holds(c.rule.conditions, .init(
-                        seller: seller, trigger: c.rule.trigger, sku: sku, firing: .schedule(now), at: now))
+                    if let truth = known[key] {
+                        primed[key] = truth
+                    } else {
+                        primed[key] = await measurer.holds(c.rule.conditions, .init(
+                            seller: seller, trigger: c.rule.trigger, sku: sku, firing: .schedule(now), at: now))
+                    }
                 }
             }
             for c in compiled where c.rule.trigger.event == .syncLagging {
@@ -178,7 +182,7 @@ public final class RuleEngine: Service, Sendable {
             guard let compiled = rules[event.seller], let sku = event.event.sku,
                   let current = ledger.snapshot.seller(event.seller)?.sku(sku) else { continue }
             for c in compiled where event.event.ruleId != c.id && Self.matches(c.rule.trigger, event: event.event, state: current) {
-                let truth = measurer.holds(c.rule.conditions, .init(
+                let truth = await measurer.holds(c.rule.conditions, .init(
                     seller: c.seller, trigger: c.rule.trigger, sku: current, firing: .event(event), at: event.recordedAt))
                 candidates.append((c, current, event, truth))
             }

@@ -23,12 +23,13 @@ struct RuleMeasurer: Sendable {
     }
 
     /// True when every condition holds (an `unless` guard holds when its comparison does not).
-    func holds(_ conditions: [RuleCondition], _ subject: Subject) -> Bool {
-        conditions.allSatisfy { holds($0, subject) }
+    func holds(_ conditions: [RuleCondition], _ subject: Subject) async -> Bool {
+        for c in conditions where !(await holds(c, subject)) { return false }
+        return true
     }
 
-    func holds(_ c: RuleCondition, _ subject: Subject) -> Bool {
-        guard let x = measure(c, subject) else { return false }
+    func holds(_ c: RuleCondition, _ subject: Subject) async -> Bool {
+        guard let x = await measure(c, subject) else { return false }
         let result: Bool
         switch c.op {
         case .lt: result = x < Self.number(c.value)
@@ -65,7 +66,7 @@ struct RuleMeasurer: Sendable {
         return s.skus != nil || s.tags != nil || s.skuPrefix != nil || s.skuPattern != nil || s.collection != nil
     }
 
-    func measure(_ c: RuleCondition, _ subject: Subject) -> Double? {
+    func measure(_ c: RuleCondition, _ subject: Subject) async -> Double? {
         let scope = Self.scope(of: c, trigger: subject.trigger)
         let event = subject.firing.event?.event
         switch c.metric {
@@ -78,12 +79,12 @@ struct RuleMeasurer: Sendable {
             }
             return Double(sku.item.effectivePrice(at: subject.at).amount)
         case .unitsSold, .orderCount, .cancelCount, .returnCount:
-            return count(c, scope: scope, subject: subject)
+            return await count(c, scope: scope, subject: subject)
         case .velocityRatio:
-            return velocityRatio(c, subject)
+            return await velocityRatio(c, subject)
         case .syncLag:
             if case .lag(_, _, let seconds) = subject.firing { return seconds }
-            return syncLag(seller: subject.seller, channels: scope.channels, now: subject.at)
+            return await syncLag(seller: subject.seller, channels: scope.channels, now: subject.at)
         case .varianceUnits, .variancePct:
             guard let event, event.type == .inventoryVarianceDetected, let reported = event.qty, let sku = subject.sku,
                   let listing = sku.listing(on: event.channel ?? "")
@@ -99,7 +100,7 @@ struct RuleMeasurer: Sendable {
             return event?.type == .stockReceived ? event?.qty.map(Double.init) : nil
         case .priceChangePct, .absPriceChangePct:
             guard let fired = subject.firing.event, fired.event.type == .priceChanged, let new = fired.event.price,
-                  let old = previousPrice(fired), old > 0
+                  let old = await previousPrice(fired), old > 0
             else { return nil }
             let pct = Double(new.amount - old) / Double(old) * 100
             return c.metric == .priceChangePct ? pct : abs(pct)
@@ -133,7 +134,7 @@ struct RuleMeasurer: Sendable {
 
     /// Orders, units, cancellations or returns in the condition's window ending at the evaluation instant: of the firing SKU
     /// when the rule names items, seller-wide otherwise; only on the scope's channels and locations when it names some.
-    func count(_ c: RuleCondition, scope: RuleScope, subject: Subject) -> Double? {
+    func count(_ c: RuleCondition, scope: RuleScope, subject: Subject) async -> Double? {
         guard let window = c.window.flatMap(RuleDurationFormat.seconds), window > 0 else { return nil }
         let perItem = Self.hasItems(subject.trigger.scope) || Self.hasItems(c.scope)
         guard !perItem || subject.sku != nil else { return nil }
@@ -142,7 +143,7 @@ struct RuleMeasurer: Sendable {
         case .returnCount: .returnReceived
         default: .orderConfirmed
         }
-        guard let events = try? ledger.events(seller: subject.seller, sku: perItem ? subject.sku?.sku : nil, types: [type],
+        guard let events = try? await ledger.events(seller: subject.seller, sku: perItem ? subject.sku?.sku : nil, types: [type],
                                               recordedAfter: subject.at.addingTimeInterval(-window), through: subject.at)
         else { return nil }
         let matching = events.filter { e in
@@ -154,12 +155,12 @@ struct RuleMeasurer: Sendable {
 
     /// Units sold per second in the condition's window (the seller's spike window when it names none) over the rate in the
     /// baseline period before it, from the ledger's orders, with the seller's spike policy's baseline length and floor.
-    func velocityRatio(_ c: RuleCondition, _ subject: Subject) -> Double? {
+    func velocityRatio(_ c: RuleCondition, _ subject: Subject) async -> Double? {
         guard let sku = subject.sku else { return nil }
-        let policy = spikes?.policy(for: subject.seller) ?? DemandSpikeMonitor.Policy()
+        let policy = await spikes?.policy(for: subject.seller) ?? DemandSpikeMonitor.Policy()
         let window = c.window.flatMap(RuleDurationFormat.seconds) ?? policy.window
         guard window > 0,
-              let orders = try? ledger.events(seller: subject.seller, sku: sku.sku, types: [.orderConfirmed],
+              let orders = try? await ledger.events(seller: subject.seller, sku: sku.sku, types: [.orderConfirmed],
                                               recordedAfter: subject.at.addingTimeInterval(-window - policy.baseline), through: subject.at)
         else { return nil }
         let start = subject.at.addingTimeInterval(-window)
@@ -170,17 +171,17 @@ struct RuleMeasurer: Sendable {
     }
 
     /// The largest lag among the seller's connections on `channels` (all when nil); 0 when all are caught up.
-    func syncLag(seller: String, channels: [String]?, now: Date) -> Double? {
+    func syncLag(seller: String, channels: [String]?, now: Date) async -> Double? {
         guard let propagator else { return nil }
         let lags = propagator.syncLag(seller: seller, now: now)
-        let connections = ((try? ledger.connections(seller: seller)) ?? []).filter { c in channels.map { $0.contains(c.channel) } ?? true }
+        let connections = ((try? await ledger.connections(seller: seller)) ?? []).filter { c in channels.map { $0.contains(c.channel) } ?? true }
         return connections.map { lags[$0.id] ?? 0 }.max() ?? 0
     }
 
     /// The price in force (for the changed channel, else the base price) just before a `price.changed` event.
-    func previousPrice(_ fired: LedgerEvent) -> Int64? {
+    func previousPrice(_ fired: LedgerEvent) async -> Int64? {
         guard let sku = fired.event.sku,
-              let history = try? ledger.events(seller: fired.seller, sku: sku, types: [.priceChanged, .skuUpserted],
+              let history = try? await ledger.events(seller: fired.seller, sku: sku, types: [.priceChanged, .skuUpserted],
                                                before: fired.sequence, limit: 200)
         else { return nil }
         let channel = fired.event.channel

@@ -151,7 +151,7 @@ public final class ConnectionRegistry: Service, Sendable {
         // Retries of a connection that no longer exists (deleting a connection removes its row, then its retries; a crash in
         // between leaves them) are discarded here, so they neither wait forever nor reach a later connection of that id.
         for seller in Set(pending.retries.map(\.seller)) {
-            guard let known = try? Set(ledger.connections(seller: seller).map(\.id)) else { continue }
+            guard let known = try? await Set(ledger.connections(seller: seller).map(\.id)) else { continue }
             for connection in Set(pending.retries.filter { $0.seller == seller && !known.contains($0.connection) }.map(\.connection)) {
                 do {
                     try await ledger.pushQueue.discardRetries(seller: seller, connection: connection)

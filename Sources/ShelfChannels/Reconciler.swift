@@ -63,8 +63,8 @@ public final class Reconciler: Service, Sendable {
     func loop() async throws {
         while !Task.isCancelled {
             let now = ledger.clock.now()
-            for seller in (try? ledger.sellerIDs()) ?? [] {
-                let due = ((try? ledger.connections(seller: seller)) ?? []).filter { c in nextPoll.withLock { ($0["\(seller)\u{0}\(c.id)"] ?? .distantPast) <= now } }
+            for seller in (try? await ledger.sellerIDs()) ?? [] {
+                let due = ((try? await ledger.connections(seller: seller)) ?? []).filter { c in nextPoll.withLock { ($0["\(seller)\u{0}\(c.id)"] ?? .distantPast) <= now } }
                 guard !due.isEmpty else { continue }
                 _ = await reconcile(seller: seller, connections: due)
             }
@@ -75,7 +75,8 @@ public final class Reconciler: Service, Sendable {
     /// Reads every given connection now (all of the seller's when nil) and heals what drifted.
     public func reconcile(seller: String, connections only: [ConnectionFixture]? = nil) async -> ReconciliationReport {
         let started = ledger.clock.now()
-        let connections = only ?? ((try? ledger.connections(seller: seller)) ?? [])
+        var connections = only ?? []
+        if only == nil { connections = (try? await ledger.connections(seller: seller)) ?? [] }
         var report = ReconciliationReport(startedAt: started, finishedAt: started, connections: connections.map(\.id), pages: 0, skusChecked: 0,
                                           variancesFound: 0, healed: 0, variances: [], errors: [:])
         let spiking = ledger.snapshot.seller(seller)?.hasSpike ?? false

@@ -40,7 +40,7 @@ public final class WebhookIngestor: Sendable {
         var signed = headers
         signed[":method"] = method
         signed[":path"] = path
-        let candidates = (try? ledger.connections(id: connectionId)) ?? []
+        let candidates = (try? await ledger.connections(id: connectionId)) ?? []
         guard let (seller, connection) = candidates.first(where: { seller, c in
             guard let link = ChannelLink(seller: seller, connection: c) else { return false }
             return link.connector.verifyWebhook(headers: signed, body: body, secret: c.webhookSecret)

@@ -1,114 +1,60 @@
 import Foundation
-import GRDB
 import ShelfCore
 import Synchronization
 
 extension Ledger {
     /// Creates or replaces a channel connection and refreshes the push targets.
-    public func upsertConnection(_ c: ConnectionFixture, seller: String) throws {
-        let credentials = try ShelfJSON.string(c.credentials)
-        try database.pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO connections (seller, id, channel, kind, baseURL, credentials, webhookSecret, pollIntervalSeconds,
-                        pushEnabled, channelLocationId, createdAt) VALUES (?,?,?,?,?,?,?,?,?,?,?)
-                    ON CONFLICT (seller, id) DO UPDATE SET channel = excluded.channel, kind = excluded.kind, baseURL = excluded.baseURL,
-                        credentials = excluded.credentials, webhookSecret = excluded.webhookSecret,
-                        pollIntervalSeconds = excluded.pollIntervalSeconds, pushEnabled = excluded.pushEnabled,
-                        channelLocationId = excluded.channelLocationId
-                    """,
-                arguments: [
-                    seller, c.id, c.channel, c.kind, c.baseURL, credentials, c.webhookSecret, c.pollIntervalSeconds, c.pushEnabled,
-                    c.channelLocationId, clock.now().timeIntervalSince1970,
-                ]
-            )
-        }
-        try reloadConnections()
+    public func upsertConnection(_ c: ConnectionFixture, seller: String) async throws {
+        try await stores.connections.upsert(c, seller: seller, at: clock.now())
+        try await reloadConnections()
         // The push workers follow connections as they are added, changed, disabled or removed.
         snapshot.feed.poke()
     }
 
     /// Deletes a connection; returns false when it did not exist.
     public func deleteConnection(id: String, seller: String) async throws -> Bool {
-        let deleted = try await database.pool.write { db in
-            try db.execute(sql: "DELETE FROM connections WHERE seller = ? AND id = ?", arguments: [seller, id])
-            return db.changesCount > 0
-        }
+        let deleted = try await stores.connections.delete(id: id, seller: seller)
         // Its retries go with it (a crash in between leaves them behind: the push registry discards retries of connections
         // that no longer exist when it next reads the queues, at the latest on the next start).
         try await pushQueue.discardRetries(seller: seller, connection: id)
-        try reloadConnections()
+        try await reloadConnections()
         snapshot.feed.poke()
         return deleted
     }
 
     /// The seller's connections, by id (cached; refreshed when this process changes them).
-    public func connections(seller: String) throws -> [ConnectionFixture] {
+    public func connections(seller: String) async throws -> [ConnectionFixture] {
         if let cached = connectionCache.withLock({ $0[seller] }) { return cached }
-        let loaded = try loadConnections(seller: seller)
+        let loaded = try await stores.connections.connections(seller: seller)
         connectionCache.withLock { $0[seller] = loaded }
         return loaded
     }
 
-    func loadConnections(seller: String) throws -> [ConnectionFixture] {
-        try database.pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, channel, kind, baseURL, credentials, webhookSecret, pollIntervalSeconds, pushEnabled, channelLocationId
-                    FROM connections WHERE seller = ? ORDER BY id
-                    """,
-                arguments: [seller]
-            ).map(Self.connection)
-        }
-    }
-
-    static func connection(_ row: Row) -> ConnectionFixture {
-        let credentials = (try? ShelfJSON.decode([String: String].self, from: Data((row["credentials"] as String).utf8))) ?? [:]
-        return ConnectionFixture(
-            id: row["id"], channel: row["channel"], kind: row["kind"], baseURL: row["baseURL"], credentials: credentials,
-            webhookSecret: row["webhookSecret"], pollIntervalSeconds: row["pollIntervalSeconds"], pushEnabled: row["pushEnabled"],
-            channelLocationId: row["channelLocationId"]
-        )
-    }
-
-    /// Every seller's push-enabled connections, read off the cooperative pool's blocking path (one async read).
+    /// Every seller's push-enabled connections.
     public func pushEnabledConnections() async throws -> [(seller: String, connection: ConnectionFixture)] {
-        try await database.pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT seller, id, channel, kind, baseURL, credentials, webhookSecret, pollIntervalSeconds, pushEnabled, channelLocationId
-                    FROM connections WHERE pushEnabled = 1 ORDER BY seller, id
-                    """
-            ).map { row in (row["seller"], Self.connection(row)) }
-        }
+        try await stores.connections.pushEnabled()
     }
 
     /// Stores the seller's rule vocabulary (suppliers, notify targets, collections) and business calendar.
-    public func saveSellerFixture(_ seller: SellerFixture) throws {
-        let body = try ShelfJSON.string(seller)
-        try database.pool.write { db in try SellerProfileRecord(seller: seller.id, body: body).save(db) }
+    public func saveSellerFixture(_ seller: SellerFixture) async throws {
+        try await stores.sellers.saveProfile(try ShelfJSON.string(seller), seller: seller.id)
         snapshot.seller(seller.id)?.setHolidays(seller.holidays)
     }
 
-    /// The seller's rule vocabulary and business calendar, if stored.
-    public func sellerFixture(_ seller: String) throws -> SellerFixture? {
-        try database.pool.read { db in try Self.sellerFixture(db, seller: seller) }
-    }
-
-    static func sellerFixture(_ db: Database, seller: String) throws -> SellerFixture? {
-        try SellerProfileRecord.fetchOne(db, key: seller).flatMap { try? ShelfJSON.decode(SellerFixture.self, from: Data($0.body.utf8)) }
+    /// The seller's rule vocabulary and business calendar, if stored (an unreadable one counts as none).
+    public func sellerFixture(_ seller: String) async throws -> SellerFixture? {
+        try await stores.sellers.profile(seller: seller).flatMap { try? ShelfJSON.decode(SellerFixture.self, from: Data($0.utf8)) }
     }
 }
 
 extension Ledger {
     /// Every seller's connection with this id (ids are unique per seller; webhooks name only the id).
-    public func connections(id: String) throws -> [(seller: String, connection: ConnectionFixture)] {
-        let sellers = try database.pool.read { db in
-            try String.fetchAll(db, sql: "SELECT seller FROM connections WHERE id = ?", arguments: [id])
+    public func connections(id: String) async throws -> [(seller: String, connection: ConnectionFixture)] {
+        var out: [(seller: String, connection: ConnectionFixture)] = []
+        for seller in try await stores.connections.sellers(connection: id) {
+            if let c = try await connections(seller: seller).first(where: { $0.id == id }) { out.append((seller, c)) }
         }
-        return try sellers.compactMap { seller in try connections(seller: seller).first { $0.id == id }.map { (seller, $0) } }
+        return out
     }
 
     /// Asks the propagator to push these SKUs again (drift healing, replays): an outbox row at the SKU's current sequence.

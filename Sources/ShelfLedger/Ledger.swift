@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import ShelfCore
 import Synchronization
@@ -7,11 +6,12 @@ import Synchronization
 /// The source of truth: turns commands into durable events (group commit), keeps the state tables and the outbox in the same
 /// transaction, then applies the committed events to the snapshot in sequence order.
 public final class Ledger: Sendable {
-    public let database: LedgerDatabase
-    /// Where commands are recorded and events read back from (by default the SQLite file of `database`).
-    public let store: any LedgerStore
+    /// Every store the ledger reads and writes (the embedded SQLite file or one PostgreSQL database).
+    public let stores: ShelfStore
+    /// Where commands are recorded and events read back from (`stores.ledger`).
+    public var store: any LedgerStore { stores.ledger }
     /// The push queues (outbox, retries, dead letters): in the same store as `store`'s outbox rows.
-    public let pushQueue: any PushQueueStore
+    public var pushQueue: any PushQueueStore { stores.pushQueue }
     public let snapshot: Snapshot
     public let clock: any WallClock
     let logger: Logger
@@ -43,15 +43,11 @@ public final class Ledger: Sendable {
         var channel: String
     }
 
-    /// `store` takes the write path and event reads elsewhere than `database`'s SQLite file, and `pushQueue` the push queues
-    /// (give both or neither: the outbox rows `store` writes are the ones `pushQueue` reads). Sellers, connections and the
-    /// state the snapshot is rebuilt from stay in `database`.
-    public init(database: LedgerDatabase, store: (any LedgerStore)? = nil, pushQueue: (any PushQueueStore)? = nil, snapshot: Snapshot? = nil, clock: any WallClock = SystemWallClock(),
+    /// A ledger on `stores` (all on one database: the outbox rows the ledger store writes are the ones the push queue reads).
+    public init(stores: ShelfStore, snapshot: Snapshot? = nil, clock: any WallClock = SystemWallClock(),
                 logger: Logger = Logger(label: "shelf.ledger"), maxBatch: Int = 512) {
-        self.database = database
-        let store = store ?? SQLiteLedgerStore(database: database)
-        self.store = store
-        self.pushQueue = pushQueue ?? SQLitePushQueueStore(database: database)
+        self.stores = stores
+        let store = stores.ledger
         let snapshot = snapshot ?? Snapshot()
         self.snapshot = snapshot
         self.clock = clock
@@ -71,29 +67,18 @@ public final class Ledger: Sendable {
     // MARK: Sellers
 
     /// Creates the seller if it does not exist yet.
-    public func ensureSeller(id: String, name: String, currency: String, timeZone: String) throws {
-        let record = SellerRecord(id: id, name: name, currency: currency, timeZone: timeZone, createdAt: clock.now().timeIntervalSince1970)
-        _ = try database.pool.write { db in try Self.insertIfNew(record, db) }
+    public func ensureSeller(id: String, name: String, currency: String, timeZone: String) async throws {
+        _ = try await stores.sellers.insert(SellerRow(id: id, name: name, currency: currency, timeZone: timeZone, createdAt: clock.now()),
+                                            profile: nil)
         _ = snapshot.ensureSeller(id)
-    }
-
-    /// Inserts the seller unless its id exists; true when it was inserted.
-    static func insertIfNew(_ record: SellerRecord, _ db: Database) throws -> Bool {
-        try record.insert(db, onConflict: .ignore)
-        return db.changesCount > 0
     }
 
     /// Creates a new seller (a tenant) with its business calendar and rule vocabulary; false when the id is taken (nothing
     /// changes then). The seller can be given tokens, locations, channels and a catalog at once.
-    public func createSeller(_ seller: SellerFixture) throws -> Bool {
+    public func createSeller(_ seller: SellerFixture) async throws -> Bool {
         let body = try ShelfJSON.string(seller)
-        let record = SellerRecord(id: seller.id, name: seller.name, currency: seller.currency, timeZone: seller.timeZone,
-                                  createdAt: clock.now().timeIntervalSince1970)
-        let created = try database.pool.write { db -> Bool in
-            guard try Self.insertIfNew(record, db) else { return false }
-            try SellerProfileRecord(seller: seller.id, body: body).save(db)
-            return true
-        }
+        let row = SellerRow(id: seller.id, name: seller.name, currency: seller.currency, timeZone: seller.timeZone, createdAt: clock.now())
+        let created = try await stores.sellers.insert(row, profile: body)
         if created { snapshot.ensureSeller(seller.id).setHolidays(seller.holidays) }
         return created
     }
@@ -110,77 +95,54 @@ public final class Ledger: Sendable {
     }
 
     /// Every seller, by id.
-    public func sellers() throws -> [SellerSummary] {
-        try database.pool.read { db in try SellerRecord.order(Column("id")).fetchAll(db) }.map(summary)
+    public func sellers() async throws -> [SellerSummary] {
+        try await stores.sellers.sellers().map(summary)
     }
 
     /// One seller, or nil when there is none with this id (one keyed read).
-    public func seller(id: String) throws -> SellerSummary? {
-        try database.pool.read { db in try SellerRecord.fetchOne(db, key: id) }.map(summary)
+    public func seller(id: String) async throws -> SellerSummary? {
+        try await stores.sellers.seller(id: id).map(summary)
     }
 
-    private func summary(_ record: SellerRecord) -> SellerSummary {
-        let live = snapshot.seller(record.id)
-        return SellerSummary(id: record.id, name: record.name, currency: record.currency, timeZone: record.timeZone,
-                             holidays: live?.catalog.holidays ?? [], createdAt: Date(timeIntervalSince1970: record.createdAt), skus: live?.count ?? 0)
+    private func summary(_ row: SellerRow) -> SellerSummary {
+        let live = snapshot.seller(row.id)
+        return SellerSummary(id: row.id, name: row.name, currency: row.currency, timeZone: row.timeZone,
+                             holidays: live?.catalog.holidays ?? [], createdAt: row.createdAt, skus: live?.count ?? 0)
     }
 
     /// Ids of every seller.
-    public func sellerIDs() throws -> [String] {
-        try database.pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM sellers ORDER BY id") }
+    public func sellerIDs() async throws -> [String] {
+        try await stores.sellers.sellers().map(\.id)
     }
 
     /// The seller's currency (ISO 4217) and time zone.
-    public func sellerSettings(_ id: String) throws -> (currency: String, timeZone: String)? {
-        try database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT currency, timeZone FROM sellers WHERE id = ?", arguments: [id]).map { ($0[0], $0[1]) }
-        }
+    public func sellerSettings(_ id: String) async throws -> (currency: String, timeZone: String)? {
+        try await stores.sellers.seller(id: id).map { ($0.currency, $0.timeZone) }
     }
 
     // MARK: Snapshot
 
-    /// Rebuilds the snapshot from the state tables, reporting to `snapshot.progress` (and stopping with `RebuildStopped` when
+    /// Rebuilds the snapshot from the state rows, reporting to `snapshot.progress` (and stopping with `RebuildStopped` when
     /// it is asked to); marks the snapshot ready unless `markReady` is false (start-up marks it after loading fixtures).
-    public func rebuildSnapshot(markReady: Bool = true) throws {
-        let progress = snapshot.progress
-        let loaded = try database.pool.read { db -> [(String, StateRows.LoadedStates, SellerCatalog, Int64, Date?)] in
-            // One pass over every row gains nothing from a large page cache, and the pages it would keep (64 MiB at a million
-            // SKUs) would stay in this reader for the life of the process: read through a small one, then put it back.
-            let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
-            try db.execute(sql: "PRAGMA cache_size = -2048")
-            defer {
-                try? db.execute(sql: "PRAGMA shrink_memory")
-                try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)")
-            }
-            progress.begin(total: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skus") ?? 0)
-            return try String.fetchAll(db, sql: "SELECT id FROM sellers").map { seller in
-                let states = try StateRows.readStates(db, seller: seller, progress: progress)
-                var catalog = try StateRows.readCatalog(db, seller: seller)
-                catalog.holidays = try Self.sellerFixture(db, seller: seller)?.holidays.sorted() ?? []
-                let last = try Row.fetchOne(
-                    db, sql: "SELECT sequence, recordedAt FROM events WHERE seller = ? ORDER BY sequence DESC LIMIT 1", arguments: [seller]
-                )
-                return (seller, states, catalog, last?[0] ?? 0, (last?[1] as Double?).map(Date.init(timeIntervalSince1970:)))
-            }
-        }
-        for (seller, states, catalog, last, at) in loaded {
-            for (sku, reason) in states.quarantined.sorted(by: { $0.key < $1.key }) {
+    public func rebuildSnapshot(markReady: Bool = true) async throws {
+        let loaded = try await stores.state.loadState(progress: snapshot.progress)
+        for var state in loaded {
+            let seller = state.seller
+            state.catalog.holidays = try await sellerFixture(seller)?.holidays.sorted() ?? []
+            for (sku, reason) in state.quarantined.sorted(by: { $0.key < $1.key }) {
                 logger.error("SKU quarantined at start-up", metadata: ["seller": "\(seller)", "sku": "\(sku)", "reason": "\(reason)"])
             }
-            snapshot.ensureSeller(seller).load(shards: states.shards, catalog: catalog, lastSequence: last, lastRecordedAt: at,
-                                               quarantined: states.quarantined)
+            snapshot.ensureSeller(seller).load(shards: state.shards, catalog: state.catalog, lastSequence: state.lastSequence,
+                                               lastRecordedAt: state.lastRecordedAt, quarantined: state.quarantined)
         }
-        try reloadConnections()
+        try await reloadConnections()
         if markReady { snapshot.markReady() }
     }
 
     /// Re-reads which connections receive pushes (after a connection is created, changed or deleted).
-    public func reloadConnections() throws {
-        let rows = try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT seller, id, channel FROM connections WHERE pushEnabled = 1 ORDER BY seller, id")
-        }
+    public func reloadConnections() async throws {
         var map: [String: [PushTarget]] = [:]
-        for row in rows { map[row[0], default: []].append(PushTarget(id: row[1], channel: row[2])) }
+        for (seller, c) in try await stores.connections.pushEnabled() { map[seller, default: []].append(PushTarget(id: c.id, channel: c.channel)) }
         connections.withLock { $0 = map }
         connectionCache.withLock { $0.removeAll() }
     }

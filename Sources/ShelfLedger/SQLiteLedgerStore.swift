@@ -92,7 +92,7 @@ public struct SQLiteLedgerStore: LedgerStore {
 
     public func events(seller: String, after: Int64, limit: Int) async throws -> [LedgerEvent] {
         try await database.pool.read { db in
-            try Ledger.decodeEvents(
+            try SQLiteHistoryStore.decodeEvents(
                 db, seller: seller,
                 sql: "SELECT sequence, source, externalId, recordedAt, body FROM events WHERE seller = ? AND sequence > ? ORDER BY sequence LIMIT ?",
                 arguments: [seller, after, limit]

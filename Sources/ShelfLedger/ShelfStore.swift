@@ -49,21 +49,36 @@ public struct ShelfStore: Sendable {
     public var notifications: any NotificationOutbox
     /// Agents' watches and their delivery state.
     public var watches: any WatchStore
+    /// Sellers, their profiles and settings documents.
+    public var sellers: any SellerStore
+    /// Sellers' channel connections.
+    public var connections: any ConnectionStore
+    /// The ledger's history reads (audits, history API, rules' windows, start-up velocity, the hold sweeper).
+    public var history: any LedgerHistoryStore
+    /// The current-state rows the snapshot is rebuilt from.
+    public var state: any SnapshotStateStore
 
     public init(ledger: any LedgerStore, tokens: any TokenRecordStore, rules: any RuleStore, pushQueue: any PushQueueStore,
-                notifications: any NotificationOutbox, watches: any WatchStore) {
+                notifications: any NotificationOutbox, watches: any WatchStore, sellers: any SellerStore, connections: any ConnectionStore,
+                history: any LedgerHistoryStore, state: any SnapshotStateStore) {
         self.ledger = ledger
         self.tokens = tokens
         self.rules = rules
         self.pushQueue = pushQueue
         self.notifications = notifications
         self.watches = watches
+        self.sellers = sellers
+        self.connections = connections
+        self.history = history
+        self.state = state
     }
 
     /// Every store on the SQLite file `database`.
     public static func sqlite(_ database: LedgerDatabase) -> ShelfStore {
         ShelfStore(ledger: SQLiteLedgerStore(database: database), tokens: SQLiteTokenRecordStore(database: database),
                    rules: SQLiteRuleStore(database: database), pushQueue: SQLitePushQueueStore(database: database),
-                   notifications: SQLiteNotificationOutbox(database: database), watches: SQLiteWatchStore(database: database))
+                   notifications: SQLiteNotificationOutbox(database: database), watches: SQLiteWatchStore(database: database),
+                   sellers: SQLiteSellerStore(database: database), connections: SQLiteConnectionStore(database: database),
+                   history: SQLiteHistoryStore(database: database), state: SQLiteSnapshotStateStore(database: database))
     }
 }

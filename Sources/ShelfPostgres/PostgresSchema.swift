@@ -143,6 +143,23 @@ public enum PostgresSchema {
             """,
             "CREATE TABLE watch_cursors (seller TEXT PRIMARY KEY, sequence BIGINT NOT NULL)",
         ]),
+        Migration(version: 6, name: "v6-sellers-connections", statements: [
+            """
+            CREATE TABLE sellers (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL, currency TEXT NOT NULL, timeZone TEXT NOT NULL, createdAt DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE TABLE seller_profiles (seller TEXT PRIMARY KEY, body TEXT NOT NULL)",
+            "CREATE TABLE seller_settings (seller TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (seller, kind))",
+            """
+            CREATE TABLE connections (
+                seller TEXT NOT NULL, id TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL, baseURL TEXT NOT NULL,
+                credentials TEXT NOT NULL, webhookSecret TEXT NOT NULL, pollIntervalSeconds INTEGER NOT NULL, pushEnabled BOOLEAN NOT NULL,
+                channelLocationId TEXT, createdAt DOUBLE PRECISION NOT NULL, PRIMARY KEY (seller, id))
+            """,
+            "CREATE INDEX connections_by_id ON connections (id)",
+            // Rules' windows and the start-up sales scan select events by type, newest first.
+            "CREATE INDEX events_by_type ON events (seller, type, sequence)",
+        ]),
     ]
 
     /// The schema version this binary writes.
@@ -151,17 +168,20 @@ public enum PostgresSchema {
     /// Applies the migrations the database lacks, each in its own transaction, under an advisory lock so nodes starting
     /// together migrate once; throws `TooNewError` (changing nothing) when the database is ahead of this binary.
     public static func migrate(_ client: PostgresClient, logger: Logger) async throws {
-        try await client.withConnection { connection in
-            // Session-level lock: held across the migrations' transactions, released below (or when the connection closes).
-            try await connection.query("SELECT pg_advisory_lock(hashtext('shelf.schema_migrations'))", logger: logger)
-            do {
-                try await apply(connection, logger: logger)
-            } catch {
-                try? await connection.query("SELECT pg_advisory_unlock(hashtext('shelf.schema_migrations'))", logger: logger)
-                throw error
-            }
-            try await connection.query("SELECT pg_advisory_unlock(hashtext('shelf.schema_migrations'))", logger: logger)
+        try await client.withConnection { connection in try await migrate(on: connection, logger: logger) }
+    }
+
+    /// `migrate(_:logger:)` on one connection (before a client is running).
+    public static func migrate(on connection: PostgresConnection, logger: Logger) async throws {
+        // Session-level lock: held across the migrations' transactions, released below (or when the connection closes).
+        try await connection.query("SELECT pg_advisory_lock(hashtext('shelf.schema_migrations'))", logger: logger)
+        do {
+            try await apply(connection, logger: logger)
+        } catch {
+            try? await connection.query("SELECT pg_advisory_unlock(hashtext('shelf.schema_migrations'))", logger: logger)
+            throw error
         }
+        try await connection.query("SELECT pg_advisory_unlock(hashtext('shelf.schema_migrations'))", logger: logger)
     }
 
     private static func apply(_ connection: PostgresConnection, logger: Logger) async throws {

@@ -165,11 +165,16 @@ public struct PostgresRuleStore: RuleStore {
 }
 
 extension ShelfStore {
-    /// Every store on one PostgreSQL database through `client` (which must be running); run `PostgresSchema.migrate` first.
-    public static func postgres(_ client: PostgresClient, logger: Logger = Logger(label: "shelf.postgres")) -> ShelfStore {
-        ShelfStore(ledger: PostgresLedgerStore(client: client, logger: logger), tokens: PostgresTokenRecordStore(client: client, logger: logger),
-                   rules: PostgresRuleStore(client: client, logger: logger), pushQueue: PostgresPushQueueStore(client: client, logger: logger),
-                   notifications: PostgresNotificationOutbox(client: client, logger: logger),
-                   watches: PostgresWatchStore(client: client, logger: logger))
+    /// Every store on one PostgreSQL database through `client` (which must be running), after bringing the database's schema
+    /// up to this binary's (`PostgresSchema.migrate`: throws `PostgresSchema.TooNewError` when it is ahead).
+    public static func postgres(_ client: PostgresClient, logger: Logger = Logger(label: "shelf.postgres")) async throws -> ShelfStore {
+        try await PostgresSchema.migrate(client, logger: logger)
+        return ShelfStore(
+            ledger: PostgresLedgerStore(client: client, logger: logger), tokens: PostgresTokenRecordStore(client: client, logger: logger),
+            rules: PostgresRuleStore(client: client, logger: logger), pushQueue: PostgresPushQueueStore(client: client, logger: logger),
+            notifications: PostgresNotificationOutbox(client: client, logger: logger), watches: PostgresWatchStore(client: client, logger: logger),
+            sellers: PostgresSellerStore(client: client, logger: logger), connections: PostgresConnectionStore(client: client, logger: logger),
+            history: PostgresHistoryStore(client: client, logger: logger), state: PostgresSnapshotStateStore(client: client, logger: logger)
+        )
     }
 }

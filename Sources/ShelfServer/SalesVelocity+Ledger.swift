@@ -20,12 +20,12 @@ extension SalesVelocity {
 
     /// Rebuilds rates and reporting delays from the ledger at start-up: every seller's orders and SKU upserts recorded in the
     /// last `retention` seconds, oldest first; each seller's exposure starts at the later of that horizon and its first event.
-    func rebuild(from ledger: Ledger, now: Date) throws {
+    func rebuild(from ledger: Ledger, now: Date) async throws {
         let from = now.addingTimeInterval(-retention)
-        for seller in try ledger.sellerIDs() {
-            let first = try ledger.events(seller: seller, limit: 1).first?.recordedAt ?? now
+        for seller in try await ledger.sellerIDs() {
+            let first = try await ledger.events(seller: seller, limit: 1).first?.recordedAt ?? now
             start(seller: seller, at: min(now, max(from, first)))
-            try ledger.forEachSalesEvent(seller: seller, recordedAfter: from, through: now) { apply($0) }
+            try await ledger.forEachSalesEvent(seller: seller, recordedAfter: from, through: now) { [self] in apply($0) }
         }
     }
 }

@@ -10,6 +10,7 @@ import ServiceLifecycle
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// The SQLite file, or a `postgres://user@host:port/database` URL.
     public var databasePath: String
     /// Loaded into an empty database only.
     public var fixturesDirectory: String?
@@ -78,6 +79,8 @@ public struct TLSFiles: Sendable, Equatable {
 public struct ShelfEnvironment: Sendable {
     public let configuration: ServerConfiguration
     public let ledger: Ledger
+    /// The database every store is on (closed by `close()`).
+    public let database: OpenDatabase
     public let tokens: TokenStore
     public let pulses: ChannelPulseBoard
     public let velocity: SalesVelocity
@@ -107,9 +110,9 @@ public struct ShelfEnvironment: Sendable {
     /// the snapshot and loads fixtures before returning; `shelf serve` passes false and runs `StartupLoader` as the first
     /// service instead, so the server answers `/livez` and `/readyz` while the snapshot is built.
     public static func open(_ configuration: ServerConfiguration, load: Bool = true) async throws -> ShelfEnvironment {
-        let database = try LedgerDatabase(path: configuration.databasePath, durability: configuration.durability)
-        let stores = ShelfStore.sqlite(database)
-        let ledger = Ledger(database: database, store: stores.ledger, pushQueue: stores.pushQueue, clock: configuration.clock)
+        let database = try await OpenDatabase.open(configuration.databasePath, durability: configuration.durability)
+        let stores = database.stores
+        let ledger = Ledger(stores: stores, clock: configuration.clock)
         let pulses = ChannelPulseBoard()
         let curl = CurlClient()
         let metrics = ShelfMetrics()
@@ -118,7 +121,7 @@ public struct ShelfEnvironment: Sendable {
                                      retention: configuration.spikePolicy.baseline + configuration.spikePolicy.window,
                                      origin: configuration.clock.now())
         let env = ShelfEnvironment(
-            configuration: configuration, ledger: ledger, tokens: TokenStore(records: stores.tokens, clock: configuration.clock),
+            configuration: configuration, ledger: ledger, database: database, tokens: TokenStore(records: stores.tokens, clock: configuration.clock),
             pulses: pulses, velocity: velocity, startedAt: configuration.clock.now(),
             curl: curl,
             propagator: ConnectionRegistry(ledger: ledger, curl: curl, pulses: pulses, velocity: velocity, policy: configuration.pushPolicy,
@@ -153,34 +156,29 @@ public struct ShelfEnvironment: Sendable {
     /// Builds the snapshot from the ledger, loads the fixtures into an empty database, makes the pulse board know every
     /// connection, then marks the snapshot ready. Throws `RebuildStopped` when `snapshot.progress.stop()` is called meanwhile.
     public func loadSnapshot() async throws {
-        // The rebuild blocks on SQLite for a while: on its own thread, never on an event loop or the cooperative pool.
-        let (ledger, velocity, now) = (self.ledger, self.velocity, clock.now())
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            Thread {
-                do {
-                    try ledger.rebuildSnapshot(markReady: false)
-                    // Sales rates and channel delays from the ledger's recent orders (before the fixtures, which the observer counts).
-                    try velocity.rebuild(from: ledger, now: now)
-                    c.resume()
-                } catch {
-                    c.resume(throwing: error)
-                }
-            }.start()
-        }
+        // The stores' reads never block this task: SQLite's run on GRDB's own queues, PostgreSQL's are network reads.
+        try await ledger.rebuildSnapshot(markReady: false)
+        // Sales rates and channel delays from the ledger's recent orders (before the fixtures, which the observer counts).
+        try await velocity.rebuild(from: ledger, now: clock.now())
         if let fixtures = configuration.fixturesDirectory {
             let loader = FixtureLoader(ledger: ledger)
-            if try loader.databaseIsEmpty() {
+            if try await loader.databaseIsEmpty() {
                 try await loader.load(directory: URL(fileURLWithPath: fixtures))
             }
         }
-        try registerConnections()
+        try await registerConnections()
         snapshot.markReady()
     }
 
+    /// Closes the database (after the server and its services stopped).
+    public func close() async {
+        await database.close()
+    }
+
     /// Makes the pulse board know every connection.
-    public func registerConnections() throws {
-        for seller in try ledger.sellerIDs() {
-            for c in try ledger.connections(seller: seller) { pulses.register(seller: seller, connection: c.id, channel: c.channel) }
+    public func registerConnections() async throws {
+        for seller in try await ledger.sellerIDs() {
+            for c in try await ledger.connections(seller: seller) { pulses.register(seller: seller, connection: c.id, channel: c.channel) }
         }
     }
 

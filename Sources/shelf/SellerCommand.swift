@@ -26,8 +26,9 @@ struct SellerCommand: AsyncParsableCommand {
             }
             let seller = SellerFixture(id: id, name: name, currency: currency, timeZone: timeZone, holidays: Array(Set(days)).sorted())
             if let (field, reason) = seller.problem { throw ValidationError("\(field) \(reason)") }
-            let ledger = Ledger(database: try LedgerDatabase(path: db.database))
-            guard try ledger.createSeller(seller) else { throw ValidationError("a seller with id \(id) exists already") }
+            guard try await db.withLedger({ ledger in try await ledger.createSeller(seller) }) else {
+                throw ValidationError("a seller with id \(id) exists already")
+            }
             print(id)
         }
     }
@@ -37,9 +38,11 @@ struct SellerCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
 
         func run() async throws {
-            let ledger = Ledger(database: try LedgerDatabase(path: db.database))
-            try ledger.rebuildSnapshot()
-            for s in try ledger.sellers() { print("\(s.id)\t\(s.currency)\t\(s.timeZone)\t\(s.skus)\t\(s.name)") }
+            let sellers = try await db.withLedger { ledger in
+                try await ledger.rebuildSnapshot()
+                return try await ledger.sellers()
+            }
+            for s in sellers { print("\(s.id)\t\(s.currency)\t\(s.timeZone)\t\(s.skus)\t\(s.name)") }
         }
     }
 }

@@ -6,6 +6,7 @@ import ServiceLifecycle
 import ShelfCore
 import ShelfChannels
 import ShelfLedger
+import ShelfPostgres
 import ShelfRules
 import ShelfServer
 
@@ -21,17 +22,48 @@ struct Shelf: AsyncParsableCommand {
 
 /// Options shared by commands that open the database.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "SQLite database file (env SHELF_DATABASE).")
+    @Option(name: .long, help: "SQLite database file, or a PostgreSQL database as postgres://user[:password]@host[:port]/database (env SHELF_DATABASE).")
     var database: String = ProcessInfo.processInfo.environment["SHELF_DATABASE"] ?? "./data/shelf.sqlite"
 
-    /// A PostgreSQL URL is refused with one sentence (it would otherwise be taken for a file path and a SQLite file created
-    /// under `postgres:/…`): only some stores have a PostgreSQL conformance so far, and the server is not built on them yet.
+    /// A `postgres://` URL must name a host, a user and a database (it is never taken for a file path).
     func validate() throws {
-        let scheme = database.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() }
-        if database.contains("://"), scheme == "postgres" || scheme == "postgresql" {
-            throw ValidationError("--database \(scheme!):// is not supported yet: shelf runs on a SQLite file only, give its path")
+        guard PostgresURL.isPostgres(database) else { return }
+        do {
+            _ = try PostgresURL(database)
+        } catch let error as PostgresURL.Invalid {
+            throw ValidationError(error.description)
         }
     }
+
+    /// Opens the database; a PostgreSQL server that cannot be used, or a schema newer than this binary, ends the command
+    /// with that one sentence on stderr and exit status 1.
+    func open() async throws -> OpenDatabase {
+        do {
+            return try await OpenDatabase.open(database)
+        } catch let error as PostgresUnavailable {
+            throw DatabaseFailure(description: error.description)
+        } catch let error as PostgresSchema.TooNewError {
+            throw DatabaseFailure(description: error.description)
+        }
+    }
+
+    /// Opens the database and runs `body` with a ledger on it (its snapshot not built), closing the database afterwards.
+    func withLedger<T>(_ body: (Ledger) async throws -> T) async throws -> T {
+        let database = try await open()
+        do {
+            let value = try await body(Ledger(stores: database.stores))
+            await database.close()
+            return value
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+}
+
+/// The database named by `--database` cannot be used: printed as its one sentence, exit status 1.
+struct DatabaseFailure: Error, CustomStringConvertible {
+    var description: String
 }
 
 struct Serve: AsyncParsableCommand {
@@ -94,7 +126,14 @@ struct Serve: AsyncParsableCommand {
         config.readsOnEventLoop = readsOnEventLoop == "on"
         config.pushPolicy.pacing = PushPolicy.Pacing(rawValue: pushPacing) ?? .published
         // The server listens at once; the snapshot is built by the first service (`/readyz` says 503 with progress until then).
-        let env = try await ShelfEnvironment.open(config, load: false)
+        let env: ShelfEnvironment
+        do {
+            env = try await ShelfEnvironment.open(config, load: false)
+        } catch let error as PostgresUnavailable {
+            throw DatabaseFailure(description: error.description)
+        } catch let error as PostgresSchema.TooNewError {
+            throw DatabaseFailure(description: error.description)
+        }
         let loader = StartupLoader(env: env, logger: logger, terminal: isatty(2) == 1)
         let (boundHost, boundPort) = (config.host, config.port)
         let scheme = config.tls == nil ? "http" : "https"
@@ -103,6 +142,7 @@ struct Serve: AsyncParsableCommand {
             fflush(nil)
         }
         try await app.runService()
+        await env.close()
     }
 }
 
@@ -142,10 +182,11 @@ struct TokenCommand: AsyncParsableCommand {
                 guard let s = Duration.parse(ttl) else { throw ValidationError("ttl must look like 30m, 1h or 7d") }
                 seconds = s
             }
-            let database = try LedgerDatabase(path: db.database)
-            let (_, token) = try await TokenStore(database: database, clock: SystemWallClock()).create(
-                seller: owner, scopes: parsed, ttl: seconds, label: label
-            )
+            let (_, token) = try await db.withLedger { ledger in
+                try await TokenStore(records: ledger.stores.tokens, clock: SystemWallClock()).create(
+                    seller: owner, scopes: parsed, ttl: seconds, label: label
+                )
+            }
             print(token)
         }
     }
@@ -161,9 +202,11 @@ struct Import: AsyncParsableCommand {
     @Argument(help: "File to import (.jsonl, .json or .csv).") var file: String
 
     func run() async throws {
-        let database = try LedgerDatabase(path: db.database)
-        let ledger = Ledger(database: database)
-        try ledger.rebuildSnapshot()
+        try await db.withLedger { ledger in try await run(ledger) }
+    }
+
+    func run(_ ledger: Ledger) async throws {
+        try await ledger.rebuildSnapshot()
         guard ledger.snapshot.seller(seller) != nil else { throw ValidationError("unknown seller \(seller); load fixtures or create it first") }
         let lines = try CatalogFileReader.read(URL(fileURLWithPath: file), locations: ledger.snapshot.seller(seller)!.catalog.locations.map(\.id))
         let terminal = isatty(2) == 1
@@ -193,8 +236,8 @@ struct Audit: AsyncParsableCommand {
     @Option(help: "Most events to print.") var limit: Int = 100
 
     func run() async throws {
-        let ledger = Ledger(database: try LedgerDatabase(path: db.database))
-        for e in try ledger.events(seller: seller, sku: sku, limit: limit) {
+        let events = try await db.withLedger { ledger in try await ledger.events(seller: seller, sku: sku, limit: limit) }
+        for e in events {
             var parts = ["#\(e.sequence)", Timestamp.format(e.recordedAt), e.event.type.rawValue]
             if let s = e.event.sku { parts.append(s) }
             if let q = e.event.qty { parts.append("qty=\(q)") }
@@ -255,11 +298,13 @@ struct Rules: AsyncParsableCommand {
         func run() async throws {
             var catalog = RuleCatalog.demo
             if let database {
-                let ledger = Ledger(database: try LedgerDatabase(path: database))
-                try ledger.rebuildSnapshot()
-                guard let snapshot = ledger.snapshot.seller(seller) else { throw ValidationError("unknown seller \(seller)") }
-                catalog = RulesCatalogBuilder.catalog(seller: snapshot, fixture: try ledger.sellerFixture(seller),
-                                                      currency: try ledger.sellerSettings(seller)?.currency ?? "USD")
+                let options = try DatabaseOptions.parse(["--database", database])
+                catalog = try await options.withLedger { ledger in
+                    try await ledger.rebuildSnapshot()
+                    guard let snapshot = ledger.snapshot.seller(seller) else { throw ValidationError("unknown seller \(seller)") }
+                    return RulesCatalogBuilder.catalog(seller: snapshot, fixture: try await ledger.sellerFixture(seller),
+                                                       currency: try await ledger.sellerSettings(seller)?.currency ?? "USD")
+                }
             }
             let result = RuleParser.parse(text, catalog: catalog)
             if result.ok, let rule = result.rule {
@@ -282,7 +327,7 @@ struct DLQ: AsyncParsableCommand {
         @Option(help: "Seller id.") var seller: String = "demo"
 
         func run() async throws {
-            let letters = try await DeadLetterQueue(database: try LedgerDatabase(path: db.database)).list(seller: seller)
+            let letters = try await db.withLedger { ledger in try await DeadLetterQueue(store: ledger.pushQueue).list(seller: seller) }
             for l in letters {
                 print("#\(l.id)  \(Timestamp.format(l.failedAt))  \(l.connection)  \(l.sku)  attempts=\(l.attempts)  \(l.lastError)")
             }
@@ -297,12 +342,14 @@ struct DLQ: AsyncParsableCommand {
         @Argument(help: "Dead letter id (all when omitted).") var id: Int64?
 
         func run() async throws {
-            let queue = DeadLetterQueue(database: try LedgerDatabase(path: db.database))
-            if let id {
-                guard try await queue.replay(id: id, seller: seller) else { throw ValidationError("no dead letter \(id)") }
-                print("replayed 1")
-            } else {
-                print("replayed \(try await queue.replayAll(seller: seller))")
+            try await db.withLedger { ledger in
+                let queue = DeadLetterQueue(store: ledger.pushQueue)
+                if let id {
+                    guard try await queue.replay(id: id, seller: seller) else { throw ValidationError("no dead letter \(id)") }
+                    print("replayed 1")
+                } else {
+                    print("replayed \(try await queue.replayAll(seller: seller))")
+                }
             }
         }
     }

@@ -11,11 +11,11 @@ import Testing
 @Suite("worker lifecycle: one worker per push-enabled connection, following the ledger")
 struct ConnectionRegistryTests {
     /// A ledger on a fresh temporary SQLite file with one seller and a ready snapshot.
-    static func ledger() throws -> Ledger {
+    static func ledger() async throws -> Ledger {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-registry-\(UUID().uuidString).sqlite").path
-        let ledger = Ledger(database: try LedgerDatabase(path: path))
-        try ledger.ensureSeller(id: "s1", name: "Seller One", currency: "USD", timeZone: "UTC")
-        try ledger.rebuildSnapshot(markReady: true)
+        let ledger = Ledger(stores: .sqlite(try LedgerDatabase(path: path)))
+        try await ledger.ensureSeller(id: "s1", name: "Seller One", currency: "USD", timeZone: "UTC")
+        try await ledger.rebuildSnapshot(markReady: true)
         return ledger
     }
 
@@ -36,7 +36,7 @@ struct ConnectionRegistryTests {
 
     @Test("connect starts a worker, an unchanged save keeps it, a credential change replaces it, disabling and deleting stop it")
     func lifecycle() async throws {
-        let ledger = try Self.ledger()
+        let ledger = try await Self.ledger()
         let curl = CurlClient()
         let registry = ConnectionRegistry(ledger: ledger, curl: curl, pulses: ChannelPulseBoard())
         let ids = { registry.connections.map(\.connection) }
@@ -46,23 +46,23 @@ struct ConnectionRegistryTests {
             try await Self.eventually("the registry runs") { ledger.snapshot.feed.stats.subscribers >= 1 }
             #expect(ids().isEmpty)
 
-            try ledger.upsertConnection(Self.connection("web-1"), seller: "s1")
+            try await ledger.upsertConnection(Self.connection("web-1"), seller: "s1")
             try await Self.eventually("web-1 connected") { ids() == ["web-1"] }
             let first = try #require(registry.workers["s1\u{0}web-1"])
             // Each running worker follows the feed on its own subscription (the registry has one too).
             try await Self.eventually("web-1 subscribed") { ledger.snapshot.feed.stats.subscribers == 2 }
 
-            try ledger.upsertConnection(Self.connection("web-1"), seller: "s1")
-            try ledger.upsertConnection(Self.connection("web-2"), seller: "s1")
+            try await ledger.upsertConnection(Self.connection("web-1"), seller: "s1")
+            try await ledger.upsertConnection(Self.connection("web-2"), seller: "s1")
             try await Self.eventually("web-2 connected") { ids() == ["web-1", "web-2"] }
             #expect(registry.workers["s1\u{0}web-1"] === first, "an unchanged connection keeps its worker")
 
-            try ledger.upsertConnection(Self.connection("web-1", credentials: ["token": "rotated"]), seller: "s1")
+            try await ledger.upsertConnection(Self.connection("web-1", credentials: ["token": "rotated"]), seller: "s1")
             try await Self.eventually("web-1 replaced") { registry.workers["s1\u{0}web-1"].map { $0 !== first } ?? false }
             #expect(registry.workers["s1\u{0}web-1"]?.link.settings.credentials["token"] == "rotated")
             #expect(ids() == ["web-1", "web-2"])
 
-            try ledger.upsertConnection(Self.connection("web-2", pushEnabled: false), seller: "s1")
+            try await ledger.upsertConnection(Self.connection("web-2", pushEnabled: false), seller: "s1")
             try await Self.eventually("web-2 disabled") { ids() == ["web-1"] }
             #expect(try await ledger.deleteConnection(id: "web-1", seller: "s1"))
             try await Self.eventually("web-1 removed") { ids().isEmpty }
@@ -75,9 +75,9 @@ struct ConnectionRegistryTests {
 
     @Test("retries left by a connection deleted half-way (row gone, retries kept) are discarded when the queues are read; a disabled connection keeps its own")
     func orphanedRetriesAreDiscarded() async throws {
-        let ledger = try Self.ledger()
-        try ledger.upsertConnection(Self.connection("web-1"), seller: "s1")
-        try ledger.upsertConnection(Self.connection("web-off", pushEnabled: false), seller: "s1")
+        let ledger = try await Self.ledger()
+        try await ledger.upsertConnection(Self.connection("web-1"), seller: "s1")
+        try await ledger.upsertConnection(Self.connection("web-off", pushEnabled: false), seller: "s1")
         let later = ledger.clock.now().addingTimeInterval(3600)
         let failed = PushQueue.Outcome.retry(attempts: 1, at: later, error: "HTTP 503")
         try await ledger.pushQueue.settle([
@@ -95,10 +95,10 @@ struct ConnectionRegistryTests {
 
     @Test("without the service running, a one-shot pass still builds the workers it pushes with")
     func drainBuildsWorkers() async throws {
-        let ledger = try Self.ledger()
+        let ledger = try await Self.ledger()
         let curl = CurlClient()
-        try ledger.upsertConnection(Self.connection("web-1"), seller: "s1")
-        try ledger.upsertConnection(Self.connection("web-off", pushEnabled: false), seller: "s1")
+        try await ledger.upsertConnection(Self.connection("web-1"), seller: "s1")
+        try await ledger.upsertConnection(Self.connection("web-off", pushEnabled: false), seller: "s1")
         let registry = ConnectionRegistry(ledger: ledger, curl: curl, pulses: ChannelPulseBoard())
         #expect(await registry.drainOnce() == 0)
         #expect(registry.connections.map(\.connection) == ["web-1"])

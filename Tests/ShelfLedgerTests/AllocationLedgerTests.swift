@@ -3,6 +3,7 @@ import GRDB
 import ShelfCore
 import ShelfLedger
 import Testing
+import ShelfTestSupport
 
 /// Orders and holds allocated across locations, as the ledger records them: atomic, durable, idempotent, and given back
 /// to the same locations on cancellation.
@@ -36,12 +37,12 @@ struct AllocationLedgerTests {
         #expect(state.available(at: "west", now: t.clock.now()) == 0)
         #expect(state.totalLevel(now: t.clock.now()).oversold == 5)
         #expect(try Self.stockRows(t, "TEE-1") == ["east": [60, 60, 0, 0], "west": [163, 168, 0, 5]])
-        let audit = try t.ledger.events(seller: "s1", sku: "TEE-1").filter { $0.event.orderId == "amz-1" || $0.event.type == .inventoryOversold }
+        let audit = try await t.ledger.events(seller: "s1", sku: "TEE-1").filter { $0.event.orderId == "amz-1" || $0.event.type == .inventoryOversold }
         #expect(audit.map(\.event.type) == [.orderConfirmed, .inventoryOversold])
         #expect(audit[0].event.allocation == [Allocation(location: "west", qty: 168), Allocation(location: "east", qty: 60)])
         #expect(audit[1].event.location == "west")
         #expect(Set(audit.map(\.externalId)) == ["order.confirmed:amz-1"])
-        #expect(try t.reopened().snapshot.seller("s1")?.sku("TEE-1") == state)
+        #expect(try await t.reopened().snapshot.seller("s1")?.sku("TEE-1") == state)
     }
 
     @Test("a duplicate of a split order is answered as a duplicate and changes nothing")
@@ -49,14 +50,14 @@ struct AllocationLedgerTests {
         let t = try await TestLedger()
         try await t.addSKU("TEE-2", east: 10, west: 20)
         let first = try await Self.order(t, "TEE-2", qty: 35, orderId: "o-1").get()
-        let events = try t.eventCount()
+        let events = try await t.eventCount()
         let state = t.state("TEE-2")
         let rows = try Self.stockRows(t, "TEE-2")
         let again = try await Self.order(t, "TEE-2", qty: 35, orderId: "o-1").get()
         #expect(again.status == .duplicate)
         #expect(again.sequence == first.sequence)
         #expect(again.oversold == 5)
-        #expect(try t.eventCount() == events)
+        #expect(try await t.eventCount() == events)
         #expect(t.state("TEE-2") == state)
         #expect(try Self.stockRows(t, "TEE-2") == rows)
     }
@@ -70,7 +71,7 @@ struct AllocationLedgerTests {
         #expect(try Self.stockRows(t, "TEE-3") == ["east": [10, 10, 0, 0], "west": [20, 23, 0, 3]])
         _ = try await Self.order(t, "TEE-3", qty: 33, orderId: "o-9", type: .orderCancelled).get()
         #expect(try Self.stockRows(t, "TEE-3") == before)
-        let cancel = try #require(try t.ledger.events(seller: "s1", sku: "TEE-3").last)
+        let cancel = try #require(try await t.ledger.events(seller: "s1", sku: "TEE-3").last)
         #expect(cancel.event.type == .orderCancelled)
         #expect(cancel.event.allocation == [Allocation(location: "west", qty: 23), Allocation(location: "east", qty: 10)])
     }
@@ -118,11 +119,11 @@ struct AllocationLedgerTests {
         let total = state.totalLevel(now: t.clock.now())
         #expect(total.committed == 186)
         #expect(total.oversold == 18)
-        let confirmed = try t.ledger.events(seller: "s1", sku: "HOT-1").filter { $0.event.type == .orderConfirmed }
+        let confirmed = try await t.ledger.events(seller: "s1", sku: "HOT-1").filter { $0.event.type == .orderConfirmed }
         #expect(confirmed.count == 36)
         #expect(confirmed.allSatisfy { $0.event.parts.reduce(0) { $0 + $1.qty } == $0.event.qty })
         #expect(confirmed.reduce(0) { $0 + $1.event.parts.reduce(0) { $0 + $1.qty } } == 186)
-        #expect(try t.reopened().snapshot.seller("s1")?.sku("HOT-1") == state)
+        #expect(try await t.reopened().snapshot.seller("s1")?.sku("HOT-1") == state)
     }
 
     @Test("a split hold is reserved at each location, survives a restart, and commits each part")
@@ -132,7 +133,7 @@ struct AllocationLedgerTests {
         let hold = try #require(try await t.hold("CUP-1", qty: 25).get().reservation)
         #expect(hold.allocation == [Allocation(location: "west", qty: 20), Allocation(location: "east", qty: 5)])
         #expect(try Self.stockRows(t, "CUP-1") == ["east": [10, 0, 5, 0], "west": [20, 0, 20, 0]])
-        let reopened = try t.reopened()
+        let reopened = try await t.reopened()
         #expect(reopened.snapshot.seller("s1")?.sku("CUP-1") == t.state("CUP-1"))
         _ = try await t.ledger.submit(Command(seller: "s1", source: "reservation", draft: ShelfEvent(
             type: .reservationCommitted, sku: "CUP-1", reservation: hold, occurredAt: t.clock.now()))).get()
@@ -162,13 +163,13 @@ struct AllocationLedgerTests {
             try db.execute(sql: "UPDATE stock SET incoming = incoming + 1 WHERE sku = 'ATOM-1' AND location = 'west'")
         }
         let rows = try Self.stockRows(t, "ATOM-1")
-        let events = try t.eventCount()
+        let events = try await t.eventCount()
         let result = await Self.order(t, "ATOM-1", qty: 25, orderId: "o-atom")
         guard case .failure(.storage) = result else {
             Issue.record("expected a storage failure, got \(result)")
             return
         }
         #expect(try Self.stockRows(t, "ATOM-1") == rows)
-        #expect(try t.eventCount() == events)
+        #expect(try await t.eventCount() == events)
     }
 }

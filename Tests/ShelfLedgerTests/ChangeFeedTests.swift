@@ -10,12 +10,12 @@ struct ChangeFeedTests {
     /// A ledger on a temporary file whose feed keeps only `capacity` events in memory, with two sellers and one SKU each.
     static func ledger(capacity: Int) async throws -> Ledger {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-feed-\(UUID().uuidString).sqlite").path
-        let ledger = Ledger(database: try LedgerDatabase(path: path), snapshot: Snapshot(feedCapacity: capacity),
+        let ledger = Ledger(stores: .sqlite(try LedgerDatabase(path: path)), snapshot: Snapshot(feedCapacity: capacity),
                             clock: ManualWallClock(Date(timeIntervalSince1970: 1_795_400_000)))
         for seller in ["s1", "s2"] {
-            try ledger.ensureSeller(id: seller, name: seller, currency: "USD", timeZone: "UTC")
+            try await ledger.ensureSeller(id: seller, name: seller, currency: "USD", timeZone: "UTC")
         }
-        try ledger.rebuildSnapshot()
+        try await ledger.rebuildSnapshot()
         for seller in ["s1", "s2"] {
             let location = Location(id: "east", name: "East", timeZone: "UTC")
             let item = CatalogItem(sku: "SKU-1", productId: "P-1", title: "one", price: Money(amount: 100, currency: "USD"))

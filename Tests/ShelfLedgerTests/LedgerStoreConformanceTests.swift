@@ -6,6 +6,7 @@ import ShelfCore
 import ShelfLedger
 import ShelfPostgres
 import Testing
+import ShelfTestSupport
 
 /// The two conformances of `LedgerStore`.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -47,7 +48,7 @@ struct StoreFixture: Sendable {
             let database = try LedgerDatabase(path: path)
             let fixture = StoreFixture(
                 kind: kind, directory: directory, stores: .sqlite(database),
-                openLedger: { _, clock in Ledger(database: try LedgerDatabase(path: path), clock: clock) },
+                openLedger: { _, clock in Ledger(stores: .sqlite(try LedgerDatabase(path: path)), clock: clock) },
                 execute: { sql in try await database.pool.write { db in try db.execute(sql: sql) } },
                 pairs: { sql in
                     try await database.pool.read { db in try Row.fetchAll(db, sql: sql).map { Pair(text: $0[0], number: $0[1]) } }
@@ -64,15 +65,10 @@ struct StoreFixture: Sendable {
             let client = PostgresClient(configuration: cluster.configuration(database: name), backgroundLogger: Logger(label: "shelf.tests.postgres"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
-                let store = PostgresLedgerStore(client: client)
-                try await store.migrate()
+                let stores = try await ShelfStore.postgres(client)
                 let fixture = StoreFixture(
-                    kind: kind, directory: directory, stores: .postgres(client),
-                    openLedger: { directory, clock in
-                        // The ledger's write path, events and push queues go to PostgreSQL; sellers and connections stay in a local file.
-                        let side = try LedgerDatabase(path: directory.appendingPathComponent("node-\(UUID().uuidString).sqlite").path)
-                        return Ledger(database: side, store: store, pushQueue: PostgresPushQueueStore(client: client), clock: clock)
-                    },
+                    kind: kind, directory: directory, stores: stores,
+                    openLedger: { _, clock in Ledger(stores: stores, clock: clock) },
                     execute: { sql in try await client.query(PostgresQuery(unsafeSQL: sql)) },
                     pairs: { sql in
                         var out: [Pair] = []
@@ -97,9 +93,9 @@ struct StoreFixture: Sendable {
     /// A ledger (one node) with seller s1, its snapshot loaded and, with `setUp`, two locations.
     func node(connections: [ConnectionFixture] = [], setUp: Bool = true) async throws -> Ledger {
         let ledger = try openLedger(directory, clock)
-        try ledger.ensureSeller(id: "s1", name: "Seller One", currency: "USD", timeZone: "America/New_York")
-        try ledger.rebuildSnapshot()
-        for c in connections { try ledger.upsertConnection(c, seller: "s1") }
+        try await ledger.ensureSeller(id: "s1", name: "Seller One", currency: "USD", timeZone: "America/New_York")
+        try await ledger.rebuildSnapshot()
+        for c in connections { try await ledger.upsertConnection(c, seller: "s1") }
         if setUp {
             let setup = [
                 Location(id: "east", name: "East", timeZone: "America/New_York", priority: 0),

@@ -3,6 +3,7 @@ import GRDB
 import ShelfCore
 import ShelfLedger
 import Testing
+import ShelfTestSupport
 
 @Suite("Ledger")
 struct LedgerTests {
@@ -27,7 +28,7 @@ struct LedgerTests {
         #expect(state.available(now: t.clock.now()) == 0)
         #expect(state.totalLevel(now: t.clock.now()).reserved == 50)
         #expect(state.stock.allSatisfy { $0.level.oversold == 0 })
-        let reopened = try t.reopened()
+        let reopened = try await t.reopened()
         #expect(reopened.snapshot.seller("s1")?.sku("TEE-1") == state)
     }
 
@@ -46,7 +47,7 @@ struct LedgerTests {
         #expect(state.available(now: t.clock.now()) == 0)
         #expect(state.totalLevel(now: t.clock.now()).committed == 40)
         #expect(state.totalLevel(now: t.clock.now()).oversold == 30)
-        let oversoldEvents = try t.ledger.events(seller: "s1", sku: "MUG-1").filter { $0.event.type == .inventoryOversold }
+        let oversoldEvents = try await t.ledger.events(seller: "s1", sku: "MUG-1").filter { $0.event.type == .inventoryOversold }
         #expect(oversoldEvents.reduce(0) { $0 + ($1.event.qty ?? 0) } == 30)
     }
 
@@ -55,13 +56,13 @@ struct LedgerTests {
         let t = try await TestLedger()
         try await t.addSKU("CAP-1", east: 5)
         let first = try await t.order("CAP-1", qty: 2, key: "amz-1").get()
-        let before = try t.eventCount()
+        let before = try await t.eventCount()
         let second = try await t.order("CAP-1", qty: 2, key: "amz-1").get()
         #expect(first.status == .accepted)
         #expect(second.status == .duplicate)
         #expect(second.sequence == first.sequence)
         #expect(second.available == first.available)
-        #expect(try t.eventCount() == before)
+        #expect(try await t.eventCount() == before)
         #expect(t.state("CAP-1")?.totalLevel(now: t.clock.now()).committed == 2)
     }
 
@@ -83,10 +84,10 @@ struct LedgerTests {
         try await t.addSKU("CAP-3", east: 5)
         let draft = ShelfEvent(type: .orderConfirmed, sku: "CAP-3", qty: 1, occurredAt: t.clock.now())
         _ = try await t.ledger.submit(Command(seller: "s1", source: "direct", key: "k", requestHash: "a", draft: draft)).get()
-        let before = try t.eventCount()
+        let before = try await t.eventCount()
         let again = await t.ledger.submit(Command(seller: "s1", source: "direct", key: "k", requestHash: "b", draft: draft))
         #expect(again == .failure(.idempotencyConflict(key: "k")))
-        #expect(try t.eventCount() == before)
+        #expect(try await t.eventCount() == before)
     }
 
     @Test("inside one group-commit batch, the same key with a different request is a conflict, not a duplicate, and records nothing")
@@ -95,7 +96,7 @@ struct LedgerTests {
         try await t.addSKU("CAP-4", east: 9)
         let one = ShelfEvent(type: .orderConfirmed, sku: "CAP-4", qty: 1, occurredAt: t.clock.now())
         let three = ShelfEvent(type: .orderConfirmed, sku: "CAP-4", qty: 3, occurredAt: t.clock.now())
-        let before = try t.eventCount()
+        let before = try await t.eventCount()
         // One submission is one transaction: the second and third commands meet the first's key inside the same batch.
         let results = await t.ledger.submit([
             Command(seller: "s1", source: "direct", key: "k4", requestHash: "one", draft: one),
@@ -107,7 +108,7 @@ struct LedgerTests {
         #expect(results[1] == .failure(.idempotencyConflict(key: "k4")))
         let third = try results[2].get()
         #expect(third.status == .duplicate && third.sequence == first.sequence)
-        #expect(try t.eventCount() == before + 1)
+        #expect(try await t.eventCount() == before + 1)
         #expect(t.state("CAP-4")?.totalLevel(now: t.clock.now()).committed == 1)
     }
 
@@ -115,11 +116,11 @@ struct LedgerTests {
     func refusalLeavesNoTrace() async throws {
         let t = try await TestLedger()
         try await t.addSKU("SOCK-1", east: 3)
-        let before = try t.eventCount()
+        let before = try await t.eventCount()
         let stateBefore = t.state("SOCK-1")
         let result = await t.hold("SOCK-1", qty: 4, key: "cart-1")
         #expect(result == .failure(.refused(.insufficientStock(sku: "SOCK-1", available: 3, requested: 4))))
-        #expect(try t.eventCount() == before)
+        #expect(try await t.eventCount() == before)
         #expect(t.state("SOCK-1") == stateBefore)
         let keys = try await t.ledger.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM idempotency") }
         #expect(keys == 0)
@@ -137,7 +138,7 @@ struct LedgerTests {
         t.clock.advance(by: 61)
         #expect(t.state("BTL-1")?.available(now: t.clock.now()) == 4)
         _ = try await t.hold("BTL-1", qty: 4, ttl: 60).get()
-        let types = try t.ledger.events(seller: "s1", sku: "BTL-1").map(\.event.type)
+        let types = try await t.ledger.events(seller: "s1", sku: "BTL-1").map(\.event.type)
         #expect(types.suffix(2) == [.reservationExpired, .reservationCreated])
         #expect(t.state("BTL-1")?.totalLevel(now: t.clock.now()).reserved == 4)
     }
@@ -201,11 +202,11 @@ struct LedgerTests {
         _ = try await t.order("JKT-1", qty: 5).get()
         _ = try await t.ledger.submit(Command(seller: "s1", source: "direct", draft: ShelfEvent(
             type: .stockReceived, sku: "JKT-1", location: "east", qty: 7, occurredAt: t.clock.now()))).get()
-        let then = try #require(try t.ledger.replay(seller: "s1", sku: "JKT-1", at: instant))
+        let then = try #require(try await t.ledger.replay(seller: "s1", sku: "JKT-1", at: instant))
         #expect(then == afterFirst)
         #expect(then.totalLevel(now: instant).committed == 3)
-        #expect(try t.ledger.replay(seller: "s1", sku: "JKT-1", at: TestLedger.start.addingTimeInterval(-1)) == nil)
-        let now = try #require(try t.ledger.replay(seller: "s1", sku: "JKT-1", at: t.clock.now()))
+        #expect(try await t.ledger.replay(seller: "s1", sku: "JKT-1", at: TestLedger.start.addingTimeInterval(-1)) == nil)
+        let now = try #require(try await t.ledger.replay(seller: "s1", sku: "JKT-1", at: t.clock.now()))
         #expect(now == t.state("JKT-1"))
     }
 
@@ -251,8 +252,8 @@ struct LedgerTests {
             t.clock.advance(by: Double(rng.next() % 20))
         }
         let live = try #require(t.ledger.snapshot.seller("s1"))
-        let rebuilt = try #require(try t.reopened().snapshot.seller("s1"))
-        let replayed = try t.ledger.replayAll(seller: "s1")
+        let rebuilt = try #require(try await t.reopened().snapshot.seller("s1"))
+        let replayed = try await t.ledger.replayAll(seller: "s1")
         #expect(rebuilt.allStates() == live.allStates())
         #expect(rebuilt.catalog == live.catalog)
         #expect(replayed.catalog == live.catalog)

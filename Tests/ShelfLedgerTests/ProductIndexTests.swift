@@ -24,7 +24,7 @@ struct ProductIndexTests {
         #expect(seller.skus(ofProduct: "PA") == ["A-1", "C-9"])
         #expect(seller.skus(ofProduct: "PB") == ["B-2"])
         #expect(seller.skus(ofProduct: "PC") == ["A-2"])
-        try t.ledger.rebuildSnapshot()
+        try await t.ledger.rebuildSnapshot()
         let rebuilt = try #require(t.ledger.snapshot.seller("s1"))
         #expect(rebuilt.skus(ofProduct: "PA") == ["A-1", "C-9"])
         #expect(rebuilt.skus(ofProduct: "PB") == ["B-2"])

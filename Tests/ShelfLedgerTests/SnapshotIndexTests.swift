@@ -37,7 +37,7 @@ struct SnapshotIndexTests {
         // Another SKU's name used as an item id on a channel points at the SKU that lists it.
         try await listing(t, "EXT-2", channel: "ebay", externalId: "EXT-1")
         #expect(seller.resolve(sku: nil, externalId: "EXT-1", channel: "ebay") == "EXT-2")
-        let rebuilt = try #require(try t.reopened().snapshot.seller("s1"))
+        let rebuilt = try #require(try await t.reopened().snapshot.seller("s1"))
         #expect(rebuilt.resolve(sku: nil, externalId: "EXT-1", channel: "ebay") == "EXT-2")
         #expect(rebuilt.resolve(sku: nil, externalId: "EB-1", channel: "ebay") == "EXT-1")
         #expect(rebuilt.resolve(sku: nil, externalId: "B0-AMZ-2b", channel: "amazon") == "EXT-2")
@@ -55,7 +55,7 @@ struct SnapshotIndexTests {
         let start = ShelfEvent(type: .demandSpikeStarted, sku: "HOT-2", spikeMultiplier: 2, occurredAt: t.clock.now())
         _ = try await t.ledger.submit(Command(seller: "s1", source: "system", draft: start)).get()
         #expect(seller.spikingSKUs == ["HOT-2"] && seller.hasSpike)
-        #expect(try t.reopened().snapshot.seller("s1")?.spikingSKUs == ["HOT-2"])
+        #expect(try await t.reopened().snapshot.seller("s1")?.spikingSKUs == ["HOT-2"])
         let end = ShelfEvent(type: .demandSpikeEnded, sku: "HOT-2", spikeMultiplier: 1, occurredAt: t.clock.now())
         _ = try await t.ledger.submit(Command(seller: "s1", source: "system", draft: end)).get()
         #expect(seller.spikingSKUs.isEmpty && !seller.hasSpike)

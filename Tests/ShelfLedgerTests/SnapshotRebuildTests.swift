@@ -3,6 +3,7 @@ import GRDB
 import ShelfCore
 import ShelfLedger
 import Testing
+import ShelfTestSupport
 
 /// The snapshot read back from the state tables at start-up (a merge join of SKU, stock and listing rows into the compact
 /// representation) equals the one kept up to date by applying each event, and both equal a replay of the whole ledger.
@@ -57,14 +58,14 @@ struct SnapshotRebuildTests {
         #expect(maintained.count == 5)
         #expect(maintained.first { $0.sku == "TEE-RED-L" }?.holds.first?.allocation?.count == 2)
         #expect(maintained.first { $0.sku == "TEE-RED-XL" }?.item.price == Money(amount: 2500, currency: "EUR"))
-        let rebuilt = try #require(try t.reopened().snapshot.seller("s1")).allStates()
+        let rebuilt = try #require(try await t.reopened().snapshot.seller("s1")).allStates()
         #expect(rebuilt == maintained)
         for (a, b) in zip(rebuilt, maintained) where a != b { Issue.record("\(a.sku) differs:\n\(a)\n\(b)") }
-        let replayed = try t.ledger.replayAll(seller: "s1").states
+        let replayed = try await t.ledger.replayAll(seller: "s1").states
         #expect(replayed.count == maintained.count)
         for state in maintained { #expect(replayed[state.sku] == state, "\(state.sku)") }
         // The variants of one product hold their shared text once after a rebuild as well as after the events.
-        let snapshot = try #require(try t.reopened().snapshot.seller("s1"))
+        let snapshot = try #require(try await t.reopened().snapshot.seller("s1"))
         let variants = snapshot.activeVariants(ofProduct: "P-TEE-RED")
         #expect(variants.count == 4 && Set(variants.map(\.item.description)) == ["A red tee, made to last."])
     }
@@ -85,7 +86,7 @@ struct SnapshotRebuildTests {
                 VALUES ('s1', 'TEE-RED-N', 'east', 'x', 0, 0, 0, 0, 0, 0, 1), ('s1', 'TEE-RED-MM', 'east', 1, 0, 0, 0, 0, 0, 0, 1)
                 """)
         }
-        let seller = try #require(try t.reopened().snapshot.seller("s1"))
+        let seller = try #require(try await t.reopened().snapshot.seller("s1"))
         #expect(Set(seller.quarantined.keys) == ["TEE-RED-M", "TEE-RED-S", "TEE-RED-N", "TEE-RED-XL"])
         #expect(seller.quarantineReason("TEE-RED-S")?.contains("buffer 99999999") == true)
         let kept = seller.allStates()

@@ -2,6 +2,7 @@ import Foundation
 import ShelfCore
 @testable import ShelfLedger
 import Testing
+import ShelfTestSupport
 
 /// The token and rule stores, the same bodies on SQLite and PostgreSQL (in the conformance suite, so on its cluster).
 extension LedgerStoreConformanceTests {

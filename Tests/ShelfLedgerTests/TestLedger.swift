@@ -1,6 +1,7 @@
 import Foundation
 import ShelfCore
 import ShelfLedger
+import ShelfTestSupport
 
 /// A ledger on a fresh temporary SQLite file with one seller, two locations and a few SKUs.
 struct TestLedger {
@@ -14,10 +15,10 @@ struct TestLedger {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-test-\(UUID().uuidString)")
         clock = ManualWallClock(Self.start)
         let database = try LedgerDatabase(path: directory.appendingPathComponent("shelf.sqlite").path)
-        ledger = Ledger(database: database, clock: clock)
-        try ledger.ensureSeller(id: "s1", name: "Seller One", currency: "USD", timeZone: "America/New_York")
-        try ledger.rebuildSnapshot()
-        for c in connections { try ledger.upsertConnection(c, seller: "s1") }
+        ledger = Ledger(stores: .sqlite(database), clock: clock)
+        try await ledger.ensureSeller(id: "s1", name: "Seller One", currency: "USD", timeZone: "America/New_York")
+        try await ledger.rebuildSnapshot()
+        for c in connections { try await ledger.upsertConnection(c, seller: "s1") }
         let setup = [
             Location(id: "east", name: "East", timeZone: "America/New_York", priority: 0),
             Location(id: "west", name: "West", timeZone: "America/Los_Angeles", priority: 1),
@@ -54,14 +55,14 @@ struct TestLedger {
 
     func state(_ sku: String) -> SKUState? { ledger.snapshot.seller("s1")?.sku(sku) }
 
-    func eventCount() throws -> Int {
-        try ledger.events(seller: "s1", limit: 1_000_000).count
+    func eventCount() async throws -> Int {
+        try await ledger.events(seller: "s1", limit: 1_000_000).count
     }
 
     /// A second snapshot rebuilt from the same database file, as after a restart.
-    func reopened() throws -> Ledger {
-        let again = Ledger(database: try LedgerDatabase(path: ledger.database.path), clock: clock)
-        try again.rebuildSnapshot()
+    func reopened() async throws -> Ledger {
+        let again = Ledger(stores: .sqlite(try LedgerDatabase(path: ledger.database.path)), clock: clock)
+        try await again.rebuildSnapshot()
         return again
     }
 }

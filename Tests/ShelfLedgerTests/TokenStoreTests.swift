@@ -2,6 +2,7 @@ import Foundation
 import ShelfCore
 @testable import ShelfLedger
 import Testing
+import ShelfTestSupport
 
 @Suite("TokenStore")
 struct TokenStoreTests {

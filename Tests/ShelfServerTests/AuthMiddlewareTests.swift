@@ -5,6 +5,7 @@ import HummingbirdTesting
 import ShelfLedger
 import ShelfServer
 import Testing
+import ShelfTestSupport
 
 /// `RequireScope`: every bearer route declares its scope; refusals come before the handler (and before the body is read).
 @Suite("AuthMiddleware")

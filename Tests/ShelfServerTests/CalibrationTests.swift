@@ -83,7 +83,7 @@ struct CalibrationTests {
                 let now = server.clock.now()
                 let offer = try await client.send(.get, "/v1/offers/ZED-HOT", token: server.read).object()
                 let amazon = (value(offer, "freshness.channels") as? [[String: Any]] ?? []).first { $0["channel"] as? String == "amazon" }
-                return (env.spikes.rates(seller: "demo", sku: "ZED-HOT", now: now).recentUnits, amazon?["salesPerHour"] as? Double ?? -1,
+                return (await env.spikes.rates(seller: "demo", sku: "ZED-HOT", now: now).recentUnits, amazon?["salesPerHour"] as? Double ?? -1,
                         env.propagator.pushOrder(seller: "demo", skus: ["ABC-CALM", "ZED-HOT"], now: now).first)
             }
             try await Self.order(client, server, sku: "ABC-CALM", channel: "amazon", lag: 0, key: "calm-1")

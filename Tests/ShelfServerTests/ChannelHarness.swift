@@ -15,6 +15,7 @@ import ShelfServer
 import ShelfSimulator
 import Synchronization
 import Testing
+import ShelfTestSupport
 
 /// Shelf and shelf-sim, both over real HTTP on loopback with real libcurl pushes, and the propagator running.
 struct ChannelHarness: Sendable {
@@ -74,16 +75,16 @@ struct ChannelHarness: Sendable {
             }
             #expect(simPort > 0)
             let port = simPort
-            for var c in try server.env.ledger.connections(seller: "demo") {
+            for var c in try await server.env.ledger.connections(seller: "demo") {
                 c.baseURL = "http://127.0.0.1:\(port)/c/\(c.id)"
-                try server.env.ledger.upsertConnection(c, seller: "demo")
+                try await server.env.ledger.upsertConnection(c, seller: "demo")
             }
             group.addTask { try await server.env.curl.run() }
             if propagate { group.addTask { try await server.env.propagator.run() } }
             group.addTask { try await server.env.ruleEngine.run() }
             try await server.run { client in
                 let harness = ChannelHarness(server: server, simPort: port, shelf: client, control: control)
-                for c in try server.env.ledger.connections(seller: "demo") {
+                for c in try await server.env.ledger.connections(seller: "demo") {
                     let simConnection = try await harness.sim("GET", "/_sim/connections").body["connections"] as? [[String: Any]] ?? []
                     guard let existing = simConnection.first(where: { $0["id"] as? String == c.id }) else { continue }
                     var input: [String: Any] = ["kind": c.kind, "webhookSecret": c.webhookSecret, "webhookURL": "http://127.0.0.1:\(client.port!)/v1/webhooks/\(c.id)"]

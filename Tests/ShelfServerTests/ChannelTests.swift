@@ -9,6 +9,7 @@ import ShelfCore
 import ShelfLedger
 import ShelfServer
 import Testing
+import ShelfTestSupport
 
 @Suite("Channels: webhooks, propagation, retries and DLQ with shelf-sim and libcurl", .serialized)
 struct ChannelTests {
@@ -38,7 +39,7 @@ struct ChannelTests {
                     return last?["quantity"] as? Int == before - 2 - buffer
                 }
             }
-            let events = try h.server.env.ledger.events(seller: "demo", sku: Self.sku).filter { $0.source == "webhook:shopify-main" }
+            let events = try await h.server.env.ledger.events(seller: "demo", sku: Self.sku).filter { $0.source == "webhook:shopify-main" }
             #expect(events.map(\.event.type) == [.orderConfirmed])
         }
     }
@@ -287,7 +288,7 @@ struct ChannelTests {
             try await h.eventually("healing push") {
                 try await h.pushes(sku: Self.sku, connection: "amazon-us").last?["quantity"] as? Int == expected
             }
-            let events = try h.server.env.ledger.events(seller: "demo", sku: Self.sku).map(\.event.type)
+            let events = try await h.server.env.ledger.events(seller: "demo", sku: Self.sku).map(\.event.type)
             #expect(events.contains(.inventoryVarianceDetected))
             let latest = try await h.shelf.send(.get, "/v1/reconciliation", token: h.server.admin).object()
             #expect(latest["variancesFound"] as? Int == 1)
@@ -301,7 +302,7 @@ struct ChannelTests {
         try await ChannelHarness.run { h in
             let state = try #require(h.server.env.snapshot.seller("demo")?.sku(Self.sku))
             let listed = Set(state.listings.filter(\.listed).map(\.channel))
-            let connections = try h.server.env.ledger.connections(seller: "demo").filter { $0.pushEnabled && listed.contains($0.channel) }
+            let connections = try await h.server.env.ledger.connections(seller: "demo").filter { $0.pushEnabled && listed.contains($0.channel) }
             #expect(connections.count >= 2)
             let locations = state.stock.map(\.location)
             #expect(locations.count >= 2)
@@ -330,7 +331,7 @@ struct ChannelTests {
             let run = try await h.shelf.send(.post, "/v1/reconciliation:run", token: h.server.admin).object()
             let variances = try #require(run["variances"] as? [[String: Any]])
             #expect(variances.contains { $0["sku"] as? String == Self.sku && $0["reported"] as? Int == 2_000_000_000 })
-            let events = try h.server.env.ledger.events(seller: "demo", sku: Self.sku)
+            let events = try await h.server.env.ledger.events(seller: "demo", sku: Self.sku)
             let rejected = events.filter { $0.event.type == .inputRejected }
             #expect(rejected.count == 1)
             #expect(rejected.first?.source == "poll:amazon-us")

@@ -7,6 +7,7 @@ import ShelfChannels
 import ShelfLedger
 import ShelfServer
 import Testing
+import ShelfTestSupport
 
 @Suite("Seller console assets and the DLQ discard it uses")
 struct ConsoleTests {

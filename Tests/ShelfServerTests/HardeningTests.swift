@@ -42,7 +42,7 @@ struct HardeningTests {
                 try await server.post(client, #"{"type":"order.confirmed","sku":"BIG-1","qty":1}"#)
                 try await server.post(client, #"{"type":"order.confirmed","sku":"SMALL-1","qty":1}"#)
                 _ = try await server.evaluateRules(after: &seen)
-                let notes = try server.events(of: big).compactMap(\.event.note)
+                let notes = try await server.events(of: big).compactMap(\.event.note)
                 #expect(notes.filter { $0.hasPrefix("action failed") }.count == i, "\(notes)")
             }
             #expect(server.env.snapshot.seller("demo")?.sku("BIG-1")?.item.price.amount == 90_000_000_000_000)
@@ -56,7 +56,7 @@ struct HardeningTests {
             // Paused: a sixth order records no firing; enabling it again clears the reason.
             try await server.post(client, #"{"type":"order.confirmed","sku":"BIG-1","qty":1}"#)
             _ = try await server.evaluateRules(after: &seen)
-            #expect(try server.events(of: big).filter { $0.event.note?.hasPrefix("action failed") == true }.count == 5)
+            #expect(try await server.events(of: big).filter { $0.event.note?.hasPrefix("action failed") == true }.count == 5)
             let enabled = try await client.send(.patch, "/v1/rules/\(big)", token: server.admin, json: #"{"enabled":true}"#).object()
             #expect(enabled["enabled"] as? Bool == true && enabled["pausedReason"] == nil)
         }

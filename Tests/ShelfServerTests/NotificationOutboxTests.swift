@@ -57,11 +57,11 @@ struct NotificationOutboxTests {
             try await ChannelHarness.run { h in
                 let server = h.server
                 // Seller `other` sends its notifications to a webhook that never answers; `demo` to one that does.
-                try server.env.ledger.saveSellerFixture(SellerFixture(id: "other", name: "Other Co", currency: "USD", timeZone: "UTC",
+                try await server.env.ledger.saveSellerFixture(SellerFixture(id: "other", name: "Other Co", currency: "USD", timeZone: "UTC",
                                                                       notifyTargets: [Self.hook("http://127.0.0.1:\(port)/hang")]))
-                var demo = try #require(try server.env.ledger.sellerFixture("demo"))
+                var demo = try #require(try await server.env.ledger.sellerFixture("demo"))
                 demo.notifyTargets.append(Self.hook("http://127.0.0.1:\(port)/fast"))
-                try server.env.ledger.saveSellerFixture(demo)
+                try await server.env.ledger.saveSellerFixture(demo)
                 let otherIngest = try await server.env.tokens.create(seller: "other", scopes: [.ingest, .read], ttl: nil).1
 
                 let otherRule = try await h.shelf.send(.post, "/v1/rules", token: server.otherAdmin,
@@ -93,7 +93,7 @@ struct NotificationOutboxTests {
                 #expect(payload["seller"] as? String == "demo")
                 #expect(payload["trigger"] as? String == trigger)
                 // The rule's note in the audit trail carries its provenance: the rule id and, as its key, the triggering event.
-                let acted = try server.events(of: demoRuleId)
+                let acted = try await server.events(of: demoRuleId)
                 #expect(acted.contains { $0.externalId?.hasPrefix("rule:\(demoRuleId)/\(trigger)/") == true })
 
                 // The stuck notification is listed for its seller only, and after its timeout it is waiting for a retry.

@@ -7,6 +7,7 @@ import ShelfCore
 import ShelfLedger
 import ShelfServer
 import Testing
+import ShelfTestSupport
 
 /// One channel failing every push and another hanging each push for five seconds must not hold back the others: each
 /// connection has its own worker. End to end: real server over HTTP, shelf-sim as the six channels, real libcurl, SQLite file.

@@ -5,6 +5,7 @@ import ShelfCore
 import ShelfLedger
 import ShelfServer
 import Testing
+import ShelfTestSupport
 
 @Suite("Query API over live HTTP")
 struct QueryAPITests {

@@ -8,6 +8,7 @@ import ShelfLedger
 import Testing
 
 @testable import ShelfServer
+import ShelfTestSupport
 
 /// The read caches (encoded offers, delivery plans and answers) over live HTTP: what is served from them is byte for byte
 /// what computing afresh gives at the same instant, and nothing stale or foreign ever comes out of them.

@@ -22,7 +22,7 @@ struct RuleActionTests {
             try await server.post(client, #"{"type":"order.confirmed","sku":"PRC-1","qty":1}"#)
             #expect(try await server.evaluateRules(after: &seen) == 1)
             // 1999 × 1.125 = 2248.875 → 2249
-            let raised = try server.events(of: raise)
+            let raised = try await server.events(of: raise)
             #expect(raised.map(\.event.type) == [.priceChanged])
             #expect(raised.first?.event.price == Money(amount: 2249, currency: "USD"))
             #expect(raised.first?.event.channel == nil && raised.first?.source == "rule:\(raise)")
@@ -30,13 +30,13 @@ struct RuleActionTests {
             #expect(value(prices, "price.amount") as? Int == 2249)
             try await server.post(client, #"{"type":"order.confirmed","sku":"PRC-2","qty":6}"#)  // 4 left: both PRC-2 rules fire
             #expect(try await server.evaluateRules(after: &seen) == 2)
-            let channelPrices = try server.events(of: set).filter { $0.event.type == .priceChanged }
+            let channelPrices = try await server.events(of: set).filter { $0.event.type == .priceChanged }
             #expect(Set(channelPrices.compactMap(\.event.channel)) == ["amazon", "ebay"])
             #expect(channelPrices.allSatisfy { $0.event.price == Money(amount: 2999, currency: "USD") })
             let state = try #require(server.env.snapshot.seller("demo")?.sku("PRC-2"))
             #expect(state.listing(on: "amazon")?.price?.amount == 2999)
             #expect(state.item.price.amount == 1999 - 250)
-            #expect(try server.events(of: cut).first?.event.price?.amount == 1749)
+            #expect(try await server.events(of: cut).first?.event.price?.amount == 1749)
         }
     }
 
@@ -62,13 +62,13 @@ struct RuleActionTests {
             try await server.post(client, #"{"type":"order.confirmed","sku":"RR-1","qty":3,"channel":"ebay","location":"reno","orderId":"EB-1"}"#)
             try await server.post(client, #"{"type":"order.confirmed","sku":"RR-1","qty":2,"channel":"amazon","location":"reno","orderId":"AZ-1"}"#)
             #expect(try await server.evaluateRules(after: &seen) == 2)
-            let moved = try server.events(of: reroute)
+            let moved = try await server.events(of: reroute)
             #expect(moved.map(\.event.type) == [.orderRerouted])
             #expect(moved.first?.event.fromLocation == "reno" && moved.first?.event.location == "dallas-3pl" && moved.first?.event.qty == 3)
             let state = try #require(server.env.snapshot.seller("demo")?.sku("RR-1"))
             #expect(state.level(at: "reno", now: server.clock.now()).committed == 2)
             #expect(state.level(at: "dallas-3pl", now: server.clock.now()).committed == 3)
-            let tagged = try server.events(of: tag)
+            let tagged = try await server.events(of: tag)
             #expect(tagged.count == 1)
             #expect(tagged.first?.event.orderId == "AZ-1" && tagged.first?.event.note == "tag_order amazon-priority")
             // The audit trail shows the move with its provenance, over HTTP.
@@ -93,7 +93,7 @@ struct RuleActionTests {
                 _ = try await server.evaluateRules(after: &seen)
             }
             #expect(server.env.snapshot.seller("demo")?.sku("MUL-1")?.level(at: "reno", now: server.clock.now()).safetyStock == 8)  // ⌈3 × 2.5⌉
-            #expect(try server.events(of: id).filter { $0.event.type == .safetyStockSet }.count == 1)
+            #expect(try await server.events(of: id).filter { $0.event.type == .safetyStockSet }.count == 1)
         }
     }
 
@@ -108,7 +108,7 @@ struct RuleActionTests {
             var seen = server.lastSequence
             try await server.post(client, #"{"type":"order.confirmed","sku":"SCP-3","qty":3}"#)
             #expect(try await server.evaluateRules(after: &seen) == 1)
-            let paused = try server.events(of: id).filter { $0.event.type == .listingPaused }
+            let paused = try await server.events(of: id).filter { $0.event.type == .listingPaused }
                 .map { "\($0.event.sku ?? "") \($0.event.channel ?? "")" }
             #expect(Set(paused) == ["SCP-1 amazon", "SCP-1 ebay", "SCP-1 etsy", "SCP-2 amazon", "SCP-2 ebay"])
         }

@@ -21,7 +21,7 @@ struct RuleConditionTests {
             #expect(try await server.evaluateRules(after: &seen) == 0)
             try await server.post(client, #"{"type":"order.confirmed","sku":"CND-1","qty":3,"location":"reno"}"#)  // 6 left in all
             #expect(try await server.evaluateRules(after: &seen) == 1)
-            #expect(try server.events(of: id).count == 1)
+            #expect(try await server.events(of: id).count == 1)
         }
     }
 
@@ -36,7 +36,7 @@ struct RuleConditionTests {
             #expect(try await server.evaluateRules(after: &seen) == 0)
             try await server.post(client, #"{"type":"price.changed","sku":"CND-2","price":{"amount":999,"currency":"USD"}}"#)
             #expect(try await server.evaluateRules(after: &seen) == 1)
-            #expect(try server.events(of: id).first?.event.note?.hasPrefix("notify default ops:") == true)
+            #expect(try await server.events(of: id).first?.event.note?.hasPrefix("notify default ops:") == true)
         }
     }
 
@@ -56,7 +56,7 @@ struct RuleConditionTests {
             #expect(try await server.evaluateRules(after: &seen) == 0)
             try await variance(10)  // 10 off
             #expect(try await server.evaluateRules(after: &seen) == 1)
-            #expect(try server.events(of: id).count == 1)
+            #expect(try await server.events(of: id).count == 1)
         }
     }
 }

@@ -31,7 +31,7 @@ struct RuleScheduleTests {
             clock.set(Self.utc(23, 14, 0, 1))
             #expect(await engine.tick() == 1)
             #expect(await engine.tick() == 0)
-            let firstRun = try server.events(of: id)
+            let firstRun = try await server.events(of: id)
             #expect(firstRun.count == locations)
             #expect(firstRun.allSatisfy { $0.event.type == .safetyStockSet && $0.event.qty == 7 && $0.source == "rule:\(id)" })
             #expect(server.env.snapshot.seller("demo")?.sku("TEE-RED-M")?.stock.allSatisfy { $0.level.safetyStock == 7 } == true)
@@ -39,7 +39,7 @@ struct RuleScheduleTests {
             #expect(await engine.tick() == 1)
             clock.set(Self.utc(28, 14, 0, 30))  // Saturday: no occurrence today; Friday's is too old to fire late
             #expect(await engine.tick() == 0)
-            #expect(try server.events(of: id).count == 2 * locations)
+            #expect(try await server.events(of: id).count == 2 * locations)
         }
         // A second server on the same database has fired nothing for Saturday, and fires Monday's occurrence once.
         clock.set(Self.utc(30, 14, 0, 5))
@@ -67,7 +67,7 @@ struct RuleScheduleTests {
             #expect(await engine.tick() == 1)
             server.clock.set(Self.utc(23, 8, 31, 0))  // eight occurrences passed: one firing, for 08:30
             #expect(await engine.tick() == 1)
-            let notes = try server.events(of: id).compactMap(\.event.note)
+            let notes = try await server.events(of: id).compactMap(\.event.note)
             #expect(notes.count == 3)
             #expect(notes.allSatisfy { $0.hasPrefix("notify default ops:") && $0.contains("TEE-RED-M") })
             #expect(notes.last?.contains(Timestamp.format(Self.utc(23, 8, 30))) == true)
@@ -86,7 +86,7 @@ struct RuleScheduleTests {
             #expect(await server.env.ruleEngine.tick() == 0)
             server.clock.set(Self.utc(23, 23, 0, 10))  // 18:00:10 in New York
             #expect(await server.env.ruleEngine.tick() == 1)
-            let events = try server.events(of: id)
+            let events = try await server.events(of: id)
             #expect(events.count == 1)
             let note = try #require(events.first?.event.note)
             #expect(note.hasPrefix("notify email purchasing:"))

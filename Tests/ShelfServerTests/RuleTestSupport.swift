@@ -40,7 +40,7 @@ extension TestServer {
     func evaluateRules(after: inout Int64) async throws -> Int {
         var fired = 0
         while true {
-            let batch = try env.ledger.events(seller: "demo", after: after, limit: 10_000)
+            let batch = try await env.ledger.events(seller: "demo", after: after, limit: 10_000)
             guard let last = batch.last else { return fired }
             after = last.sequence
             fired += await env.ruleEngine.evaluate(batch)
@@ -51,7 +51,7 @@ extension TestServer {
     var lastSequence: Int64 { env.snapshot.seller("demo")?.lastSequence ?? 0 }
 
     /// Every demo event a rule caused, oldest first.
-    func events(of rule: String) throws -> [LedgerEvent] {
-        try env.ledger.events(seller: "demo", limit: 1_000_000).filter { $0.event.ruleId == rule }
+    func events(of rule: String) async throws -> [LedgerEvent] {
+        try await env.ledger.events(seller: "demo", limit: 1_000_000).filter { $0.event.ruleId == rule }
     }
 }

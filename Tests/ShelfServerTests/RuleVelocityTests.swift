@@ -31,9 +31,9 @@ struct RuleVelocityTests {
             }
             #expect(started)
             #expect(try await server.evaluateRules(after: &seen) == 1)
-            #expect(try server.events(of: hourly).map(\.event.type) == [.listingUpserted])
+            #expect(try await server.events(of: hourly).map(\.event.type) == [.listingUpserted])
             #expect(server.env.snapshot.seller("demo")?.sku("VEL-1")?.listing(on: "amazon")?.buffer == 5)
-            #expect(try server.events(of: extreme).isEmpty)
+            #expect(try await server.events(of: extreme).isEmpty)
         }
     }
 }

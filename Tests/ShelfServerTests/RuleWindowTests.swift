@@ -24,7 +24,7 @@ struct RuleWindowTests {
             server.clock.advance(by: 60)  // t+17: t+5, t+10, t+16, t+17 are four within 15 minutes
             try await server.post(client, order)
             #expect(try await server.evaluateRules(after: &seen) == 1)
-            let events = try server.events(of: id)
+            let events = try await server.events(of: id)
             #expect(events.map(\.event.type) == [.listingPaused])
             #expect(events.first?.event.channel == "amazon")
         }
@@ -48,7 +48,7 @@ struct RuleWindowTests {
             server.clock.advance(by: 60)
             try await server.post(client, #"{"type":"order.confirmed","sku":"WIN-2","qty":5}"#)  // 11 in the hour
             #expect(try await server.evaluateRules(after: &seen) == 1)
-            #expect(try server.events(of: id).compactMap(\.event.note).first?.hasPrefix("notify default ops:") == true)
+            #expect(try await server.events(of: id).compactMap(\.event.note).first?.hasPrefix("notify default ops:") == true)
         }
     }
 
@@ -63,7 +63,7 @@ struct RuleWindowTests {
             #expect(try await server.evaluateRules(after: &seen) == 0)
             try await server.post(client, #"{"type":"price.changed","sku":"WIN-4","price":{"amount":1500,"currency":"USD"}}"#)  // −16.7 %
             #expect(try await server.evaluateRules(after: &seen) == 1)
-            #expect(try server.events(of: id).count == 1)
+            #expect(try await server.events(of: id).count == 1)
         }
     }
 }

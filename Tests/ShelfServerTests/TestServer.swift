@@ -48,7 +48,7 @@ struct TestServer {
         let env = try await ShelfEnvironment.open(config)
         let ledger = env.ledger
         let hadOther = ledger.snapshot.seller("other") != nil
-        try ledger.ensureSeller(id: "other", name: "Other Co", currency: "USD", timeZone: "UTC")
+        try await ledger.ensureSeller(id: "other", name: "Other Co", currency: "USD", timeZone: "UTC")
         let item = CatalogItem(sku: "TEE-RED-M", productId: "P-OTHER", title: "Other tee", price: Money(amount: 100, currency: "USD"))
         let setup = [
             Command(seller: "other", source: "test", draft: ShelfEvent(

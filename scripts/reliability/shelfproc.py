@@ -346,3 +346,80 @@ def report(line):
     """Records a figure for the end-of-run summary (conftest.py prints them even when every test passes) and prints it."""
     FIGURES.append(line)
     print(line)
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL server: `initdb` into a temporary directory, `pg_ctl start` on a free 127.0.0.1 port (as the
+    `postgres` or `nobody` user when run as root, which initdb refuses), `pg_ctl stop -m immediate` and the directory removed
+    on close. Use as a context manager; `create_database()` answers a `postgres://` URL of a fresh, empty database."""
+
+    def __init__(self):
+        self.bin = self.binaries()
+        self.dir = tempfile.mkdtemp(prefix="shelf-rel-pg-")
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.run_as = None
+        if os.geteuid() == 0:
+            import pwd
+            for user in ("postgres", "nobody"):
+                try:
+                    pw = pwd.getpwnam(user)
+                except KeyError:
+                    continue
+                os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+                self.run_as = user
+                break
+        self.started = False
+
+    @staticmethod
+    def binaries():
+        """Where initdb and pg_ctl live: on PATH, else Debian's /usr/lib/postgresql/<version>/bin."""
+        found = shutil.which("initdb")
+        if found and shutil.which("pg_ctl"):
+            return os.path.dirname(os.path.realpath(found))
+        root = "/usr/lib/postgresql"
+        for version in sorted((v for v in os.listdir(root) if v.isdigit()), key=int, reverse=True) if os.path.isdir(root) else []:
+            if os.access(os.path.join(root, version, "bin", "initdb"), os.X_OK):
+                return os.path.join(root, version, "bin")
+        raise AssertionError("PostgreSQL's initdb and pg_ctl were not found (Debian: apt-get install postgresql)")
+
+    def tool(self, name, *args, timeout=60):
+        argv = [os.path.join(self.bin, name), *args]
+        if self.run_as:
+            argv = ["/usr/bin/setpriv", f"--reuid={self.run_as}", f"--regid={self.run_as}", "--clear-groups", "--", *argv]
+        out = os.path.join(self.dir, f"{name}.out")
+        with open(out, "w") as f:
+            code = subprocess.call(argv, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT, timeout=timeout, cwd=self.dir)
+        assert code == 0, f"{name} {' '.join(args)} failed ({code}):\n{tail(out)}"
+
+    def __enter__(self):
+        try:
+            self.tool("initdb", "-D", self.data, "-U", "shelf", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions")
+            options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off -c synchronous_commit=off "
+                       "-c full_page_writes=off")
+            self.tool("pg_ctl", "start", "-w", "-D", self.data, "-l", os.path.join(self.dir, "server.log"), "-o", options)
+            self.started = True
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self.started:
+            try:
+                self.tool("pg_ctl", "stop", "-m", "immediate", "-D", self.data)
+            except AssertionError:
+                pass
+            self.started = False
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url(self, database):
+        return f"postgres://shelf@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self):
+        name = "r_" + uuid.uuid4().hex
+        self.tool("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "shelf", name)
+        return self.url(name)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ShelfCore
 
 /// Loads a fixtures directory into the ledger (as events, so the audit trail starts with the import).
@@ -14,8 +13,8 @@ public struct FixtureLoader: Sendable {
     }
 
     /// True when the database holds no events yet (fixtures load only into an empty database).
-    public func databaseIsEmpty() throws -> Bool {
-        try ledger.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (SELECT 1 FROM events LIMIT 1)") == 0 }
+    public func databaseIsEmpty() async throws -> Bool {
+        try await ledger.stores.history.isEmpty()
     }
 
     /// Loads `directory`; `progress` is called with the number of SKUs loaded so far.
@@ -33,11 +32,11 @@ public struct FixtureLoader: Sendable {
         let seller = try read(FixtureFiles.seller, as: SellerFixture.self)
         let locations = try read(FixtureFiles.locations, as: [Location].self)
         let channels = try read(FixtureFiles.channels, as: [Channel].self)
-        try ledger.ensureSeller(id: seller.id, name: seller.name, currency: seller.currency, timeZone: seller.timeZone)
-        try ledger.saveSellerFixture(seller)
+        try await ledger.ensureSeller(id: seller.id, name: seller.name, currency: seller.currency, timeZone: seller.timeZone)
+        try await ledger.saveSellerFixture(seller)
         if FileManager.default.fileExists(atPath: directory.appendingPathComponent(FixtureFiles.connections).path) {
             for connection in try read(FixtureFiles.connections, as: [ConnectionFixture].self) {
-                try ledger.upsertConnection(connection, seller: seller.id)
+                try await ledger.upsertConnection(connection, seller: seller.id)
             }
         }
         let now = ledger.clock.now()

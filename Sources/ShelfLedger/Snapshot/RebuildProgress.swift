@@ -22,18 +22,22 @@ public final class RebuildProgress: Sendable {
 
     /// Asks a running rebuild to stop at its next check (every few thousand rows).
     public func stop() { stopRequested.store(true, ordering: .relaxed) }
-    var isStopped: Bool { stopRequested.load(ordering: .relaxed) }
+    /// True once `stop()` was called: a `SnapshotStateStore` reading rows checks it every few thousand.
+    public var isStopped: Bool { stopRequested.load(ordering: .relaxed) }
 
-    func begin(total: Int) {
+    /// Starts counting: the store holds `total` SKUs (a `SnapshotStateStore` calls it once it has counted them).
+    public func begin(total: Int) {
         totalSKUs.store(total, ordering: .relaxed)
         loadedSKUs.store(0, ordering: .relaxed)
     }
 
-    func advance(by n: Int) { loadedSKUs.add(n, ordering: .relaxed) }
+    /// `n` more SKUs were read.
+    public func advance(by n: Int) { loadedSKUs.add(n, ordering: .relaxed) }
 }
 
 /// The rebuild was stopped before it finished (shutdown during start-up).
 public struct RebuildStopped: Error, CustomStringConvertible {
+    public init() {}
     public var description: String { "the snapshot rebuild was stopped before it finished" }
 }
 

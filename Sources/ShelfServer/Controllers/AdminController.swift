@@ -41,7 +41,7 @@ struct AdminController: Sendable {
 
     @Sendable func getSpikePolicy(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(context)
-        return try JSONResponder.respond(env.spikes.policy(for: token.seller), to: request, etag: false)
+        return try JSONResponder.respond(await env.spikes.policy(for: token.seller), to: request, etag: false)
     }
 
     @Sendable func putSpikePolicy(_ request: Request, context: ShelfRequestContext) async throws -> Response {
@@ -58,7 +58,7 @@ struct AdminController: Sendable {
         try check((1...10).contains(p.multiplier), "multiplier", "must be from 1 to 10")
         try check((1...1_000_000).contains(p.minimumUnits), "minimumUnits", "must be from 1 to 1000000")
         try check(p.baselineFloorPerHour >= 0 && p.baselineFloorPerHour <= 1_000_000, "baselineFloorPerHour", "must be from 0 to 1000000")
-        try env.spikes.setPolicy(p, for: token.seller)
+        try await env.spikes.setPolicy(p, for: token.seller)
         return try JSONResponder.respond(p, to: request, etag: false)
     }
 
@@ -453,7 +453,7 @@ struct AdminController: Sendable {
         let (token, _) = try admin(context)
         let pulses = env.pulses.pulses(seller: token.seller)
         let queues = try await env.deadLetters.queues(seller: token.seller)
-        let views = try env.ledger.connections(seller: token.seller).map { c in
+        let views = try await env.ledger.connections(seller: token.seller).map { c in
             ConnectionView(c, pulse: pulses.first { $0.connection == c.id }, queue: queues[c.id])
         }
         return try JSONResponder.respond(["connections": views], to: request)
@@ -462,7 +462,7 @@ struct AdminController: Sendable {
     @Sendable func getConnection(_ request: Request, context: ShelfRequestContext) async throws -> Response {
         let (token, _) = try admin(context)
         let id = try context.pathParameter("id")
-        guard let c = try env.ledger.connections(seller: token.seller).first(where: { $0.id == id }) else {
+        guard let c = try await env.ledger.connections(seller: token.seller).first(where: { $0.id == id }) else {
             throw Problem(.notFound, detail: "unknown connection \(id)", field: "id")
         }
         return try JSONResponder.respond(ConnectionView(c, pulse: env.pulses.pulses(seller: token.seller).first { $0.connection == id },
@@ -499,13 +499,13 @@ struct AdminController: Sendable {
         guard (5...86_400).contains(interval) else {
             throw Problem(.validation, detail: "pollIntervalSeconds must be from 5 to 86400", field: "pollIntervalSeconds")
         }
-        let existed = try env.ledger.connections(seller: token.seller).contains { $0.id == id }
+        let existed = try await env.ledger.connections(seller: token.seller).contains { $0.id == id }
         let connection = ConnectionFixture(
             id: id, channel: body.channel, kind: body.kind, baseURL: body.baseURL, credentials: body.credentials ?? [:],
             webhookSecret: body.webhookSecret, pollIntervalSeconds: interval, pushEnabled: body.pushEnabled ?? true,
             channelLocationId: body.channelLocationId
         )
-        try env.ledger.upsertConnection(connection, seller: token.seller)
+        try await env.ledger.upsertConnection(connection, seller: token.seller)
         env.pulses.register(seller: token.seller, connection: id, channel: body.channel)
         return try JSONResponder.respond(ConnectionView(connection, pulse: nil), to: request, status: existed ? .ok : .created, etag: false)
     }
@@ -536,12 +536,12 @@ struct AdminController: Sendable {
             guard let n = Int64(cursor), n >= 0 else { throw Problem(.validation, detail: "cursor must be a sequence number", field: "cursor") }
             after = n
         }
-        var events = try env.ledger.events(seller: token.seller, sku: sku, after: after, limit: limit)
+        var events = try await env.ledger.events(seller: token.seller, sku: sku, after: after, limit: limit)
         if let since = request.uri.queryParameters.get("since") {
             guard let instant = Timestamp.parse(String(since)) else {
                 throw Problem(.validation, detail: "since must be an RFC 3339 instant", field: "since")
             }
-            events = try env.ledger.events(seller: token.seller, sku: sku, after: max(after, try env.ledger.sequence(seller: token.seller, before: instant)),
+            events = try await env.ledger.events(seller: token.seller, sku: sku, after: max(after, try await env.ledger.sequence(seller: token.seller, before: instant)),
                                            limit: limit)
         }
         let next = events.count == limit ? events.last.map { String($0.sequence) } : nil

@@ -97,7 +97,7 @@ struct ReadController: Sendable {
             instant = parsed
             let (ledger, id) = (env.ledger, seller.id)
             // Replaying reads the ledger (SQLite): blocking work, so off the event loop.
-            state = try await EventLoopExecution.offLoop { try ledger.replay(seller: id, sku: sku, at: parsed) }
+            state = try await EventLoopExecution.offLoop { try await ledger.replay(seller: id, sku: sku, at: parsed) }
             sequence = state?.lastSequence ?? 0
         }
         guard let state else { throw Problem(.notFound, detail: "unknown SKU \(sku)", field: "sku") }

@@ -60,8 +60,8 @@ extension RulesController {
         }
         if let reason = TextPolicy.problem(body.text, multiline: true) { throw Problem(.validation, detail: "text \(reason)", field: "text") }
         guard let seller = env.snapshot.seller(token.seller) else { throw Problem(.notFound, detail: "unknown seller") }
-        let currency = (try? env.ledger.sellerSettings(token.seller))??.currency ?? "USD"
-        let catalog = Self.catalog(seller: seller, fixture: try env.ledger.sellerFixture(token.seller), currency: currency)
+        let currency = (try? await env.ledger.sellerSettings(token.seller))??.currency ?? "USD"
+        let catalog = Self.catalog(seller: seller, fixture: try await env.ledger.sellerFixture(token.seller), currency: currency)
         return (token, body.text, RuleParser.parse(body.text, catalog: catalog))
     }
 
@@ -80,7 +80,7 @@ extension RulesController {
         guard recent > 0, let rule = result.rule else { return try rawJSON(RuleJSON.makeEncoder().encode(result), request: request) }
         let (engine, seller) = (env.ruleEngine, token.seller)
         // Replays and windowed counts read the ledger (SQLite): blocking work, so off the event loop.
-        let run = try await EventLoopExecution.offLoop { try engine.dryRun(rule, seller: seller, limit: recent) }
+        let run = try await EventLoopExecution.offLoop { try await engine.dryRun(rule, seller: seller, limit: recent) }
         guard case .object(var answer) = try JSONDecoder().decode(JSONValue.self, from: RuleJSON.makeEncoder().encode(result)) else {
             return try rawJSON(RuleJSON.makeEncoder().encode(result), request: request)
         }

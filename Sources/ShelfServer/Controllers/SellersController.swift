@@ -50,10 +50,10 @@ struct SellersController: Sendable {
             notifyTargets: body.notifyTargets ?? [], collections: body.collections ?? [], holidays: Array(Set(holidays)).sorted()
         )
         if let (field, reason) = seller.problem { throw Problem(.validation, detail: "\(field) \(reason)", field: field) }
-        guard try env.ledger.createSeller(seller) else {
+        guard try await env.ledger.createSeller(seller) else {
             throw Problem(.conflict, detail: "a seller with id \(seller.id) exists already", field: "id")
         }
-        guard let summary = try env.ledger.seller(id: seller.id) else {
+        guard let summary = try await env.ledger.seller(id: seller.id) else {
             throw Problem(.internalError, detail: "the new seller could not be read back")
         }
         return try JSONResponder.respond(summary, to: request, status: .created, etag: false,
@@ -61,22 +61,22 @@ struct SellersController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        return try JSONResponder.respond(["sellers": try env.ledger.sellers()], to: request, etag: false)
+        return try JSONResponder.respond(["sellers": try await env.ledger.sellers()], to: request, etag: false)
     }
 
     @Sendable func get(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        return try JSONResponder.respond(try seller(context), to: request, etag: false)
+        return try JSONResponder.respond(try await seller(context), to: request, etag: false)
     }
 
     /// A seller's token issued by the platform operator (how a new tenant gets its first admin token).
     @Sendable func createToken(_ request: Request, context: ShelfRequestContext) async throws -> Response {
-        let seller = try seller(context)
+        let seller = try await seller(context)
         return try await AdminController.issueToken(for: seller.id, request: request, tokens: env.tokens)
     }
 
-    func seller(_ context: ShelfRequestContext) throws -> Ledger.SellerSummary {
+    func seller(_ context: ShelfRequestContext) async throws -> Ledger.SellerSummary {
         let id = try context.pathParameter("id")
-        guard let found = try env.ledger.seller(id: id) else {
+        guard let found = try await env.ledger.seller(id: id) else {
             throw Problem(.notFound, detail: "unknown seller \(id)", field: "id")
         }
         return found

@@ -89,7 +89,7 @@ struct StreamController: Sendable {
                 /// Reads from the ledger everything after `last` up to `through` (or to the end).
                 func catchUp(through: Int64?, _ writer: inout any ResponseBodyWriter) async throws -> Bool {
                     while true {
-                        let page = try ledger.events(seller: seller, after: last, limit: 500)
+                        let page = try await ledger.events(seller: seller, after: last, limit: 500)
                         let relevant = through.map { t in page.filter { $0.sequence <= t } } ?? page
                         if try await send(relevant, &writer) { return true }
                         if page.count < 500 || (through.map { last >= $0 } ?? false) { return false }

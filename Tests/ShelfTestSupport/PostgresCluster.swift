@@ -10,20 +10,20 @@ import Glibc
 /// A throwaway PostgreSQL cluster for the tests: `initdb` into a temporary directory, `pg_ctl start` on a free 127.0.0.1
 /// port (its unix socket in the same directory), one fresh database per test, `pg_ctl stop -m immediate` at the end.
 /// Started once per test process by `PostgresClusterTrait` around the suites that use it.
-final class PostgresCluster: Sendable {
-    let directory: URL
-    let port: Int
-    let binaries: URL
+public final class PostgresCluster: Sendable {
+    public let directory: URL
+    public let port: Int
+    public let binaries: URL
     /// The user the server runs as when the tests run as root (initdb refuses root).
-    let runAs: String?
+    public let runAs: String?
 
     /// Why the cluster could not start, with what to do about it.
-    struct Unavailable: Error, CustomStringConvertible {
-        var description: String
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Where `initdb` and `pg_ctl` live: on PATH, else Debian's /usr/lib/postgresql/<version>/bin.
-    static func findBinaries() throws -> URL {
+    public static func findBinaries() throws -> URL {
         let fm = FileManager.default
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         for dir in path.split(separator: ":").map(String.init) where fm.isExecutableFile(atPath: dir + "/initdb") && fm.isExecutableFile(atPath: dir + "/pg_ctl") {
@@ -40,7 +40,7 @@ final class PostgresCluster: Sendable {
             """)
     }
 
-    static func start() throws -> PostgresCluster {
+    public static func start() throws -> PostgresCluster {
         let binaries = try findBinaries()
         let fm = FileManager.default
         let directory = fm.temporaryDirectory.appendingPathComponent("shelf-pg-\(UUID().uuidString.prefix(8))")
@@ -72,7 +72,7 @@ final class PostgresCluster: Sendable {
     }
 
     /// Stops the server at once and removes its files.
-    func stop() {
+    public func stop() {
         try? run("pg_ctl", ["stop", "-m", "immediate", "-D", directory.appendingPathComponent("data").path])
         try? FileManager.default.removeItem(at: directory)
     }
@@ -120,7 +120,7 @@ final class PostgresCluster: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    func configuration(database: String) -> PostgresClient.Configuration {
+    public func configuration(database: String) -> PostgresClient.Configuration {
         PostgresClient.Configuration(host: "127.0.0.1", port: port, username: "shelf", password: nil, database: database, tls: .disable)
     }
 
@@ -130,7 +130,7 @@ final class PostgresCluster: Sendable {
     }
 
     /// Creates an empty database with a fresh name and returns the name.
-    func createDatabase() async throws -> String {
+    public func createDatabase() async throws -> String {
         let name = "t_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
         let connection = try await PostgresConnection.connect(
             configuration: PostgresConnection.Configuration(host: "127.0.0.1", port: port, username: "shelf", password: nil,
@@ -149,14 +149,16 @@ final class PostgresCluster: Sendable {
     }
 
     /// The cluster of this test run (or why there is none), set by `PostgresClusterTrait`.
-    @TaskLocal static var current: Result<PostgresCluster, Unavailable>?
+    @TaskLocal public static var current: Result<PostgresCluster, Unavailable>?
 }
 
 /// Starts one PostgreSQL cluster around a suite and stops it when the suite is done.
-struct PostgresClusterTrait: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
+public struct PostgresClusterTrait: SuiteTrait, TestScoping {
+    public var isRecursive: Bool { false }
 
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+    public init() {}
+
+    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         if PostgresCluster.current != nil { return try await function() }
         let started: Result<PostgresCluster, PostgresCluster.Unavailable>
         do {
@@ -177,13 +179,13 @@ struct PostgresClusterTrait: SuiteTrait, TestScoping {
 
     /// Runs `body` (initdb, pg_ctl: seconds of waiting on child processes) on a thread of its own, so it never holds one of
     /// the few cooperative-pool threads that every other test running in parallel needs.
-    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    public static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Result { try body() }) }.start()
         }
     }
 
-    static func onOwnThread(_ body: @escaping @Sendable () -> Void) async {
+    public static func onOwnThread(_ body: @escaping @Sendable () -> Void) async {
         await withCheckedContinuation { continuation in
             Thread {
                 body()
@@ -195,5 +197,5 @@ struct PostgresClusterTrait: SuiteTrait, TestScoping {
 
 extension Trait where Self == PostgresClusterTrait {
     /// A throwaway PostgreSQL cluster for the suite (see `PostgresCluster`).
-    static var postgresCluster: Self { PostgresClusterTrait() }
+    public static var postgresCluster: Self { PostgresClusterTrait() }
 }

@@ -98,6 +98,11 @@ public final class DemandSpikeMonitor: Service, Sendable {
         return stored
     }
 
+    /// Forgets the seller's cached thresholds (another node stored new ones): the next use reads them again.
+    public func policyChanged(seller: String) {
+        sellerPolicies.withLock { $0[seller] = nil }
+    }
+
     /// Stores a seller's own thresholds.
     public func setPolicy(_ p: Policy, for seller: String) async throws {
         let body = try ShelfJSON.string(p)

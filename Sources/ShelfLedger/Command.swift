@@ -59,4 +59,6 @@ public enum LedgerError: Error, Hashable, Sendable {
     case idempotencyConflict(key: String)
     case unknownSeller(String)
     case storage(String)
+    /// Other nodes kept writing to the seller while the command was decided again and again: nothing was recorded; retry.
+    case busy(String)
 }

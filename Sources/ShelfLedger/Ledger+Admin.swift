@@ -6,9 +6,24 @@ extension Ledger {
     /// Creates or replaces a channel connection and refreshes the push targets.
     public func upsertConnection(_ c: ConnectionFixture, seller: String) async throws {
         try await stores.connections.upsert(c, seller: seller, at: clock.now())
+        try await connectionsChanged()
+    }
+
+    /// Re-reads the connections after one was added, changed, disabled or removed (here or on another node sharing the
+    /// database), and wakes the push workers, which follow them.
+    public func connectionsChanged() async throws {
         try await reloadConnections()
-        // The push workers follow connections as they are added, changed, disabled or removed.
         snapshot.feed.poke()
+    }
+
+    /// Re-reads a seller's profile (its business calendar) after it changed on another node sharing the database; a seller
+    /// this node has not seen yet is added and its events read.
+    public func sellerChanged(_ seller: String) async throws {
+        guard let live = snapshot.seller(seller) else {
+            await follow(sellers: [seller])
+            return
+        }
+        live.setHolidays(try await sellerFixture(seller)?.holidays ?? [])
     }
 
     /// Deletes a connection; returns false when it did not exist.
@@ -17,8 +32,7 @@ extension Ledger {
         // Its retries go with it (a crash in between leaves them behind: the push registry discards retries of connections
         // that no longer exist when it next reads the queues, at the latest on the next start).
         try await pushQueue.discardRetries(seller: seller, connection: id)
-        try await reloadConnections()
-        snapshot.feed.poke()
+        try await connectionsChanged()
         return deleted
     }
 

@@ -234,7 +234,9 @@ public final class Ledger: Sendable {
     }
 
     /// Times a batch is decided again after another writer appended to one of its sellers (or took one of its keys) first.
-    static let conflictAttempts = 5
+    /// From the third attempt on, each waits a random pause (full jitter, growing to 32 ms) so that nodes writing the same
+    /// seller at once stop colliding.
+    static let conflictAttempts = 40
 
     private func commit(_ commands: [Command]) async -> [Result<CommandOutcome, LedgerError>] {
         let snapshot = self.snapshot
@@ -272,6 +274,12 @@ public final class Ledger: Sendable {
                         logger.error("ledger catch-up failed", metadata: ["error": "\(error)"])
                         return commands.map { _ in .failure(.storage("\(error)")) }
                     }
+                    if attempt >= 2 {
+                        try? await Task.sleep(for: .microseconds(Int.random(in: 0...(1000 << min(attempt - 2, 5)))))
+                    }
+                case .sequence where commands.count == 1:
+                    logger.error("ledger commit kept colliding with other nodes", metadata: ["error": "\(conflict)", "attempts": "\(attempt)"])
+                    return [.failure(.busy("\(conflict)"))]
                 case .idempotencyKey where attempt < Self.conflictAttempts:
                     // Another writer recorded one of the keys: read again, and the command is answered as its duplicate.
                     continue
@@ -311,7 +319,12 @@ public final class Ledger: Sendable {
     /// Applies the seller's events the store has beyond the snapshot (appended by another writer) to the snapshot; with
     /// `creating`, a seller the snapshot lacks is added first (only a catch-up in turn with the commits may add one).
     func catchUp(seller: String, creating: Bool = false) async throws {
-        guard let sellerSnapshot = creating ? snapshot.ensureSeller(seller) : snapshot.seller(seller) else { return }
+        if creating, snapshot.seller(seller) == nil {
+            // A seller another node created: its business calendar comes from its profile.
+            let holidays = try await sellerFixture(seller)?.holidays ?? []
+            snapshot.ensureSeller(seller).setHolidays(holidays)
+        }
+        guard let sellerSnapshot = snapshot.seller(seller) else { return }
         while true {
             let events = try await store.events(seller: seller, after: sellerSnapshot.lastSequence, limit: 1000)
             guard !events.isEmpty else { return }

@@ -46,6 +46,13 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     /// The URL without its password.
     public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
 
+    /// One connection of its own (a listener, a lock holder), outside the client's pool.
+    public var connectionConfiguration: PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
     var clientConfiguration: PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
         configuration.options.connectTimeout = .seconds(5)
@@ -82,11 +89,7 @@ public final class PostgresDatabase: Sendable {
         do {
             let probe: PostgresConnection
             do {
-                probe = try await PostgresConnection.connect(
-                    configuration: PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
-                                                                    database: url.database, tls: .disable),
-                    id: 0, logger: logger
-                )
+                probe = try await PostgresConnection.connect(configuration: url.connectionConfiguration, id: 0, logger: logger)
             } catch {
                 throw PostgresUnavailable(description: "cannot use the PostgreSQL database \(url): \(reason(error))")
             }

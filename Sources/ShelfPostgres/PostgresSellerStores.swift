@@ -53,6 +53,7 @@ public struct PostgresSellerStore: SellerStore {
                     logger: logger
                 )
             }
+            if inserted { try await ClusterChange.settings(seller: seller.id).announce(on: connection, logger: logger) }
             return inserted
         }
     }
@@ -66,10 +67,13 @@ public struct PostgresSellerStore: SellerStore {
     }
 
     public func saveProfile(_ body: String, seller: String) async throws {
-        try await client.query(
-            "INSERT INTO seller_profiles (seller, body) VALUES (\(seller), \(body)) ON CONFLICT (seller) DO UPDATE SET body = excluded.body",
-            logger: logger
-        )
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                "INSERT INTO seller_profiles (seller, body) VALUES (\(seller), \(body)) ON CONFLICT (seller) DO UPDATE SET body = excluded.body",
+                logger: logger
+            )
+            try await ClusterChange.settings(seller: seller).announce(on: connection, logger: logger)
+        }
     }
 
     public func profile(seller: String) async throws -> String? {
@@ -88,13 +92,16 @@ public struct PostgresSellerStore: SellerStore {
     }
 
     public func saveSetting(_ kind: String, seller: String, body: String) async throws {
-        try await client.query(
-            """
-            INSERT INTO seller_settings (seller, kind, body) VALUES (\(seller), \(kind), \(body))
-            ON CONFLICT (seller, kind) DO UPDATE SET body = excluded.body
-            """,
-            logger: logger
-        )
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO seller_settings (seller, kind, body) VALUES (\(seller), \(kind), \(body))
+                ON CONFLICT (seller, kind) DO UPDATE SET body = excluded.body
+                """,
+                logger: logger
+            )
+            try await ClusterChange.settings(seller: seller).announce(on: connection, logger: logger)
+        }
     }
 
     private func decode(_ rows: PostgresRowSequence) async throws -> [SellerRow] {
@@ -118,24 +125,31 @@ public struct PostgresConnectionStore: ConnectionStore {
 
     public func upsert(_ c: ConnectionFixture, seller: String, at instant: Date) async throws {
         let credentials = try ShelfJSON.string(c.credentials)
-        try await client.query(
-            """
-            INSERT INTO connections (seller, id, channel, kind, baseURL, credentials, webhookSecret, pollIntervalSeconds, pushEnabled,
-                channelLocationId, createdAt)
-            VALUES (\(seller), \(c.id), \(c.channel), \(c.kind), \(c.baseURL), \(credentials), \(c.webhookSecret), \(c.pollIntervalSeconds),
-                \(c.pushEnabled), \(c.channelLocationId), \(instant.timeIntervalSince1970))
-            ON CONFLICT (seller, id) DO UPDATE SET channel = excluded.channel, kind = excluded.kind, baseURL = excluded.baseURL,
-                credentials = excluded.credentials, webhookSecret = excluded.webhookSecret, pollIntervalSeconds = excluded.pollIntervalSeconds,
-                pushEnabled = excluded.pushEnabled, channelLocationId = excluded.channelLocationId
-            """,
-            logger: logger
-        )
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO connections (seller, id, channel, kind, baseURL, credentials, webhookSecret, pollIntervalSeconds, pushEnabled,
+                    channelLocationId, createdAt)
+                VALUES (\(seller), \(c.id), \(c.channel), \(c.kind), \(c.baseURL), \(credentials), \(c.webhookSecret), \(c.pollIntervalSeconds),
+                    \(c.pushEnabled), \(c.channelLocationId), \(instant.timeIntervalSince1970))
+                ON CONFLICT (seller, id) DO UPDATE SET channel = excluded.channel, kind = excluded.kind, baseURL = excluded.baseURL,
+                    credentials = excluded.credentials, webhookSecret = excluded.webhookSecret, pollIntervalSeconds = excluded.pollIntervalSeconds,
+                    pushEnabled = excluded.pushEnabled, channelLocationId = excluded.channelLocationId
+                """,
+                logger: logger
+            )
+            try await ClusterChange.connections(seller: seller).announce(on: connection, logger: logger)
+        }
     }
 
     public func delete(id: String, seller: String) async throws -> Bool {
-        try await PostgresLedgerStore.count(client.query(
-            "DELETE FROM connections WHERE seller = \(seller) AND id = \(id) RETURNING 1", logger: logger
-        )) > 0
+        try await client.withTransaction(logger: logger) { connection in
+            let deleted = try await PostgresLedgerStore.count(connection.query(
+                "DELETE FROM connections WHERE seller = \(seller) AND id = \(id) RETURNING 1", logger: logger
+            )) > 0
+            if deleted { try await ClusterChange.connections(seller: seller).announce(on: connection, logger: logger) }
+            return deleted
+        }
     }
 
     public func connections(seller: String) async throws -> [ConnectionFixture] {

@@ -5,6 +5,7 @@ import ShelfCore
 import ShelfCurl
 import ShelfLedger
 import ServiceLifecycle
+import ShelfPostgres
 
 /// Everything `shelf serve` can be told, filled from flags with environment fallbacks; tests build it directly.
 public struct ServerConfiguration: Sendable {
@@ -102,6 +103,8 @@ public struct ShelfEnvironment: Sendable {
     public let watchDelivery: WatchDeliveryService
     /// Stateful MCP sessions (resource subscriptions).
     let mcpSessions: MCPSessions
+    /// Whether this node runs the singletons (always, on a SQLite file; on PostgreSQL while it holds the cluster's lock).
+    public let role: NodeRole
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -135,7 +138,8 @@ public struct ShelfEnvironment: Sendable {
             watchDelivery: WatchDeliveryService(ledger: ledger, store: stores.watches, curl: curl, velocity: velocity, pulses: pulses,
                                                 reads: reads, knownSince: configuration.clock.now(), policy: configuration.watchPolicy,
                                                 onDelivered: { metrics.watchDelivered(lag: $0) }),
-            mcpSessions: MCPSessions()
+            mcpSessions: MCPSessions(),
+            role: NodeRole(leading: database.postgres == nil)
         )
         env.ruleEngine.connect(propagator: env.propagator, reconciler: env.reconciler, spikes: env.spikes)
         ledger.snapshot.observe { events in
@@ -183,7 +187,21 @@ public struct ShelfEnvironment: Sendable {
     }
 
     /// The long-running parts beside the HTTP server, in start order (shutdown runs in reverse).
-    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, spikes, watchDelivery, ReservationSweeper(ledger: ledger)] }
+    /// On a SQLite file every service runs here. On PostgreSQL the node tails what the other nodes write
+    /// (`PostgresChangeTail`), and the singletons — push workers, reconciler, rule engine, spike monitor, watch deliveries,
+    /// reservation sweeper — run only while it holds the cluster's lock (`PostgresLeadership`).
+    public var services: [any Service] {
+        let singletons: [any Service] = [propagator, reconciler, ruleEngine, spikes, watchDelivery, ReservationSweeper(ledger: ledger)]
+        guard let postgres = database.postgres else { return [curl] + singletons }
+        let env = self
+        let tail = PostgresChangeTail(configuration: postgres.url.connectionConfiguration, client: postgres.client, ledger: ledger) { change in
+            await env.apply(change)
+        }
+        let leadership = PostgresLeadership(configuration: postgres.url.connectionConfiguration, onLeading: { env.role.set($0) }) {
+            singletons
+        }
+        return [curl, tail, leadership]
+    }
 
     /// The offer builder for a seller at the current instant.
     func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {

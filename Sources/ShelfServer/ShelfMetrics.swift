@@ -76,6 +76,8 @@ public final class ShelfMetrics: Sendable {
         registry.makeGauge(descriptor: descriptor("outbox_depth", nil, "SKUs waiting to be pushed")).set(Double(outbox))
         registry.makeGauge(descriptor: descriptor("retry_depth", nil, "Pushes waiting for a retry")).set(Double(deliveries))
         registry.makeGauge(descriptor: descriptor("dlq_depth", nil, "Dead-lettered pushes")).set(Double(dlq))
+        registry.makeGauge(descriptor: descriptor("cluster_leader", nil, "1 when this node runs the push workers and the other singletons"))
+            .set(Double(env.role.isLeader ? 1 : 0))
         for (state, count) in try await env.ruleEngine.notifications.outbox.counts() {
             registry.makeGauge(descriptor: descriptor("notifications", nil, "Rule notifications in the outbox, by state (pending, dead)"),
                                labels: [("state", state.rawValue)]).set(Double(count))

@@ -5,6 +5,7 @@ import ServiceLifecycle
 import ShelfCore
 import Synchronization
 import Testing
+import ShelfTestSupport
 import ShelfLedger
 import ShelfPostgres
 
@@ -85,7 +86,7 @@ struct ClusterTests {
                 // A seller B has never seen (created by another node): its events are read from the first.
                 let other = Command(seller: "s2", source: "test", draft: ShelfEvent(
                     type: .locationUpserted, locationInfo: Location(id: "x", name: "X", timeZone: "UTC", priority: 0), occurredAt: f.clock.now()))
-                try a.ensureSeller(id: "s2", name: "Two", currency: "EUR", timeZone: "UTC")
+                try await a.ensureSeller(id: "s2", name: "Two", currency: "EUR", timeZone: "UTC")
                 _ = try await a.submit(other).get()
                 #expect(await Self.eventually { b.snapshot.seller("s2")?.catalog.locations.map(\.id) == ["x"] })
             }

@@ -125,7 +125,7 @@ public final class PostgresCluster: Sendable {
     }
 
     /// One connection of one's own to `database` (outside a client's pool).
-    func connectionConfiguration(database: String) -> PostgresConnection.Configuration {
+    public func connectionConfiguration(database: String) -> PostgresConnection.Configuration {
         PostgresConnection.Configuration(host: "127.0.0.1", port: port, username: "shelf", password: nil, database: database, tls: .disable)
     }
 

@@ -58,6 +58,7 @@ public struct Problem: Codable, Hashable, Sendable, HTTPResponseError {
         case badGateway = "bad-gateway"
         case signatureInvalid = "signature-invalid", headersTooLarge = "headers-too-large", uriTooLong = "uri-too-long"
         case badRequest = "bad-request"
+        case busy
 
         var status: Int {
             switch self {
@@ -70,7 +71,7 @@ public struct Problem: Codable, Hashable, Sendable, HTTPResponseError {
             case .payloadTooLarge: 413
             case .conflict, .insufficientStock: 409
             case .idempotencyConflict: 422
-            case .notReady: 503
+            case .notReady, .busy: 503
             case .methodNotAllowed: 405
             case .notAcceptable: 406
             case .internalError: 500
@@ -96,6 +97,7 @@ public struct Problem: Codable, Hashable, Sendable, HTTPResponseError {
             case .idempotencyConflict: "Idempotency key reused with a different request"
             case .insufficientStock: "Not enough stock"
             case .notReady: "Not ready"
+            case .busy: "Busy: other nodes are writing the same seller; retry"
             case .methodNotAllowed: "Method not allowed"
             case .notAcceptable: "Not acceptable"
             case .internalError: "Internal error"
@@ -127,6 +129,7 @@ public struct Problem: Codable, Hashable, Sendable, HTTPResponseError {
             return Problem(.idempotencyConflict, detail: "Idempotency-Key \(key) was used for a different request", field: "Idempotency-Key")
         case .unknownSeller(let id): return Problem(.notFound, detail: "unknown seller \(id)")
         case .storage(let message): return Problem(.internalError, detail: "the ledger could not record the change: \(message)")
+        case .busy(let message): return Problem(.busy, detail: "nothing was recorded, retry: \(message)")
         }
     }
 

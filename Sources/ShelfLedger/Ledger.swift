@@ -157,15 +157,20 @@ public final class Ledger: Sendable {
     /// Records commands in order; each gets its own outcome. Concurrent callers share transactions (group commit).
     public func submit(_ commands: [Command]) async -> [Result<CommandOutcome, LedgerError>] {
         guard !commands.isEmpty else { return [] }
-        let reply = OneShot<[Result<CommandOutcome, LedgerError>]>()
+        return await enqueue(Pending(commands: commands, reply: OneShot()))
+    }
+
+    /// Queues commands or a catch-up for the writer and waits for the answer; the first caller to find the writer idle
+    /// drains the queue.
+    private func enqueue(_ pending: Pending) async -> [Result<CommandOutcome, LedgerError>] {
         let leads = queue.withLock { q -> Bool in
-            q.pending.append(Pending(commands: commands, reply: reply))
+            q.pending.append(pending)
             if q.draining { return false }
             q.draining = true
             return true
         }
         if leads { await drain() }
-        return await reply.value
+        return await pending.reply.value
     }
 
     /// The leader commits batches until the queue is empty; followers just wait for their reply.
@@ -305,15 +310,7 @@ public final class Ledger: Sendable {
     /// this node's own commits; a seller the snapshot does not know yet is added and read from its first event.
     public func follow(sellers: [String]) async {
         guard !sellers.isEmpty else { return }
-        let reply = OneShot<[Result<CommandOutcome, LedgerError>]>()
-        let leads = queue.withLock { q -> Bool in
-            q.pending.append(Pending(commands: [], reply: reply, follow: sellers))
-            if q.draining { return false }
-            q.draining = true
-            return true
-        }
-        if leads { await drain() }
-        _ = await reply.value
+        _ = await enqueue(Pending(commands: [], reply: OneShot(), follow: sellers))
     }
 
     /// Applies the seller's events the store has beyond the snapshot (appended by another writer) to the snapshot; with

@@ -139,7 +139,8 @@ public final class Ledger: Sendable {
 
     /// Rebuilds the snapshot from the state tables, reporting to `snapshot.progress` (and stopping with `RebuildStopped` when
     /// it is asked to); marks the snapshot ready unless `markReady` is false (start-up marks it after loading fixtures).
-    public func rebuildSnapshot(markReady: Bool = true) throws {
+    /// `only`: rebuild these sellers alone (the others are already loaded, from a checkpoint).
+    public func rebuildSnapshot(markReady: Bool = true, only: Set<String>? = nil) throws {
         let progress = snapshot.progress
         let loaded = try database.pool.read { db -> [(String, StateRows.LoadedStates, SellerCatalog, Int64, Date?)] in
             // One pass over every row gains nothing from a large page cache, and the pages it would keep (64 MiB at a million
@@ -151,7 +152,7 @@ public final class Ledger: Sendable {
                 try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)")
             }
             progress.begin(total: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skus") ?? 0)
-            return try String.fetchAll(db, sql: "SELECT id FROM sellers").map { seller in
+            return try String.fetchAll(db, sql: "SELECT id FROM sellers").filter { only?.contains($0) ?? true }.map { seller in
                 let states = try StateRows.readStates(db, seller: seller, progress: progress)
                 var catalog = try StateRows.readCatalog(db, seller: seller)
                 catalog.holidays = try Self.sellerFixture(db, seller: seller)?.holidays.sorted() ?? []
@@ -313,8 +314,9 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Applies the seller's events the store has beyond the snapshot (appended by another writer) to the snapshot.
-    func catchUp(seller: String) async throws {
+    /// Applies the seller's events the store has beyond the snapshot (appended by another writer, or after a checkpoint) to
+    /// the snapshot; `notify` false applies them before start-up is done, without telling the observers and the feed.
+    func catchUp(seller: String, notify: Bool = true) async throws {
         guard let sellerSnapshot = snapshot.seller(seller) else { return }
         while true {
             let events = try await store.events(seller: seller, after: sellerSnapshot.lastSequence, limit: 1000)
@@ -329,11 +331,13 @@ public final class Ledger: Sendable {
                 }
                 guard let sku = e.event.sku else { continue }
                 var state = states[sku] ?? sellerSnapshot.sku(sku)
+                // A state that already holds this event (a checkpoint taken while it was applied) does not take it twice.
+                if let state, state.lastSequence >= e.sequence { continue }
                 Inventory.apply(e.event, to: &state, sequence: e.sequence, recordedAt: e.recordedAt)
                 states[sku] = state
             }
             sellerSnapshot.publish(states: Array(states.values), catalog: catalogChanged ? catalog : nil, events: events)
-            snapshot.notify(events)
+            if notify { snapshot.notify(events) }
         }
     }
 

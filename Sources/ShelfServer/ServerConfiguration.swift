@@ -37,6 +37,10 @@ public struct ServerConfiguration: Sendable {
     public var readsOnEventLoop = false
     /// Limits of agents' watches and retries of their deliveries.
     public var watchPolicy: WatchPolicy
+    /// Where the snapshot checkpoint lives (beside the database by default), or off.
+    public var snapshotCheckpoint = SnapshotCheckpointLocation.besideDatabase
+    /// When the background writer takes a new checkpoint.
+    public var checkpointPolicy = SnapshotCheckpointer.Policy()
     public var clock: any WallClock
 
     public init(
@@ -58,6 +62,32 @@ public struct ServerConfiguration: Sendable {
         self.maxBatchSKUs = maxBatchSKUs
         self.salesWindow = salesWindow
         self.clock = clock
+    }
+}
+
+/// Where `shelf serve` keeps its snapshot checkpoint (`--snapshot-checkpoint PATH|off`, env `SHELF_SNAPSHOT_CHECKPOINT`).
+public enum SnapshotCheckpointLocation: Sendable, Equatable {
+    /// `<database>.snapshot`.
+    case besideDatabase
+    case path(String)
+    case off
+
+    /// `off`, a path, or nothing/empty for the default.
+    public init(_ text: String?) {
+        switch text?.trimmingCharacters(in: .whitespaces) {
+        case nil, "": self = .besideDatabase
+        case "off": self = .off
+        case let path?: self = .path(path)
+        }
+    }
+
+    /// The file for the database at `databasePath`, or nil when checkpoints are off.
+    public func path(database databasePath: String) -> String? {
+        switch self {
+        case .besideDatabase: databasePath + ".snapshot"
+        case .path(let path): path
+        case .off: nil
+        }
     }
 }
 
@@ -99,6 +129,8 @@ public struct ShelfEnvironment: Sendable {
     public let watchDelivery: WatchDeliveryService
     /// Stateful MCP sessions (resource subscriptions).
     let mcpSessions: MCPSessions
+    /// Loads the snapshot from a checkpoint file and keeps it fresh; nil when checkpoints are off.
+    public let checkpoints: SnapshotCheckpointer?
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -132,7 +164,10 @@ public struct ShelfEnvironment: Sendable {
             watchDelivery: WatchDeliveryService(ledger: ledger, store: stores.watches, curl: curl, velocity: velocity, pulses: pulses,
                                                 reads: reads, knownSince: configuration.clock.now(), policy: configuration.watchPolicy,
                                                 onDelivered: { metrics.watchDelivered(lag: $0) }),
-            mcpSessions: MCPSessions()
+            mcpSessions: MCPSessions(),
+            checkpoints: configuration.snapshotCheckpoint.path(database: configuration.databasePath).map {
+                SnapshotCheckpointer(path: $0, ledger: ledger, policy: configuration.checkpointPolicy)
+            }
         )
         env.ruleEngine.connect(propagator: env.propagator, reconciler: env.reconciler, spikes: env.spikes)
         ledger.snapshot.observe { events in
@@ -155,10 +190,12 @@ public struct ShelfEnvironment: Sendable {
     public func loadSnapshot() async throws {
         // The rebuild blocks on SQLite for a while: on its own thread, never on an event loop or the cooperative pool.
         let (ledger, velocity, now) = (self.ledger, self.velocity, clock.now())
+        // From the checkpoint file when it is intact and current (else a rebuild, and a fresh checkpoint once ready).
+        if let checkpoints { try await checkpoints.load() }
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
             Thread {
                 do {
-                    try ledger.rebuildSnapshot(markReady: false)
+                    if checkpoints == nil { try ledger.rebuildSnapshot(markReady: false) }
                     // Sales rates and channel delays from the ledger's recent orders (before the fixtures, which the observer counts).
                     try velocity.rebuild(from: ledger, now: now)
                     c.resume()
@@ -185,7 +222,10 @@ public struct ShelfEnvironment: Sendable {
     }
 
     /// The long-running parts beside the HTTP server, in start order (shutdown runs in reverse).
-    public var services: [any Service] { [curl, propagator, reconciler, ruleEngine, spikes, watchDelivery, ReservationSweeper(ledger: ledger)] }
+    public var services: [any Service] { checkpointService + [curl, propagator, reconciler, ruleEngine, spikes, watchDelivery, ReservationSweeper(ledger: ledger)] }
+
+    /// The checkpoint writer, first so that it stops last (its final checkpoint follows everything the others applied).
+    var checkpointService: [any Service] { checkpoints.map { [SnapshotCheckpointService($0)] } ?? [] }
 
     /// The offer builder for a seller at the current instant.
     func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {

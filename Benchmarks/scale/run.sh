@@ -73,6 +73,8 @@ start_shelf "$CHECKPOINT" info
 for _ in $(seq 1200); do grep -q "snapshot checkpoint written" "$WORK/shelf.log" && break; sleep 0.1; done
 WRITTEN=$(grep -m1 "snapshot checkpoint written" "$WORK/shelf.log" || true)
 [[ -n "$WRITTEN" ]] || { echo "no checkpoint was written:" >&2; tail -5 "$WORK/shelf.log" >&2; exit 1; }
+sleep 1
+RSS_WRITTEN=$(awk '/^VmRSS/ { print $2 }' "/proc/$SHELF_PID/status")
 stop_pid "$SHELF_PID"
 SHELF_PID=""
 CKPT_SECONDS=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$WRITTEN")
@@ -92,11 +94,11 @@ APPLY_BIG=$("$BIN_DIR/shelf-bench-ledger" apply --database "$BIG" --events "$EVE
 APPLY_SMALL=$("$BIN_DIR/shelf-bench-ledger" apply --database "$SMALL_DB" --events "$EVENTS" | sed -n 's/.*us\/event=\([0-9.]*\).*/\1/p')
 
 python3 - "$SKUS" "$DISK" "$COLD_FULL" "$RSS_FULL" "$HWM_FULL" "$APPLY_BIG" "$APPLY_SMALL" "$SMALL" "$TABLES" \
-    "$COLD_CKPT" "$RSS_CKPT" "$HWM_CKPT" "$CKPT_BYTES" "$CKPT_SECONDS" <<'PY'
+    "$COLD_CKPT" "$RSS_CKPT" "$HWM_CKPT" "$CKPT_BYTES" "$CKPT_SECONDS" "$RSS_WRITTEN" <<'PY'
 import sys
-skus, disk, cold, rss, hwm, big, small, small_n, tables, cold_ckpt, rss_ckpt, hwm_ckpt, ckpt_bytes, ckpt_s = sys.argv[1:]
+skus, disk, cold, rss, hwm, big, small, small_n, tables, cold_ckpt, rss_ckpt, hwm_ckpt, ckpt_bytes, ckpt_s, rss_written = sys.argv[1:]
 skus, disk, rss, hwm = int(skus), int(disk), int(rss) * 1024, int(hwm) * 1024
-rss_ckpt, hwm_ckpt, ckpt_bytes = int(rss_ckpt) * 1024, int(hwm_ckpt) * 1024, int(ckpt_bytes)
+rss_ckpt, hwm_ckpt, ckpt_bytes, rss_written = int(rss_ckpt) * 1024, int(hwm_ckpt) * 1024, int(ckpt_bytes), int(rss_written) * 1024
 print(f"| scale ({skus:,} SKUs, 3 locations, 6 channels) | figure | target |")
 print("|---|---|---|")
 print(f"| disk per SKU | {disk / skus:,.0f} B ({disk / 2**30:.2f} GiB) | ≤ 1,536 B |")
@@ -104,7 +106,7 @@ print(f"| cold start, exec → /readyz 200, full rebuild | {cold} s | ≤ 10 s |
 print(f"| cold start, exec → /readyz 200, from a checkpoint | {cold_ckpt} s | ≤ 10 s |")
 print(f"| RSS once ready (peak), full rebuild | {rss / 2**30:.2f} GiB, {rss / skus:,.0f} B per SKU ({hwm / 2**30:.2f} GiB) | ≤ 1.5 GiB |")
 print(f"| RSS once ready (peak), from a checkpoint | {rss_ckpt / 2**30:.2f} GiB, {rss_ckpt / skus:,.0f} B per SKU ({hwm_ckpt / 2**30:.2f} GiB) | ≤ 1.5 GiB |")
-print(f"| checkpoint file, write time (in the background, once ready) | {ckpt_bytes / 2**20:,.0f} MiB, {ckpt_bytes / skus:,.0f} B per SKU; {float(ckpt_s):.1f} s | |")
+print(f"| checkpoint file, write time (in the background, once ready) | {ckpt_bytes / 2**20:,.0f} MiB, {ckpt_bytes / skus:,.0f} B per SKU; {float(ckpt_s):.1f} s; RSS after it {rss_written / 2**30:.2f} GiB | |")
 print(f"| apply, µs per event at {skus:,} SKUs | {float(big):.1f} | same as at {int(small_n):,} |")
 print(f"| apply, µs per event at {int(small_n):,} SKUs | {float(small):.1f} | |")
 print()

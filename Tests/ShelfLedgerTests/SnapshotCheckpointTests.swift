@@ -258,6 +258,25 @@ struct SnapshotCheckpointTests {
         }
     }
 
+    @Test("progress counts the checkpoint's SKUs; a stop during the load ends it with RebuildStopped (no rebuild after it)")
+    func progressAndStop() async throws {
+        let t = try await TestLedger()
+        defer { try? FileManager.default.removeItem(at: t.directory) }
+        try await history(t)
+        _ = try await SnapshotCheckpointer(path: checkpointPath(t), ledger: t.ledger).write()
+        let loading = try restarted(t)
+        _ = try await SnapshotCheckpointer(path: checkpointPath(t), ledger: loading).load()
+        #expect(loading.snapshot.progress.total == 10 && loading.snapshot.progress.loaded == 10 && loading.snapshot.progress.percent == 100)
+
+        let stopped = try restarted(t)
+        stopped.snapshot.progress.stop()
+        let lines = Lines()
+        await #expect(throws: RebuildStopped.self) {
+            try await SnapshotCheckpointer(path: checkpointPath(t), ledger: stopped, logger: lines.logger).load()
+        }
+        #expect(stopped.snapshot.sellerIDs.isEmpty && !lines.all.contains { $0.contains("rebuilding") })
+    }
+
     @Test("the background policy: due after a rebuild, then after enough events or time, never more often than the spacing")
     func policy() async throws {
         let t = try await TestLedger()

@@ -155,6 +155,7 @@ public enum SnapshotCheckpoint {
             begin(total)
             var read = 0
             for _ in 0..<sellerCount {
+                try stopped()
                 let id = try r.text()
                 let lastSequence = try r.int64()
                 let lastRecordedAt = try r.optional { try $0.date() }

@@ -143,7 +143,7 @@ public final class SnapshotCheckpointer: Sendable {
         }
         // SKU rows changed outside the ledger (a repair, a copy) do not show in its events: the counts would then differ.
         let counts = try await Self.onThread { try ledger.database.pool.read { db in
-            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT seller, COUNT(*) FROM skus GROUP BY seller").map { row -> (String, Int) in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT seller, COUNT(*) FROM sku_heads GROUP BY seller").map { row -> (String, Int) in
                 (row[0], row[1])
             })
         } }

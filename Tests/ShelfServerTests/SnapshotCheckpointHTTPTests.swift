@@ -7,11 +7,11 @@ import ShelfServer
 import Synchronization
 import Testing
 
-/// The checkpoint through the real server: a server that shuts down leaves a checkpoint beside its database, and the next
+/// The checkpoint through the real server: a server leaves a checkpoint beside its database, and the next
 /// server on the same database starts from it (`/readyz` 503 until it is loaded, then 200) and answers the same offer.
 @Suite("Snapshot checkpoint over HTTP")
 struct SnapshotCheckpointHTTPTests {
-    @Test("a restart on the same database loads the checkpoint written at shutdown and answers the same offer; /readyz goes 503 → 200")
+    @Test("a restart on the same database loads the checkpoint the first server wrote and answers the same offer; /readyz goes 503 → 200")
     func restartUsesCheckpoint() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-ckpt-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -30,7 +30,7 @@ struct SnapshotCheckpointHTTPTests {
             #expect(answer.status == .ok)
             offer.withLock { $0 = Data(answer.body.readableBytesView) }
         }
-        // The service wrote the checkpoint when the server shut down.
+        // The service wrote the checkpoint once the server was ready (there was none).
         #expect(FileManager.default.fileExists(atPath: database + ".snapshot"))
 
         var config = ServerConfiguration(
@@ -43,7 +43,12 @@ struct SnapshotCheckpointHTTPTests {
             let before = try await client.send(.get, "/readyz")
             #expect(before.status == .serviceUnavailable)
             try await second.loadSnapshot()  // what StartupLoader runs
-            #expect(second.checkpoints?.lastOutcome == .checkpoint(skus: 202, caughtUp: 0))
+            // Written once the first server was ready (after its rebuild), maybe before the order: caught up then.
+            guard case .checkpoint(let skus, let caughtUp) = second.checkpoints?.lastOutcome else {
+                Issue.record("not loaded from the checkpoint: \(String(describing: second.checkpoints?.lastOutcome))")
+                return
+            }
+            #expect(skus == 202 && caughtUp <= 1)
             let after = try await client.send(.get, "/readyz")
             #expect(after.status == .ok)
             #expect(value(try after.object(), "skus") as? Int == 202)

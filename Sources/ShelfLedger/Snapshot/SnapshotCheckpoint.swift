@@ -55,7 +55,8 @@ public enum SnapshotCheckpoint {
 
     /// Writes `sellers` to `path` atomically (a temporary file beside it, synced, then renamed); answers the bytes written.
     static func write(_ sellers: [SellerView], to path: String, progress: ((Int) -> Void)? = nil) throws -> Int {
-        let temporary = path + ".tmp-\(getpid())"
+        // One name, so a write cut short (a kill) leaves nothing behind that the next one does not overwrite.
+        let temporary = path + ".tmp"
         guard let file = fopen(temporary, "wb") else { throw SnapshotCheckpointError.io("cannot create \(temporary): \(errno)") }
         var closed = false
         defer {

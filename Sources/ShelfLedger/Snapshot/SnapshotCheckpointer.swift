@@ -19,12 +19,17 @@ public final class SnapshotCheckpointer: Sendable {
         public var spacing: Duration
         /// How often the writer looks.
         public var check: Duration
+        /// Events since the last checkpoint that make shutdown write one (fewer are caught up at the next start in less time
+        /// than a write of a large snapshot takes, which would hold up the shutdown).
+        public var atShutdown: Int64
 
-        public init(events: Int64 = 200_000, interval: Duration = .seconds(600), spacing: Duration = .seconds(60), check: Duration = .seconds(5)) {
+        public init(events: Int64 = 200_000, interval: Duration = .seconds(600), spacing: Duration = .seconds(60), check: Duration = .seconds(5),
+                    atShutdown: Int64 = 10_000) {
             self.events = events
             self.interval = interval
             self.spacing = spacing
             self.check = check
+            self.atShutdown = atShutdown
         }
     }
 
@@ -228,7 +233,8 @@ public final class SnapshotCheckpointer: Sendable {
 }
 
 /// Keeps the checkpoint fresh while the server runs (`SnapshotCheckpointer.Policy`) and writes a last one at shutdown, once
-/// the snapshot is ready (a shutdown during start-up writes nothing).
+/// the snapshot is ready, when there is none yet or `Policy.atShutdown` events came after it (a shutdown during start-up
+/// writes nothing).
 public struct SnapshotCheckpointService: Service {
     let checkpointer: SnapshotCheckpointer
 
@@ -244,7 +250,7 @@ public struct SnapshotCheckpointService: Service {
             }
         }
         // Detached: the last write finishes even when the group is cancelled rather than shut down gracefully.
-        if checkpointer.state.withLock({ $0.needed }) || checkpointer.eventsSinceCheckpoint > 0 {
+        if checkpointer.state.withLock({ $0.needed }) || checkpointer.eventsSinceCheckpoint >= max(1, checkpointer.policy.atShutdown) {
             await Task.detached { await checkpointer.writeLogged() }.value
         }
     }

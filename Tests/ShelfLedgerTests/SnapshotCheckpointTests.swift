@@ -277,7 +277,7 @@ struct SnapshotCheckpointTests {
         #expect(stopped.snapshot.sellerIDs.isEmpty && !lines.all.contains { $0.contains("rebuilding") })
     }
 
-    @Test("the background policy: due after a rebuild, then after enough events or time, never more often than the spacing")
+    @Test("the background policy: due after a rebuild, then after enough events or time, never more often than the spacing or a tenth of a core")
     func policy() async throws {
         let t = try await TestLedger()
         defer { try? FileManager.default.removeItem(at: t.directory) }
@@ -294,5 +294,10 @@ struct SnapshotCheckpointTests {
         try await t.addSKU("SKU-9", east: 1)
         #expect(!checkpointer.isDue(now: .now + .seconds(11)), "one event, before the interval")
         #expect(checkpointer.isDue(now: .now + .seconds(101)))
+        // A write that took 20 s is followed by 180 s without one (at most a tenth of a core), events or not.
+        for n in 0..<3 { try await t.addSKU("SKU-1\(n)", east: 1) }
+        checkpointer.state.withLock { $0.lastWrite = .seconds(20) }
+        #expect(!checkpointer.isDue(now: .now + .seconds(170)))
+        #expect(checkpointer.isDue(now: .now + .seconds(190)))
     }
 }

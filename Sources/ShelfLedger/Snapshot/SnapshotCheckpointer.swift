@@ -23,8 +23,13 @@ public final class SnapshotCheckpointer: Sendable {
         /// than a write of a large snapshot takes, which would hold up the shutdown).
         public var atShutdown: Int64
 
+        /// Most of one core the background writer takes: after a write of d seconds the next waits at least
+        /// d × (1 − share) / share (at a million SKUs a write takes tens of seconds).
+        public var share: Double
+
         public init(events: Int64 = 200_000, interval: Duration = .seconds(600), spacing: Duration = .seconds(60), check: Duration = .seconds(5),
-                    atShutdown: Int64 = 10_000) {
+                    atShutdown: Int64 = 10_000, share: Double = 0.1) {
+            self.share = min(1, max(0.01, share))
             self.events = events
             self.interval = interval
             self.spacing = spacing
@@ -58,6 +63,8 @@ public final class SnapshotCheckpointer: Sendable {
         /// Each seller's last sequence in the last checkpoint written or loaded.
         var written: [String: Int64] = [:]
         var writtenAt: ContinuousClock.Instant?
+        /// How long the last write took.
+        var lastWrite: Duration = .zero
         /// A rebuild happened (or the checkpoint lacked sellers): write one as soon as the snapshot is ready.
         var needed = true
         var writing = false
@@ -197,6 +204,7 @@ public final class SnapshotCheckpointer: Sendable {
         state.withLock { s in
             s.written = Dictionary(uniqueKeysWithValues: views.map { ($0.id, $0.lastSequence) })
             s.writtenAt = .now
+            s.lastWrite = .now - started
             s.needed = false
         }
         logger.info("snapshot checkpoint written", metadata: ["path": "\(path)", "bytes": "\(bytes)", "skus": "\(written.skus)",
@@ -214,9 +222,9 @@ public final class SnapshotCheckpointer: Sendable {
 
     /// True when the policy asks for a checkpoint now.
     func isDue(now: ContinuousClock.Instant = .now) -> Bool {
-        let (needed, at) = state.withLock { ($0.needed, $0.writtenAt) }
+        let (needed, at, took) = state.withLock { ($0.needed, $0.writtenAt, $0.lastWrite) }
         if needed { return true }
-        if let at, now - at < policy.spacing { return false }
+        if let at, now - at < max(policy.spacing, took * ((1 - policy.share) / policy.share)) { return false }
         let events = eventsSinceCheckpoint
         guard events > 0 else { return false }
         return events >= policy.events || at.map { now - $0 >= policy.interval } ?? true

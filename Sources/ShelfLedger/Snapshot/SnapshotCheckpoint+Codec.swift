@@ -157,8 +157,9 @@ struct CheckpointReader {
     private var strings: [String] = []
     private var lists: [[String]] = []
     private var maps: [[String: String]] = []
-    /// The last item read per product: a variant takes the shared text of the one before it when equal (as a rebuild does).
-    private var products: [String: CatalogItem] = [:]
+    /// The last item read per product (by the number of its id in the string table: an integer key hashes cheaply): a variant
+    /// takes the shared text of the one before it when equal (as a rebuild does).
+    private var products: [Int: CatalogItem] = [:]
 
     init(_ base: UnsafeRawBufferPointer, from: Int, to: Int) {
         self.base = base
@@ -236,15 +237,18 @@ struct CheckpointReader {
         return String(decoding: UnsafeRawBufferPointer(rebasing: base[at..<(at + n)]), as: UTF8.self)
     }
 
-    mutating func sharedText() throws -> String {
+    mutating func sharedText() throws -> String { try numberedText().text }
+
+    /// A repeated string and its number in the table.
+    mutating func numberedText() throws -> (text: String, number: Int) {
         let n = try uint()
         if n == 0 {
             let s = try text()
             strings.append(s)
-            return s
+            return (s, strings.count - 1)
         }
         guard n <= UInt64(strings.count) else { throw malformed("unknown string \(n)") }
-        return strings[Int(n - 1)]
+        return (strings[Int(n - 1)], Int(n - 1))
     }
 
     mutating func sharedList() throws -> [String] {
@@ -289,7 +293,7 @@ struct CheckpointReader {
 
     mutating func state() throws -> SKUState {
         let sku = try text()
-        let productId = try sharedText()
+        let (productId, product) = try numberedText()
         let title = try text()
         let productTitle = try sharedText()
         let description = try sharedText()
@@ -312,8 +316,8 @@ struct CheckpointReader {
             options: options, barcode: barcode, mediaURLs: media, url: url, tags: tags, collections: collections, supplier: supplier,
             price: price, compareAtPrice: compareAt, sale: sale, weightGrams: weight, active: try bool()
         )
-        if let earlier = products[productId] { item.shareText(with: earlier) }
-        products[productId] = item
+        if let earlier = products[product] { item.shareText(with: earlier) }
+        products[product] = item
         var stock: [LocationStock] = []
         let stockCount = try count(minimum: 8)
         stock.reserveCapacity(stockCount)

@@ -179,9 +179,9 @@ public enum SnapshotCheckpoint {
                         try stopped()
                     }
                     let state = try r.state()
-                    let shard = SellerSnapshot.shardIndex(state.sku)
-                    guard shards[shard][state.sku] == nil else { throw SnapshotCheckpointError.malformed("SKU \(state.sku) appears twice") }
-                    shards[shard][state.sku] = state
+                    guard shards[SellerSnapshot.shardIndex(state.sku)].exchange(state) == nil else {
+                        throw SnapshotCheckpointError.malformed("SKU \(state.sku) appears twice")
+                    }
                 }
                 advance(count % 4096)
                 sellers.append(Seller(id: id, lastSequence: lastSequence, lastRecordedAt: lastRecordedAt, lastEvent: lastEvent,

@@ -125,6 +125,16 @@ struct SnapshotCheckpointTests {
         let written = try #require(try await writer.write())
         #expect(written.skus == 10 && written.bytes > SnapshotCheckpoint.headerSize)
         try await more(t)
+        // A seller created after the checkpoint: it lacks it, so it is read from its rows.
+        try t.ledger.ensureSeller(id: "s3", name: "Seller Three", currency: "USD", timeZone: "UTC")
+        let now = t.clock.now()
+        for draft in [
+            ShelfEvent(type: .locationUpserted, locationInfo: Location(id: "main", name: "Main", timeZone: "UTC"), occurredAt: now),
+            ShelfEvent(type: .skuUpserted, sku: "TEE-RED-M", item: CatalogItem(sku: "TEE-RED-M", productId: "P3", title: "Three",
+                                                                              price: Money(amount: 5, currency: "USD")),
+                       levels: [LocationStock(location: "main", level: StockLevel(onHand: 4))],
+                       listings: [Listing(channel: "shopify", externalId: "s3-item")], occurredAt: now),
+        ] { _ = try await t.ledger.submit(Command(seller: "s3", source: "test", draft: draft)).get() }
         let live = t.ledger.snapshot
 
         let again = try restarted(t)
@@ -138,6 +148,8 @@ struct SnapshotCheckpointTests {
         #expect(again.snapshot.seller("s1")?.resolve(sku: nil, externalId: "44000000000002", channel: "shopify") == "TEE-RED-L")
         #expect(again.snapshot.seller("s2")?.resolve(sku: nil, externalId: "otto-3", channel: "otto") == "TEE-RED-3")
         #expect(again.snapshot.seller("s1")?.resolve(sku: nil, externalId: "otto-3", channel: "otto") == nil)
+        #expect(again.snapshot.seller("s3")?.resolve(sku: nil, externalId: "s3-item", channel: "shopify") == "TEE-RED-M")
+        #expect(again.snapshot.seller("s3")?.sku("TEE-RED-M")?.item.title == "Three")
         #expect(lines.all.contains { $0.contains("snapshot loaded from checkpoint") })
     }
 

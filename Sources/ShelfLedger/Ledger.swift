@@ -124,8 +124,9 @@ public final class Ledger: Sendable {
 
     /// Rebuilds the snapshot from the state rows, reporting to `snapshot.progress` (and stopping with `RebuildStopped` when
     /// it is asked to); marks the snapshot ready unless `markReady` is false (start-up marks it after loading fixtures).
-    public func rebuildSnapshot(markReady: Bool = true) async throws {
-        let loaded = try await stores.state.loadState(progress: snapshot.progress)
+    /// `only`: rebuild these sellers alone (the others are already loaded, from a checkpoint).
+    public func rebuildSnapshot(markReady: Bool = true, only: Set<String>? = nil) async throws {
+        let loaded = try await stores.state.loadState(progress: snapshot.progress, sellers: only)
         for var state in loaded {
             let seller = state.seller
             state.catalog.holidays = try await sellerFixture(seller)?.holidays.sorted() ?? []
@@ -313,9 +314,10 @@ public final class Ledger: Sendable {
         _ = await enqueue(Pending(commands: [], reply: OneShot(), follow: sellers))
     }
 
-    /// Applies the seller's events the store has beyond the snapshot (appended by another writer) to the snapshot; with
+    /// Applies the seller's events the store has beyond the snapshot (appended by another writer, or after a checkpoint) to
+    /// the snapshot; `notify` false applies them before start-up is done, without telling the observers and the feed. With
     /// `creating`, a seller the snapshot lacks is added first (only a catch-up in turn with the commits may add one).
-    func catchUp(seller: String, creating: Bool = false) async throws {
+    func catchUp(seller: String, notify: Bool = true, creating: Bool = false) async throws {
         if creating, snapshot.seller(seller) == nil {
             // A seller another node created: its business calendar comes from its profile.
             let holidays = try await sellerFixture(seller)?.holidays ?? []
@@ -335,11 +337,13 @@ public final class Ledger: Sendable {
                 }
                 guard let sku = e.event.sku else { continue }
                 var state = states[sku] ?? sellerSnapshot.sku(sku)
+                // A state that already holds this event (a checkpoint taken while it was applied) does not take it twice.
+                if let state, state.lastSequence >= e.sequence { continue }
                 Inventory.apply(e.event, to: &state, sequence: e.sequence, recordedAt: e.recordedAt)
                 states[sku] = state
             }
             sellerSnapshot.publish(states: Array(states.values), catalog: catalogChanged ? catalog : nil, events: events)
-            snapshot.notify(events)
+            if notify { snapshot.notify(events) }
         }
     }
 

@@ -272,8 +272,18 @@ public struct SQLiteSnapshotStateStore: SnapshotStateStore {
 
     public init(database: LedgerDatabase) { self.database = database }
 
-    public func loadState(progress: RebuildProgress) async throws -> [LoadedSellerState] {
+    public func skuCounts() async throws -> [String: Int] {
+        // The narrow head table: counting `skus` would read every page of the wide one.
         try await database.pool.read { db in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT seller, COUNT(*) FROM sku_heads GROUP BY seller").map {
+                (row: Row) -> (String, Int) in (row[0], row[1])
+            })
+        }
+    }
+
+    public func loadState(progress: RebuildProgress, sellers only: Set<String>?) async throws -> [LoadedSellerState] {
+        let counts = only == nil ? [:] : try await skuCounts()
+        return try await database.pool.read { db in
             // One pass over every row gains nothing from a large page cache, and the pages it would keep (64 MiB at a million
             // SKUs) would stay in this reader for the life of the process: read through a small one, then put it back.
             let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
@@ -282,8 +292,9 @@ public struct SQLiteSnapshotStateStore: SnapshotStateStore {
                 try? db.execute(sql: "PRAGMA shrink_memory")
                 try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)")
             }
-            progress.begin(total: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM skus") ?? 0)
-            return try String.fetchAll(db, sql: "SELECT id FROM sellers ORDER BY id").map { seller in
+            let total = try only.map { $0.reduce(0) { $0 + (counts[$1] ?? 0) } } ?? (Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sku_heads") ?? 0)
+            progress.begin(total: total)
+            return try String.fetchAll(db, sql: "SELECT id FROM sellers ORDER BY id").filter { only?.contains($0) ?? true }.map { seller in
                 let states = try StateRows.readStates(db, seller: seller, progress: progress)
                 let catalog = try StateRows.readCatalog(db, seller: seller)
                 let last = try Row.fetchOne(

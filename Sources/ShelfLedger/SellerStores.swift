@@ -159,7 +159,16 @@ public struct LoadedSellerState: Sendable {
 /// seller's last event. Stored rows are checked as they are read: a row that cannot be read or lies outside `Limits`
 /// quarantines its SKU, never stops the rebuild.
 public protocol SnapshotStateStore: Sendable {
-    /// Every seller's state, read from one consistent view: `progress` learns the SKU total, then advances as SKUs are
-    /// read; the read ends with `RebuildStopped` soon after `progress.stop()`.
-    func loadState(progress: RebuildProgress) async throws -> [LoadedSellerState]
+    /// Every seller's state (only those in `sellers`, when given), read from one consistent view: `progress` learns the SKU
+    /// total, then advances as SKUs are read; the read ends with `RebuildStopped` soon after `progress.stop()`.
+    func loadState(progress: RebuildProgress, sellers: Set<String>?) async throws -> [LoadedSellerState]
+    /// How many SKUs each seller has in the state rows (a seller without SKUs may be absent).
+    func skuCounts() async throws -> [String: Int]
+}
+
+extension SnapshotStateStore {
+    /// Every seller's state.
+    public func loadState(progress: RebuildProgress) async throws -> [LoadedSellerState] {
+        try await loadState(progress: progress, sellers: nil)
+    }
 }

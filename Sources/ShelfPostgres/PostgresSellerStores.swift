@@ -308,16 +308,24 @@ public struct PostgresSnapshotStateStore: SnapshotStateStore {
         self.logger = logger
     }
 
-    public func loadState(progress: RebuildProgress) async throws -> [LoadedSellerState] {
+    public func skuCounts() async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for try await (seller, n) in try await client.query("SELECT seller, COUNT(*) FROM skus GROUP BY seller", logger: logger)
+            .decode((String, Int).self) { counts[seller] = n }
+        return counts
+    }
+
+    public func loadState(progress: RebuildProgress, sellers only: Set<String>?) async throws -> [LoadedSellerState] {
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
                 var total = 0
-                for try await n in try await connection.query("SELECT COUNT(*) FROM skus", logger: logger).decode(Int.self) { total = n }
+                for try await (seller, n) in try await connection.query("SELECT seller, COUNT(*) FROM skus GROUP BY seller", logger: logger)
+                    .decode((String, Int).self) where only?.contains(seller) ?? true { total += n }
                 progress.begin(total: total)
                 var sellers: [String] = []
                 for try await id in try await connection.query("SELECT id FROM sellers ORDER BY id COLLATE \"C\"", logger: logger)
-                    .decode(String.self) { sellers.append(id) }
+                    .decode(String.self) where only?.contains(id) ?? true { sellers.append(id) }
                 var out: [LoadedSellerState] = []
                 for seller in sellers { out.append(try await load(seller, connection, progress: progress)) }
                 return out

@@ -39,6 +39,10 @@ public struct ServerConfiguration: Sendable {
     public var readsOnEventLoop = false
     /// Limits of agents' watches and retries of their deliveries.
     public var watchPolicy: WatchPolicy
+    /// Where the snapshot checkpoint lives (beside the database by default), or off.
+    public var snapshotCheckpoint = SnapshotCheckpointLocation.besideDatabase
+    /// When the background writer takes a new checkpoint.
+    public var checkpointPolicy = SnapshotCheckpointer.Policy()
     public var clock: any WallClock
 
     public init(
@@ -60,6 +64,33 @@ public struct ServerConfiguration: Sendable {
         self.maxBatchSKUs = maxBatchSKUs
         self.salesWindow = salesWindow
         self.clock = clock
+    }
+}
+
+/// Where `shelf serve` keeps its snapshot checkpoint (`--snapshot-checkpoint PATH|off`, env `SHELF_SNAPSHOT_CHECKPOINT`).
+public enum SnapshotCheckpointLocation: Sendable, Equatable {
+    /// `<database>.snapshot`.
+    case besideDatabase
+    case path(String)
+    case off
+
+    /// `off`, a path, or nothing/empty for the default.
+    public init(_ text: String?) {
+        switch text?.trimmingCharacters(in: .whitespaces) {
+        case nil, "": self = .besideDatabase
+        case "off": self = .off
+        case let path?: self = .path(path)
+        }
+    }
+
+    /// The file for the database at `databasePath`, or nil when checkpoints are off.
+    public func path(database databasePath: String) -> String? {
+        switch self {
+        // A node on PostgreSQL has no file of its own to sit beside: give it a path to use one.
+        case .besideDatabase: PostgresURL.isPostgres(databasePath) ? nil : databasePath + ".snapshot"
+        case .path(let path): path
+        case .off: nil
+        }
     }
 }
 
@@ -105,6 +136,8 @@ public struct ShelfEnvironment: Sendable {
     let mcpSessions: MCPSessions
     /// Whether this node runs the singletons (always, on a SQLite file; on PostgreSQL while it holds the cluster's lock).
     public let role: NodeRole
+    /// Loads the snapshot from a checkpoint file and keeps it fresh; nil when checkpoints are off.
+    public let checkpoints: SnapshotCheckpointer?
 
     public var snapshot: Snapshot { ledger.snapshot }
     public var clock: any WallClock { configuration.clock }
@@ -139,7 +172,10 @@ public struct ShelfEnvironment: Sendable {
                                                 reads: reads, knownSince: configuration.clock.now(), policy: configuration.watchPolicy,
                                                 onDelivered: { metrics.watchDelivered(lag: $0) }),
             mcpSessions: MCPSessions(),
-            role: NodeRole(leading: database.postgres == nil)
+            role: NodeRole(leading: database.postgres == nil),
+            checkpoints: configuration.snapshotCheckpoint.path(database: configuration.databasePath).map {
+                SnapshotCheckpointer(path: $0, ledger: ledger, policy: configuration.checkpointPolicy)
+            }
         )
         env.ruleEngine.connect(propagator: env.propagator, reconciler: env.reconciler, spikes: env.spikes)
         ledger.snapshot.observe { events in
@@ -161,7 +197,8 @@ public struct ShelfEnvironment: Sendable {
     /// connection, then marks the snapshot ready. Throws `RebuildStopped` when `snapshot.progress.stop()` is called meanwhile.
     public func loadSnapshot() async throws {
         // The stores' reads never block this task: SQLite's run on GRDB's own queues, PostgreSQL's are network reads.
-        try await ledger.rebuildSnapshot(markReady: false)
+        // From the checkpoint file when it is intact and current (else a rebuild, and a fresh checkpoint once ready).
+        if let checkpoints { try await checkpoints.load() } else { try await ledger.rebuildSnapshot(markReady: false) }
         // Sales rates and channel delays from the ledger's recent orders (before the fixtures, which the observer counts).
         try await velocity.rebuild(from: ledger, now: clock.now())
         if let fixtures = configuration.fixturesDirectory {
@@ -192,7 +229,7 @@ public struct ShelfEnvironment: Sendable {
     /// reservation sweeper — run only while it holds the cluster's lock (`PostgresLeadership`).
     public var services: [any Service] {
         let singletons: [any Service] = [propagator, reconciler, ruleEngine, spikes, watchDelivery, ReservationSweeper(ledger: ledger)]
-        guard let postgres = database.postgres else { return [curl] + singletons }
+        guard let postgres = database.postgres else { return checkpointService + [curl] + singletons }
         let env = self
         let tail = PostgresChangeTail(configuration: postgres.url.connectionConfiguration, client: postgres.client, ledger: ledger) { change in
             await env.apply(change)
@@ -200,8 +237,11 @@ public struct ShelfEnvironment: Sendable {
         let leadership = PostgresLeadership(configuration: postgres.url.connectionConfiguration, onLeading: { env.role.set($0) }) {
             singletons
         }
-        return [curl, tail, leadership]
+        return checkpointService + [curl, tail, leadership]
     }
+
+    /// The checkpoint writer, first so that it stops last (its final checkpoint follows everything the others applied).
+    var checkpointService: [any Service] { checkpoints.map { [SnapshotCheckpointService($0)] } ?? [] }
 
     /// The offer builder for a seller at the current instant.
     func offerBuilder(_ seller: SellerSnapshot) -> OfferBuilder {

@@ -92,6 +92,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert (env SHELF_TLS_KEY).")
     var tlsKey: String? = ProcessInfo.processInfo.environment["SHELF_TLS_KEY"]
 
+    @Option(help: "Snapshot checkpoint file that makes a restart fast: a path, or off (env SHELF_SNAPSHOT_CHECKPOINT; default: the database path + .snapshot).")
+    var snapshotCheckpoint: String = ProcessInfo.processInfo.environment["SHELF_SNAPSHOT_CHECKPOINT"] ?? ""
+
     @Option(help: "Push pacing: published (each channel's published rate limits) or unpaced (only the channel's 429s; env SHELF_PUSH_PACING).")
     var pushPacing: String = ProcessInfo.processInfo.environment["SHELF_PUSH_PACING"] ?? PushPolicy.Pacing.published.rawValue
 
@@ -124,6 +127,7 @@ struct Serve: AsyncParsableCommand {
             config.tls = files
         }
         config.readsOnEventLoop = readsOnEventLoop == "on"
+        config.snapshotCheckpoint = SnapshotCheckpointLocation(snapshotCheckpoint)
         config.pushPolicy.pacing = PushPolicy.Pacing(rawValue: pushPacing) ?? .published
         // The server listens at once; the snapshot is built by the first service (`/readyz` says 503 with progress until then).
         let env: ShelfEnvironment

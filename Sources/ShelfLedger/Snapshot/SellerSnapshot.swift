@@ -7,8 +7,8 @@ import Synchronization
 public final class SellerSnapshot: Sendable {
     public let id: String
     static let shardCount = 64
-    private let shards: [Shard]
-    private let meta: Mutex<Meta>
+    let shards: [Shard]
+    let meta: Mutex<Meta>
 
     struct Meta {
         var catalog = SellerCatalog()

@@ -92,7 +92,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert (env SHELF_TLS_KEY).")
     var tlsKey: String? = ProcessInfo.processInfo.environment["SHELF_TLS_KEY"]
 
-    @Option(help: "Snapshot checkpoint file that makes a restart fast: a path, or off (env SHELF_SNAPSHOT_CHECKPOINT; default: the database path + .snapshot).")
+    @Option(help: "Snapshot checkpoint file that makes a restart fast: a path, or off (env SHELF_SNAPSHOT_CHECKPOINT; default: the SQLite path + .snapshot; none on PostgreSQL).")
     var snapshotCheckpoint: String = ProcessInfo.processInfo.environment["SHELF_SNAPSHOT_CHECKPOINT"] ?? ""
 
     @Option(help: "Push pacing: published (each channel's published rate limits) or unpaced (only the channel's 429s; env SHELF_PUSH_PACING).")

@@ -30,6 +30,8 @@ struct ExternalIdIndexTests {
             }
             if step % 997 == 0 || step == 19_999 {
                 #expect(index.count == reference.count)
+                // One slot per distinct (channel, id): SKUs sharing one never lengthen other ids' probe runs.
+                #expect(index.occupied == Set(reference.map { [$0[0], $0[1]] }).count)
                 for channel in channels {
                     for n in 0..<400 {
                         let expected = Set(reference.filter { $0[0] == channel && $0[1] == "ID-\(n)" }.map { $0[2] })
@@ -38,6 +40,26 @@ struct ExternalIdIndexTests {
                 }
             }
         }
+    }
+
+    @Test("many SKUs listing the same item id take one slot, and each can be removed")
+    func sharedIdTakesOneSlot() {
+        var index = ExternalIdIndex()
+        for n in 0..<600 { index.insert(channel: "amazon", externalId: "SAME", sku: "SKU-\(n)") }
+        index.insert(channel: "amazon", externalId: "OTHER", sku: "X")
+        #expect(index.count == 601)
+        #expect(index.occupied == 2)
+        #expect(Set(index.candidates(channel: "amazon", externalId: "SAME")) == Set((0..<600).map { "SKU-\($0)" }))
+        // The slot's own SKU (the first) and one from the side table.
+        index.remove(channel: "amazon", externalId: "SAME", sku: "SKU-0")
+        index.remove(channel: "amazon", externalId: "SAME", sku: "SKU-300")
+        index.remove(channel: "amazon", externalId: "SAME", sku: "SKU-300")  // absent now: nothing changes
+        #expect(index.count == 599)
+        #expect(Set(index.candidates(channel: "amazon", externalId: "SAME")) == Set((1..<600).filter { $0 != 300 }.map { "SKU-\($0)" }))
+        for n in 1..<600 where n != 300 { index.remove(channel: "amazon", externalId: "SAME", sku: "SKU-\(n)") }
+        #expect(index.candidates(channel: "amazon", externalId: "SAME").isEmpty)
+        #expect(index.candidates(channel: "amazon", externalId: "OTHER") == ["X"])
+        #expect(index.count == 1 && index.occupied == 1)
     }
 
     @Test("the channel is part of the key")

@@ -2,7 +2,9 @@
 /// id) and the SKU (a string that shares its storage with the SKU's own). The item ids themselves are not kept — at a
 /// million SKUs they were a dictionary of dictionaries of strings, about 260 bytes per SKU; a slot is 24 bytes. A hash only
 /// names candidates: `SellerSnapshot.resolve` confirms each against the SKU's listings, so two ids that share a hash can
-/// never be confused. Linear probing; removal shifts the following slots back (no tombstones).
+/// never be confused. Linear probing; removal shifts the following slots back (no tombstones). Each hash has one slot: further
+/// SKUs under the same hash (the same item id listed by several SKUs, or a rare collision) go to a side table, so a run of
+/// duplicates never lengthens the probes of every other id.
 struct ExternalIdIndex {
     struct Slot {
         /// 0 marks an empty slot (a real hash of 0 is stored as 1).
@@ -11,7 +13,12 @@ struct ExternalIdIndex {
     }
 
     private var slots: [Slot] = []
+    /// SKUs beyond the first under a hash that has a slot (usually empty).
+    private var shared: [UInt64: [String]] = [:]
+    /// Mappings recorded (slots and side table).
     private(set) var count = 0
+    /// Slots in use: one per distinct hash.
+    private(set) var occupied = 0
 
     /// The hash of a channel's item id (FNV-1a over the channel, a separator and the id).
     static func hash(channel: String, externalId: String) -> UInt64 {
@@ -29,14 +36,20 @@ struct ExternalIdIndex {
     /// Records that `sku` lists `externalId` on `channel` (nothing changes if it already does).
     mutating func insert(channel: String, externalId: String, sku: String) {
         let h = Self.hash(channel: channel, externalId: externalId)
-        if (count + 1) * 10 > slots.count * 7 { grow() }
+        if (occupied + 1) * 10 > slots.count * 7 { grow() }
         var i = Int(h & UInt64(slots.count - 1))
         while slots[i].hash != 0 {
-            if slots[i].hash == h && slots[i].sku == sku { return }
+            if slots[i].hash == h {
+                guard slots[i].sku != sku, !(shared[h]?.contains(sku) ?? false) else { return }
+                shared[h, default: []].append(sku)
+                count += 1
+                return
+            }
             i = (i + 1) & (slots.count - 1)
         }
         slots[i] = Slot(hash: h, sku: sku)
         count += 1
+        occupied += 1
     }
 
     /// Forgets that `sku` lists `externalId` on `channel`.
@@ -46,7 +59,22 @@ struct ExternalIdIndex {
         let mask = slots.count - 1
         var i = Int(h & UInt64(mask))
         while slots[i].hash != 0 {
-            if slots[i].hash == h && slots[i].sku == sku {
+            if slots[i].hash == h {
+                if slots[i].sku != sku {
+                    // Not the slot's SKU: perhaps one of the others under this hash.
+                    guard let at = shared[h]?.firstIndex(of: sku) else { return }
+                    shared[h]!.remove(at: at)
+                    if shared[h]!.isEmpty { shared[h] = nil }
+                    count -= 1
+                    return
+                }
+                if var others = shared[h] {
+                    // Another SKU under this hash takes the slot.
+                    slots[i].sku = others.removeLast()
+                    shared[h] = others.isEmpty ? nil : others
+                    count -= 1
+                    return
+                }
                 // Backward shift: move each following slot of the run into the hole if its home allows it.
                 var hole = i
                 var j = (i + 1) & mask
@@ -63,6 +91,7 @@ struct ExternalIdIndex {
                 }
                 slots[hole] = Slot(hash: 0, sku: "")
                 count -= 1
+                occupied -= 1
                 return
             }
             i = (i + 1) & mask
@@ -75,12 +104,11 @@ struct ExternalIdIndex {
         let h = Self.hash(channel: channel, externalId: externalId)
         let mask = slots.count - 1
         var i = Int(h & UInt64(mask))
-        var out: [String] = []
         while slots[i].hash != 0 {
-            if slots[i].hash == h { out.append(slots[i].sku) }
+            if slots[i].hash == h { return [slots[i].sku] + (shared[h] ?? []) }
             i = (i + 1) & mask
         }
-        return out
+        return []
     }
 
     private mutating func grow() {

@@ -40,6 +40,7 @@ BEFORE_KILL = float(os.environ.get("BEFORE_KILL", "3"))
 AFTER_KILL = float(os.environ.get("AFTER_KILL", "8"))
 BENCH_LEDGER = os.environ["BENCH_LEDGER"]
 INGEST = os.environ.get("INGEST", "1") != "0"         # INGEST=0 skips the ingest figure
+BENCH_LEDGER_BEFORE = os.environ.get("BENCH_LEDGER_BEFORE")  # another shelf-bench-ledger build: its ingest too (before/after)
 KEEP = os.environ.get("KEEP", "0") == "1"
 VIS_SKU = "TEE-RED-M"
 FAILOVER_SKU = "HOOD-RED-S"
@@ -144,10 +145,10 @@ def reads(work, nodes, token):
 
 # ---------------------------------------------------------------- 2. ingest
 
-def ingest(pg):
+def ingest(pg, binary=BENCH_LEDGER):
     url = pg.create_database()
-    log(f"ingest: shelf-bench-ledger ingest --database <fresh db> --events {EVENTS} --producers {PRODUCERS} ...")
-    out = subprocess.run([BENCH_LEDGER, "ingest", "--database", url, "--events", str(EVENTS), "--producers", str(PRODUCERS)],
+    log(f"ingest: {binary} ingest --database <fresh db> --events {EVENTS} --producers {PRODUCERS} ...")
+    out = subprocess.run([binary, "ingest", "--database", url, "--events", str(EVENTS), "--producers", str(PRODUCERS)],
                          capture_output=True, text=True, timeout=1800)
     assert out.returncode == 0, out.stdout + out.stderr
     log(out.stdout.strip())
@@ -302,6 +303,7 @@ def main():
         with PostgresCluster(durable=True) as pg:
             log(f"PostgreSQL (durable: fsync, synchronous_commit, full_page_writes on) in {pg.dir} on port {pg.port}")
             results["ingest"] = ingest(pg) if INGEST else None
+            results["ingest_before"] = ingest(pg, BENCH_LEDGER_BEFORE) if INGEST and BENCH_LEDGER_BEFORE else None
             url = pg.create_database()
             ports = [free_port() for _ in range(3)]
             sim_port = free_port()
@@ -358,6 +360,11 @@ def report(r, load_before, load_after):
         print("| durable ingest | not measured (INGEST=0) | |")
     else:
         ingest_rows(ing)
+    if r.get("ingest_before"):
+        b = r["ingest_before"]
+        print(f"| durable ingest, {b['producers']} producers, BEFORE ({BENCH_LEDGER_BEFORE}) | {b['concurrent']:,} events/s "
+              f"(avg batch {b['batch']:.1f}; 1 producer {b['single']:,}/s; raw multi-row INSERT of {b['rawbatch']} rows/commit: "
+              f"{b['rawsame']:,}/s) | after / before: {ing['concurrent'] / b['concurrent']:.2f}× |")
     print_rest(r, vis_write, vis, f, one_rate, three_rate, secs, met)
 
 

@@ -17,6 +17,7 @@
 #   EVENTS=20000 PRODUCERS=64                         ingest
 #   SAMPLES=300 RATE=20                               visibility samples and samples per second
 #   WRITE_RATE=10 BEFORE_KILL=3 AFTER_KILL=8          failover: stock changes per second, seconds of them before/after the kill
+#   BENCH_LEDGER_BEFORE=/path/shelf-bench-ledger      also the ingest of another build of it (a before/after in one run)
 #   KEEP=1                                            keep the temporary directory (node and simulator logs)
 #
 # Targets: visibility p99 <= 50 ms; failover <= 5 s with no lost push; ingest >= 10,000 durable events/s with 64 producers.

@@ -169,7 +169,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "shelf-bench-ledger",
-            dependencies: ["ShelfCore", "ShelfLedger", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "ShelfCore", "ShelfLedger", "ShelfPostgres", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Benchmarks/LedgerBench",
             swiftSettings: swiftSettings
         ),

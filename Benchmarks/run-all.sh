@@ -29,6 +29,7 @@ run rules .build/release/rules-parse-bench
 run propagation bash Benchmarks/propagation/run.sh
 run calibration bash Benchmarks/calibration/run.sh
 run watches bash Benchmarks/watches/run.sh
+run cluster bash Benchmarks/cluster/run.sh
 {
     echo "Benchmarks of $(git rev-parse --short HEAD) on $(nproc) cores, $(date -u +%Y-%m-%d), release builds:"
     echo

@@ -116,6 +116,23 @@ if watches:
 else:
     row("watch deliveries", "not measured")
 
+cluster = re.search(r"cluster: reads1=(\d+) reads3=(\d+) ingest_single=(\d+) ingest_concurrent=(\d+) producers=(\d+) raw_same=(\d+) "
+                    r"visibility_p50_ms=([\d.]+) visibility_p99_ms=([\d.]+) failover_first_push_s=(-?[\d.]+) lost=(\d+)", text("cluster"))
+if cluster:
+    one, three = int(cluster[1]), int(cluster[2])
+    row("cluster: offer reads req/s, 3 nodes on one PostgreSQL", f"{three:,}", f"1 node {one:,}", f"{three / one:.2f}×",
+        "reported (2 cores: CPU-bound)")
+    conc, raw = int(cluster[4]), int(cluster[6])
+    row(f"cluster: durable ingest on PostgreSQL, {cluster[5]} producers", f"{conc:,} events/s (1 producer {int(cluster[3]):,})",
+        f"raw batched INSERT {raw:,} rows/s", f"{conc / raw:.2f}×", "≥ 10,000", met(conc >= 10000))
+    row("cluster: write on node A → visible on node B", f"p50 {cluster[7]} ms, p99 {cluster[8]} ms", goal="p99 ≤ 50 ms",
+        verdict=met(float(cluster[8]) <= 50))
+    first, lost = float(cluster[9]), int(cluster[10])
+    row("cluster: kill -9 of the push node → first push of a later change", "never" if first < 0 else f"{first:.2f} s",
+        goal="≤ 5 s, no lost push", verdict=met(0 <= first <= 5 and lost == 0) + f" ({lost} lost)")
+else:
+    row("cluster (N nodes on one PostgreSQL)", "not measured")
+
 print("| measure | figure | reference (same run) | ratio | goal | |")
 print("|---|---|---|---|---|---|")
 print("\n".join(rows))

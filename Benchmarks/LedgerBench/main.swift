@@ -1,12 +1,17 @@
 // Ledger benchmark: durable events/s (single and concurrent producers) and snapshot rebuild time and memory for N SKUs.
 // Usage:
 //   shelf-bench-ledger ingest [--events N] [--producers P] [--durability full|normal]
+//   shelf-bench-ledger ingest --database postgres://user@host:port/db [--events N] [--producers P]
+//                                                           (an empty PostgreSQL database; durability is the server's own)
 //   shelf-bench-ledger load --database PATH --skus N        (writes N SKUs through the ledger)
 //   shelf-bench-ledger rebuild --database PATH              (rebuilds the snapshot in this fresh process; prints time and peak RSS)
 import Foundation
 import GRDB
+import Logging
+import PostgresNIO
 import ShelfCore
 import ShelfLedger
+import ShelfPostgres
 
 func option(_ name: String, _ fallback: String) -> String {
     let args = CommandLine.arguments
@@ -30,7 +35,12 @@ func seconds(since start: ContinuousClock.Instant) -> Double {
 }
 
 func setupLedger(path: String, durability: LedgerDatabase.Durability, skus: Int) async throws -> Ledger {
-    let ledger = Ledger(stores: .sqlite(try LedgerDatabase(path: path, durability: durability)))
+    try await setupLedger(stores: .sqlite(try LedgerDatabase(path: path, durability: durability)), skus: skus)
+}
+
+/// A ledger on `stores` with the demo seller, the fixture generator's locations, channels and connections, and `skus` SKUs.
+func setupLedger(stores: ShelfStore, skus: Int) async throws -> Ledger {
+    let ledger = Ledger(stores: stores)
     try await ledger.ensureSeller(id: "demo", name: "Bench", currency: "USD", timeZone: "UTC")
     try await ledger.rebuildSnapshot()
     for c in FixtureGenerator(skuCount: 1).connections() { try await ledger.upsertConnection(c, seller: "demo") }
@@ -89,15 +99,107 @@ func rawAppendsPerSecond(rows: Int, batch: Int, durability: String) throws -> Do
     return Double(rows) / seconds(since: start)
 }
 
-func orderCommand(_ i: Int, skus: [String]) -> Command {
+func orderCommand(_ i: Int, skus: [String], run: String) -> Command {
     Command(
-        seller: "demo", source: "direct", key: "bench-\(i)",
+        seller: "demo", source: "direct", key: "bench-\(run)-\(i)",
         draft: ShelfEvent(type: .orderConfirmed, sku: skus[i % skus.count], channel: "amazon", qty: 1, occurredAt: Date())
     )
 }
 
+/// What one ingest run measured: a lone producer (each event waits for its own commit), then `producers` concurrent ones
+/// (group commit batches them), with the average commands per commit and how many commands were refused.
+struct IngestFigures {
+    var single: Double
+    var concurrent: Double
+    var batch: Double
+    var failed: Int
+}
+
+func measureIngest(_ ledger: Ledger, events: Int, producers: Int) async -> IngestFigures {
+    let skus = ledger.snapshot.seller("demo")!.allSKUIDs()
+    let run = UUID().uuidString.prefix(8).lowercased()
+    var failed = 0
+    let single = min(events / 10, 2000)
+    var start = ContinuousClock.now
+    for i in 0..<single {
+        if case .failure = await ledger.submit(orderCommand(i, skus: skus, run: String(run))) { failed += 1 }
+    }
+    let singleRate = Double(single) / seconds(since: start)
+    let before = ledger.stats
+    start = ContinuousClock.now
+    let perProducer = events / producers
+    failed += await withTaskGroup(of: Int.self) { group in
+        for p in 0..<producers {
+            group.addTask {
+                var refused = 0
+                for j in 0..<perProducer {
+                    let command = orderCommand(1_000_000 + p * perProducer + j, skus: skus, run: String(run))
+                    if case .failure = await ledger.submit(command) { refused += 1 }
+                }
+                return refused
+            }
+        }
+        return await group.reduce(0, +)
+    }
+    let concurrentRate = Double(perProducer * producers) / seconds(since: start)
+    let stats = ledger.stats
+    let batch = Double(stats.commands - before.commands) / Double(max(1, stats.commits - before.commits))
+    return IngestFigures(single: singleRate, concurrent: concurrentRate, batch: batch, failed: failed)
+}
+
+/// The PostgreSQL reference: raw appends of event-shaped rows (the ledger's `events` columns) into a table of their own, in
+/// transactions of `batch` rows, each batch one multi-row INSERT (UNNEST of arrays) on one connection — the floor of what a
+/// ledger on this server and disk can do with that batch.
+func rawPostgresAppendsPerSecond(_ client: PostgresClient, rows: Int, batch: Int) async throws -> Double {
+    let logger = Logger(label: "bench.raw")
+    let table = "bench_raw_\(UUID().uuidString.prefix(8).lowercased())"
+    try await client.query(PostgresQuery(unsafeSQL: """
+        CREATE TABLE \(table) (seller text NOT NULL, sequence bigint NOT NULL, type text NOT NULL, sku text, source text NOT NULL,
+            externalId text, recordedAt double precision NOT NULL, orderId text, body text NOT NULL, PRIMARY KEY (seller, sequence))
+        """), logger: logger)
+    let body = #"{"channel":"amazon","occurredAt":"2026-11-23T06:00:00.000Z","qty":1,"sku":"SKU-000001","type":"order.confirmed"}"#
+    let start = ContinuousClock.now
+    var sequence: Int64 = 0
+    while sequence < Int64(rows) {
+        let n = min(batch, rows - Int(sequence))
+        let sequences = (1...n).map { sequence + Int64($0) }
+        sequence += Int64(n)
+        try await client.withTransaction(logger: logger) { connection in
+            var query = PostgresQuery(unsafeSQL: """
+                INSERT INTO \(table) (seller, sequence, type, sku, source, externalId, recordedAt, orderId, body)
+                SELECT 'demo', s, 'order.confirmed', 'SKU-000001', 'direct', 'bench-' || s, 1795400000.0, 'order-' || s, $2
+                FROM UNNEST($1::int8[]) AS s
+                """)
+            query.binds.append(sequences)
+            query.binds.append(body)
+            try await connection.query(query, logger: logger)
+        }
+    }
+    let rate = Double(rows) / seconds(since: start)
+    try await client.query(PostgresQuery(unsafeSQL: "DROP TABLE \(table)"), logger: logger)
+    return rate
+}
+
 let mode = CommandLine.arguments.dropFirst().first ?? "ingest"
 switch mode {
+case "ingest" where PostgresURL.isPostgres(option("database", "")):
+    let events = Int(option("events", "20000"))!
+    let producers = Int(option("producers", "64"))!
+    let url = try PostgresURL(option("database", ""))
+    var logger = Logger(label: "bench.postgres")
+    logger.logLevel = .warning
+    let database = try await PostgresDatabase.open(url, logger: logger)
+    let ledger = try await setupLedger(stores: database.stores, skus: 2000)
+    let figures = await measureIngest(ledger, events: events, producers: producers)
+    print(String(format: "ingest postgres single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s avg-batch=%.1f failed=%d",
+                 figures.single, producers, figures.concurrent, figures.batch, figures.failed))
+    let single = min(events / 10, 2000)
+    let rawOne = try await rawPostgresAppendsPerSecond(database.client, rows: single, batch: 1)
+    let rawSame = try await rawPostgresAppendsPerSecond(database.client, rows: events, batch: max(1, Int(figures.batch.rounded())))
+    let rawHundred = try await rawPostgresAppendsPerSecond(database.client, rows: events * 2, batch: 100)
+    print(String(format: "raw postgres batch=1 %.0f rows/s (ledger %.2fx); batch=%.0f %.0f rows/s (ledger %.2fx); batch=100 %.0f rows/s",
+                 rawOne, figures.single / rawOne, figures.batch.rounded(), rawSame, figures.concurrent / rawSame, rawHundred))
+    await database.close()
 case "ingest":
     let events = Int(option("events", "20000"))!
     let producers = Int(option("producers", "64"))!
@@ -105,30 +207,13 @@ case "ingest":
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("shelf-bench-\(UUID().uuidString)")
         let ledger = try await setupLedger(path: dir.appendingPathComponent("s.sqlite").path,
                                            durability: durability == "full" ? .full : .normal, skus: 2000)
-        let skus = ledger.snapshot.seller("demo")!.allSKUIDs()
-        // Single producer: each event waits for its own commit.
-        let single = min(events / 10, 2000)
-        var start = ContinuousClock.now
-        for i in 0..<single { _ = await ledger.submit(orderCommand(i, skus: skus)) }
-        let singleRate = Double(single) / seconds(since: start)
-        // Concurrent producers: group commit batches them.
-        let before = ledger.stats
-        start = ContinuousClock.now
-        let perProducer = events / producers
-        await withTaskGroup(of: Void.self) { group in
-            for p in 0..<producers {
-                group.addTask {
-                    for j in 0..<perProducer { _ = await ledger.submit(orderCommand(1_000_000 + p * perProducer + j, skus: skus)) }
-                }
-            }
-        }
-        let concurrentRate = Double(perProducer * producers) / seconds(since: start)
-        let stats = ledger.stats
-        let batch = Double(stats.commands - before.commands) / Double(max(1, stats.commits - before.commits))
-        print(String(format: "ingest durability=%@ single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s avg-batch=%.1f",
-                     String(durability), singleRate, producers, concurrentRate, batch))
+        let figures = await measureIngest(ledger, events: events, producers: producers)
+        let (singleRate, concurrentRate, batch) = (figures.single, figures.concurrent, figures.batch)
+        print(String(format: "ingest durability=%@ single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s avg-batch=%.1f failed=%d",
+                     String(durability), singleRate, producers, concurrentRate, batch, figures.failed))
         // The same run's reference: raw appends in transactions of one row (as a lone producer gets) and of the batch the
         // ledger reached, then of 100.
+        let single = min(events / 10, 2000)
         let rawOne = try rawAppendsPerSecond(rows: single, batch: 1, durability: String(durability))
         let rawSame = try rawAppendsPerSecond(rows: events, batch: max(1, Int(batch.rounded())), durability: String(durability))
         let rawHundred = try rawAppendsPerSecond(rows: events * 5, batch: 100, durability: String(durability))

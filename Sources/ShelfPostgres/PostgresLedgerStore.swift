@@ -121,29 +121,12 @@ public struct PostgresLedgerStore: LedgerStore {
                     logger: logger
                 )
             }
-            for change in set.states { try await write(change, connection) }
+            // State rows, outbox and idempotency keys: a few multi-row statements per batch (arrays through UNNEST), not one
+            // round trip per row; each keeps its per-row condition and names the first row that failed it.
+            try await writeStates(set.states, connection)
             for change in set.catalogs { try await write(change, connection) }
-            for row in set.outbox {
-                try await connection.query(
-                    """
-                    INSERT INTO outbox (seller, sku, sequence) VALUES (\(row.seller), \(row.sku), \(row.sequence))
-                    ON CONFLICT (seller, sku) DO UPDATE SET sequence = excluded.sequence
-                    """,
-                    logger: logger
-                )
-            }
-            for row in set.idempotency {
-                // ON CONFLICT DO NOTHING keeps the transaction usable; no row back means another writer holds the key.
-                let rows = try await connection.query(
-                    """
-                    INSERT INTO idempotency (seller, source, key, requestHash, sequence, outcome)
-                    VALUES (\(row.key.seller), \(row.key.source), \(row.key.key), \(row.requestHash), \(row.sequence), \(row.outcome))
-                    ON CONFLICT DO NOTHING RETURNING 1
-                    """,
-                    logger: logger
-                )
-                guard try await Self.count(rows) == 1 else { throw LedgerStoreConflict.idempotencyKey(row.key) }
-            }
+            try await writeOutbox(set.outbox, connection)
+            try await writeIdempotency(set.idempotency, connection)
             // Other nodes hear of the new events when this commits (and not at all if it rolls back).
             try await ClusterChange.announceEvents(set.sequences.map(\.seller), on: connection, logger: logger)
         }
@@ -177,71 +160,135 @@ public struct PostgresLedgerStore: LedgerStore {
         throw LedgerStoreConflict.sequence(seller: advance.seller, expected: advance.expected, found: at)
     }
 
-    /// Writes what differs between a SKU's old and new state; each stock row is compare-and-set on its old values in one
-    /// statement (for promises the same statement also checks that availability stays at or above zero).
-    private func write(_ change: SKUStateChange, _ connection: PostgresConnection) async throws {
+    /// Writes every SKU's state change. Changes are taken in runs where no SKU repeats (in practice the whole batch: the
+    /// ledger merges a batch's commands per SKU); within a run the `skus` rows that only move their sequence go in one
+    /// statement and every changed stock row in one compare-and-set statement, the rest (new SKUs or items, new stock rows,
+    /// listings, holds) one statement each.
+    private func writeStates(_ changes: [SKUStateChange], _ connection: PostgresConnection) async throws {
+        var run: [SKUStateChange] = []
+        var inRun = Set<[String]>()
+        for change in changes {
+            if !inRun.insert([change.seller, change.new.sku]).inserted {
+                try await writeRun(run, connection)
+                run.removeAll()
+                inRun = [[change.seller, change.new.sku]]
+            }
+            run.append(change)
+        }
+        try await writeRun(run, connection)
+    }
+
+    /// One compare-and-set stock update: `previous` is what the writer decided on, `level` the new value.
+    private struct StockUpdate {
+        var seller: String
+        var sku: String
+        var location: String
+        var previous: StockLevel
+        var level: StockLevel
+        var promise: Bool
+        var spikeMultiplier: Int
+    }
+
+    /// Writes changes of distinct SKUs (see `writeStates`).
+    private func writeRun(_ changes: [SKUStateChange], _ connection: PostgresConnection) async throws {
+        guard !changes.isEmpty else { return }
+        var touched: [SKUStateChange] = []
+        var updates: [StockUpdate] = []
+        for change in changes {
+            let seller = change.seller
+            let new = change.new
+            let old = change.old
+            let sku = new.sku
+            if old == nil || old!.item != new.item || old!.spikeMultiplier != new.spikeMultiplier {
+                let item = try Self.json(new.item)
+                try await connection.query(
+                    """
+                    INSERT INTO skus (seller, sku, item, spikeMultiplier, lastSequence, updatedAt)
+                    VALUES (\(seller), \(sku), \(item), \(new.spikeMultiplier), \(new.lastSequence), \(new.updatedAt.timeIntervalSince1970))
+                    ON CONFLICT (seller, sku) DO UPDATE SET item = excluded.item, spikeMultiplier = excluded.spikeMultiplier,
+                        lastSequence = excluded.lastSequence, updatedAt = excluded.updatedAt
+                    """,
+                    logger: logger
+                )
+            } else {
+                touched.append(change)
+            }
+            let oldStock = old?.stock ?? []  // decoded once, not once per location
+            for stock in new.stock {
+                let level = stock.level
+                let location = stock.location
+                if let previous = oldStock.first(where: { $0.location == location })?.level {
+                    guard previous != level else { continue }
+                    updates.append(StockUpdate(seller: seller, sku: sku, location: location, previous: previous, level: level,
+                                               promise: change.promise, spikeMultiplier: new.spikeMultiplier))
+                } else {
+                    let rows = try await connection.query(
+                        """
+                        INSERT INTO stock (seller, sku, location, onHand, committed, reserved, unavailable, safetyStock, incoming, oversold, version)
+                        VALUES (\(seller), \(sku), \(location), \(level.onHand), \(level.committed), \(level.reserved), \(level.unavailable),
+                            \(level.safetyStock), \(level.incoming), \(level.oversold), 1)
+                        ON CONFLICT DO NOTHING RETURNING 1
+                        """,
+                        logger: logger
+                    )
+                    guard try await Self.count(rows) == 1 else {
+                        throw LedgerStoreConflict.stateRow("stock row \(seller)/\(sku)/\(location) was created under the writer")
+                    }
+                }
+            }
+        }
+        if !touched.isEmpty {
+            try await connection.query(
+                """
+                UPDATE skus AS s SET lastSequence = n.lastSequence, updatedAt = n.updatedAt
+                FROM UNNEST(\(touched.map(\.seller))::text[], \(touched.map(\.new.sku))::text[], \(touched.map(\.new.lastSequence))::int8[],
+                    \(touched.map { $0.new.updatedAt.timeIntervalSince1970 })::float8[]) AS n(seller, sku, lastSequence, updatedAt)
+                WHERE s.seller = n.seller AND s.sku = n.sku
+                """,
+                logger: logger
+            )
+        }
+        if !updates.isEmpty { try await updateStock(updates, connection) }
+        for change in changes { try await writeListingsAndHolds(change, connection) }
+    }
+
+    /// Every stock update in one statement, each row compare-and-set on its old values (for promises the same statement also
+    /// checks that availability stays at or above zero); a row that no longer matches is named in the conflict.
+    private func updateStock(_ u: [StockUpdate], _ connection: PostgresConnection) async throws {
+        let rows = try await connection.query(
+            """
+            UPDATE stock AS s SET onHand = n.onHand, committed = n.committed, reserved = n.reserved, unavailable = n.unavailable,
+                safetyStock = n.safetyStock, incoming = n.incoming, oversold = n.oversold, version = s.version + 1
+            FROM UNNEST(\(u.map(\.seller))::text[], \(u.map(\.sku))::text[], \(u.map(\.location))::text[],
+                \(u.map(\.level.onHand))::int8[], \(u.map(\.level.committed))::int8[], \(u.map(\.level.reserved))::int8[],
+                \(u.map(\.level.unavailable))::int8[], \(u.map(\.level.safetyStock))::int8[], \(u.map(\.level.incoming))::int8[],
+                \(u.map(\.level.oversold))::int8[], \(u.map(\.previous.onHand))::int8[], \(u.map(\.previous.committed))::int8[],
+                \(u.map(\.previous.reserved))::int8[], \(u.map(\.previous.unavailable))::int8[], \(u.map(\.previous.safetyStock))::int8[],
+                \(u.map(\.previous.incoming))::int8[], \(u.map(\.previous.oversold))::int8[], \(u.map(\.promise))::bool[],
+                \(u.map(\.spikeMultiplier))::int8[])
+                AS n(seller, sku, location, onHand, committed, reserved, unavailable, safetyStock, incoming, oversold,
+                    oldOnHand, oldCommitted, oldReserved, oldUnavailable, oldSafetyStock, oldIncoming, oldOversold, promise, spike)
+            WHERE s.seller = n.seller AND s.sku = n.sku AND s.location = n.location AND s.onHand = n.oldOnHand
+                AND s.committed = n.oldCommitted AND s.reserved = n.oldReserved AND s.unavailable = n.oldUnavailable
+                AND s.safetyStock = n.oldSafetyStock AND s.incoming = n.oldIncoming AND s.oversold = n.oldOversold
+                AND (NOT n.promise OR s.onHand - s.committed - n.reserved - s.unavailable - s.safetyStock * n.spike >= 0)
+            RETURNING s.seller, s.sku, s.location
+            """,
+            logger: logger
+        )
+        var written = Set<[String]>()
+        for try await (seller, sku, location) in rows.decode((String, String, String).self) { written.insert([seller, sku, location]) }
+        if let missed = u.first(where: { !written.contains([$0.seller, $0.sku, $0.location]) }) {
+            throw LedgerStoreConflict.stateRow("stock row \(missed.seller)/\(missed.sku)/\(missed.location) changed under the writer")
+        }
+    }
+
+    /// The SKU's listings that differ and its holds placed or released.
+    private func writeListingsAndHolds(_ change: SKUStateChange, _ connection: PostgresConnection) async throws {
         let seller = change.seller
         let new = change.new
         let old = change.old
         let sku = new.sku
-        if old == nil || old!.item != new.item || old!.spikeMultiplier != new.spikeMultiplier {
-            let item = try Self.json(new.item)
-            try await connection.query(
-                """
-                INSERT INTO skus (seller, sku, item, spikeMultiplier, lastSequence, updatedAt)
-                VALUES (\(seller), \(sku), \(item), \(new.spikeMultiplier), \(new.lastSequence), \(new.updatedAt.timeIntervalSince1970))
-                ON CONFLICT (seller, sku) DO UPDATE SET item = excluded.item, spikeMultiplier = excluded.spikeMultiplier,
-                    lastSequence = excluded.lastSequence, updatedAt = excluded.updatedAt
-                """,
-                logger: logger
-            )
-        } else {
-            try await connection.query(
-                """
-                UPDATE skus SET lastSequence = \(new.lastSequence), updatedAt = \(new.updatedAt.timeIntervalSince1970)
-                WHERE seller = \(seller) AND sku = \(sku)
-                """,
-                logger: logger
-            )
-        }
-        let oldStock = old?.stock ?? []  // decoded once, not once per location
-        for stock in new.stock {
-            let level = stock.level
-            let location = stock.location
-            if let previous = oldStock.first(where: { $0.location == location })?.level {
-                guard previous != level else { continue }
-                let promise = change.promise
-                let rows = try await connection.query(
-                    """
-                    UPDATE stock SET onHand = \(level.onHand), committed = \(level.committed), reserved = \(level.reserved),
-                        unavailable = \(level.unavailable), safetyStock = \(level.safetyStock), incoming = \(level.incoming),
-                        oversold = \(level.oversold), version = version + 1
-                    WHERE seller = \(seller) AND sku = \(sku) AND location = \(location) AND onHand = \(previous.onHand)
-                        AND committed = \(previous.committed) AND reserved = \(previous.reserved) AND unavailable = \(previous.unavailable)
-                        AND safetyStock = \(previous.safetyStock) AND incoming = \(previous.incoming) AND oversold = \(previous.oversold)
-                        AND (NOT \(promise) OR onHand - committed - \(level.reserved) - unavailable - safetyStock * \(new.spikeMultiplier) >= 0)
-                    RETURNING 1
-                    """,
-                    logger: logger
-                )
-                guard try await Self.count(rows) == 1 else {
-                    throw LedgerStoreConflict.stateRow("stock row \(seller)/\(sku)/\(location) changed under the writer")
-                }
-            } else {
-                let rows = try await connection.query(
-                    """
-                    INSERT INTO stock (seller, sku, location, onHand, committed, reserved, unavailable, safetyStock, incoming, oversold, version)
-                    VALUES (\(seller), \(sku), \(location), \(level.onHand), \(level.committed), \(level.reserved), \(level.unavailable),
-                        \(level.safetyStock), \(level.incoming), \(level.oversold), 1)
-                    ON CONFLICT DO NOTHING RETURNING 1
-                    """,
-                    logger: logger
-                )
-                guard try await Self.count(rows) == 1 else {
-                    throw LedgerStoreConflict.stateRow("stock row \(seller)/\(sku)/\(location) was created under the writer")
-                }
-            }
-        }
         let oldListings = old?.listings ?? []  // decoded once, not once per channel
         for listing in new.listings where !oldListings.contains(listing) {
             let body = try Self.json(listing)
@@ -270,6 +317,49 @@ public struct PostgresLedgerStore: LedgerStore {
             guard try await Self.count(rows) == 1 else {
                 throw LedgerStoreConflict.stateRow("hold \(seller)/\(id) was removed under the writer")
             }
+        }
+    }
+
+    /// The outbox rows in one statement (a later row for the same SKU replaces an earlier one, as row by row).
+    private func writeOutbox(_ rows: [OutboxRow], _ connection: PostgresConnection) async throws {
+        guard !rows.isEmpty else { return }
+        var last: [[String]: Int] = [:]
+        for (i, row) in rows.enumerated() { last[[row.seller, row.sku]] = i }
+        let o = rows.indices.filter { last[[rows[$0].seller, rows[$0].sku]] == $0 }.map { rows[$0] }
+        try await connection.query(
+            """
+            INSERT INTO outbox (seller, sku, sequence)
+            SELECT seller, sku, sequence FROM UNNEST(\(o.map(\.seller))::text[], \(o.map(\.sku))::text[], \(o.map(\.sequence))::int8[])
+                AS r(seller, sku, sequence)
+            ON CONFLICT (seller, sku) DO UPDATE SET sequence = excluded.sequence
+            """,
+            logger: logger
+        )
+    }
+
+    /// The idempotency keys in one statement; a key another writer holds (or one the batch repeats) is a conflict, named.
+    private func writeIdempotency(_ rows: [IdempotencyRow], _ connection: PostgresConnection) async throws {
+        guard !rows.isEmpty else { return }
+        // ON CONFLICT DO NOTHING keeps the transaction usable; a key not returned was recorded by another writer.
+        let inserted = try await connection.query(
+            """
+            INSERT INTO idempotency (seller, source, key, requestHash, sequence, outcome)
+            SELECT seller, source, key, CASE WHEN hasHash THEN requestHash END, sequence, outcome
+            FROM UNNEST(\(rows.map(\.key.seller))::text[], \(rows.map(\.key.source))::text[], \(rows.map(\.key.key))::text[],
+                \(rows.map { $0.requestHash ?? "" })::text[], \(rows.map { $0.requestHash != nil })::bool[],
+                \(rows.map(\.sequence))::int8[], \(rows.map(\.outcome))::text[])
+                AS r(seller, source, key, requestHash, hasHash, sequence, outcome)
+            ON CONFLICT DO NOTHING RETURNING seller, source, key
+            """,
+            logger: logger
+        )
+        var written: [IdempotencyKey: Int] = [:]
+        for try await (seller, source, key) in inserted.decode((String, String, String).self) {
+            written[IdempotencyKey(seller: seller, source: source, key: key), default: 0] += 1
+        }
+        for row in rows {
+            guard let n = written[row.key], n > 0 else { throw LedgerStoreConflict.idempotencyKey(row.key) }
+            written[row.key] = n - 1
         }
     }
 

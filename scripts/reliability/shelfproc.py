@@ -351,9 +351,12 @@ def report(line):
 class PostgresCluster:
     """A throwaway PostgreSQL server: `initdb` into a temporary directory, `pg_ctl start` on a free 127.0.0.1 port (as the
     `postgres` or `nobody` user when run as root, which initdb refuses), `pg_ctl stop -m immediate` and the directory removed
-    on close. Use as a context manager; `create_database()` answers a `postgres://` URL of a fresh, empty database."""
+    on close. Use as a context manager; `create_database()` answers a `postgres://` URL of a fresh, empty database.
+    Tests run it without fsync (fast, nothing to keep); `durable=True` (benchmarks) keeps PostgreSQL's crash-safe settings:
+    fsync, synchronous_commit and full_page_writes on."""
 
-    def __init__(self):
+    def __init__(self, durable=False):
+        self.durable = durable
         self.bin = self.binaries()
         self.dir = tempfile.mkdtemp(prefix="shelf-rel-pg-")
         self.data = os.path.join(self.dir, "data")
@@ -395,8 +398,9 @@ class PostgresCluster:
     def __enter__(self):
         try:
             self.tool("initdb", "-D", self.data, "-U", "shelf", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions")
-            options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off -c synchronous_commit=off "
-                       "-c full_page_writes=off")
+            durability = ("-c fsync=on -c synchronous_commit=on -c full_page_writes=on" if self.durable
+                          else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+            options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} {durability}"
             self.tool("pg_ctl", "start", "-w", "-D", self.data, "-l", os.path.join(self.dir, "server.log"), "-o", options)
             self.started = True
         except BaseException:

@@ -24,6 +24,13 @@ func peakRSSMiB(current: Bool = false) -> Double {
     return 0
 }
 
+/// CPU time (user + system, every thread) this process has used so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
 func seconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
     return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
@@ -113,6 +120,7 @@ case "ingest":
         let singleRate = Double(single) / seconds(since: start)
         // Concurrent producers: group commit batches them.
         let before = ledger.stats
+        let cpuBefore = cpuSeconds()
         start = ContinuousClock.now
         let perProducer = events / producers
         await withTaskGroup(of: Void.self) { group in
@@ -123,10 +131,11 @@ case "ingest":
             }
         }
         let concurrentRate = Double(perProducer * producers) / seconds(since: start)
+        let cpuPerEvent = (cpuSeconds() - cpuBefore) * 1e6 / Double(perProducer * producers)
         let stats = ledger.stats
         let batch = Double(stats.commands - before.commands) / Double(max(1, stats.commits - before.commits))
-        print(String(format: "ingest durability=%@ single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s avg-batch=%.1f",
-                     String(durability), singleRate, producers, concurrentRate, batch))
+        print(String(format: "ingest durability=%@ single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s avg-batch=%.1f cpu=%.0fus/event",
+                     String(durability), singleRate, producers, concurrentRate, batch, cpuPerEvent))
         // The same run's reference: raw appends in transactions of one row (as a lone producer gets) and of the batch the
         // ledger reached, then of 100.
         let rawOne = try rawAppendsPerSecond(rows: single, batch: 1, durability: String(durability))

@@ -29,6 +29,13 @@ func peakRSSMiB(current: Bool = false) -> Double {
     return 0
 }
 
+/// CPU time (user + system, every thread) this process has used so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
 func seconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
     return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
@@ -112,6 +119,8 @@ struct IngestFigures {
     var single: Double
     var concurrent: Double
     var batch: Double
+    /// Process CPU (every thread) per event of the concurrent phase, µs.
+    var cpuPerEvent: Double
     var failed: Int
 }
 
@@ -126,6 +135,7 @@ func measureIngest(_ ledger: Ledger, events: Int, producers: Int) async -> Inges
     }
     let singleRate = Double(single) / seconds(since: start)
     let before = ledger.stats
+    let cpuBefore = cpuSeconds()
     start = ContinuousClock.now
     let perProducer = events / producers
     failed += await withTaskGroup(of: Int.self) { group in
@@ -142,9 +152,11 @@ func measureIngest(_ ledger: Ledger, events: Int, producers: Int) async -> Inges
         return await group.reduce(0, +)
     }
     let concurrentRate = Double(perProducer * producers) / seconds(since: start)
+    // Process CPU (every thread) per event of the concurrent phase.
+    let cpuPerEvent = (cpuSeconds() - cpuBefore) * 1e6 / Double(perProducer * producers)
     let stats = ledger.stats
     let batch = Double(stats.commands - before.commands) / Double(max(1, stats.commits - before.commits))
-    return IngestFigures(single: singleRate, concurrent: concurrentRate, batch: batch, failed: failed)
+    return IngestFigures(single: singleRate, concurrent: concurrentRate, batch: batch, cpuPerEvent: cpuPerEvent, failed: failed)
 }
 
 /// The PostgreSQL reference: raw appends of event-shaped rows (the ledger's `events` columns) into a table of their own, in
@@ -209,8 +221,8 @@ case "ingest":
                                            durability: durability == "full" ? .full : .normal, skus: 2000)
         let figures = await measureIngest(ledger, events: events, producers: producers)
         let (singleRate, concurrentRate, batch) = (figures.single, figures.concurrent, figures.batch)
-        print(String(format: "ingest durability=%@ single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s avg-batch=%.1f failed=%d",
-                     String(durability), singleRate, producers, concurrentRate, batch, figures.failed))
+        print(String(format: "ingest durability=%@ single-producer=%.0f events/s concurrent(%d producers)=%.0f events/s avg-batch=%.1f cpu=%.0fus/event failed=%d",
+                     String(durability), singleRate, producers, concurrentRate, batch, figures.cpuPerEvent, figures.failed))
         // The same run's reference: raw appends in transactions of one row (as a lone producer gets) and of the batch the
         // ledger reached, then of 100.
         let single = min(events / 10, 2000)

@@ -162,7 +162,8 @@ public final class Ledger: Sendable {
     }
 
     /// Queues commands or a catch-up for the writer and waits for the answer; the first caller to find the writer idle
-    /// drains the queue.
+    /// drains the queue until its own answer is in, then hands what is left to a writer task of its own (a caller that
+    /// drained until the queue ran dry would, under steady load, never get back to its work).
     private func enqueue(_ pending: Pending) async -> [Result<CommandOutcome, LedgerError>] {
         let leads = queue.withLock { q -> Bool in
             q.pending.append(pending)
@@ -170,12 +171,13 @@ public final class Ledger: Sendable {
             q.draining = true
             return true
         }
-        if leads { await drain() }
+        if leads { await drain(leader: pending.reply) }
         return await pending.reply.value
     }
 
-    /// The leader commits batches until the queue is empty; followers just wait for their reply.
-    private func drain() async {
+    /// Commits batches until the queue is empty or, run by a caller (`leader`), until that caller's batch is answered;
+    /// other callers just wait for their reply.
+    private func drain(leader: OneShot<[Result<CommandOutcome, LedgerError>]>? = nil) async {
         while true {
             let batch = queue.withLock { q -> [Pending]? in
                 guard !q.pending.isEmpty else {
@@ -208,6 +210,7 @@ public final class Ledger: Sendable {
                     }
                 }
                 batch[0].reply.fulfill([])
+                if batch[0].reply === leader { return handOff() }
                 continue
             }
             let commands = batch.flatMap(\.commands)
@@ -221,7 +224,35 @@ public final class Ledger: Sendable {
                 p.reply.fulfill(Array(results[offset..<(offset + p.commands.count)]))
                 offset += p.commands.count
             }
+            // Let the callers just answered run before the next batch is taken: those that submit again at once (a busy
+            // producer) join it instead of waiting a whole commit for the next one. Without this, steady producers split into
+            // two halves that take turns and every commit (its fsync, its rewritten pages) serves half of them. A few yields at
+            // most: it stops as soon as they are all back, or when a yield brought nobody new.
+            let led = leader.map { l in batch.contains { $0.reply === l } } ?? false
+            // (The leading caller is not coming back while it runs this, so it is not waited for; alone, it waits for nobody.)
+            let expected = batch.count - (led ? 1 : 0)
+            var waited = 0
+            while expected > 0, waited < 8 {
+                let queued = queue.withLock { $0.pending.count }
+                if queued >= expected { break }
+                await Task.yield()
+                waited += 1
+                if queued > 0, queue.withLock({ $0.pending.count }) == queued { break }
+            }
+            if led { return handOff() }
         }
+    }
+
+    /// The leading caller's answer is in: it goes back to its work, and a writer task takes over whatever is queued.
+    private func handOff() {
+        let more = queue.withLock { q -> Bool in
+            if q.pending.isEmpty {
+                q.draining = false
+                return false
+            }
+            return true
+        }
+        if more { Task { await self.drain() } }
     }
 
     /// What one transaction changed, published to the snapshot after the commit.

@@ -169,11 +169,6 @@ extension ClusterChange {
         try await connection.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
     }
 
-    /// Announces the changes on a connection of `client` (after a write that needed no transaction).
-    func announce(on client: PostgresClient, logger: Logger) async throws {
-        try await client.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
-    }
-
     /// Announces several sellers' new events in one statement.
     static func announceEvents(_ sellers: [String], on connection: PostgresConnection, logger: Logger) async throws {
         guard !sellers.isEmpty else { return }

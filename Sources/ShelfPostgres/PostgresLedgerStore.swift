@@ -85,6 +85,11 @@ public struct PostgresLedgerStore: LedgerStore {
             """,
             logger: logger
         )
+        return try await Self.decodeEvents(rows, seller: seller)
+    }
+
+    /// The seller's events from rows of (sequence, source, externalId, recordedAt, body), in the order they come.
+    static func decodeEvents(_ rows: PostgresRowSequence, seller: String) async throws -> [LedgerEvent] {
         let decoder = ShelfJSON.decoder()
         var out: [LedgerEvent] = []
         for try await (sequence, source, externalId, recordedAt, body) in rows.decode((Int64, String, String?, Double, String).self) {

@@ -209,7 +209,7 @@ public struct PostgresHistoryStore: LedgerHistoryStore {
         if let sku { s.append(" AND sku = \(s.bind(sku))") }
         if let until { s.append(" AND recordedAt <= \(s.bind(until.timeIntervalSince1970))") }
         s.append(" ORDER BY sequence LIMIT \(s.bind(limit))")
-        return try await decode(client.query(s.query, logger: logger), seller: seller)
+        return try await PostgresLedgerStore.decodeEvents(client.query(s.query, logger: logger), seller: seller)
     }
 
     public func newest(_ q: NewestEventsQuery) async throws -> [LedgerEvent] {
@@ -222,7 +222,7 @@ public struct PostgresHistoryStore: LedgerHistoryStore {
         if let from = q.recordedAfter { s.append(" AND recordedAt > \(s.bind(from.timeIntervalSince1970))") }
         if let to = q.recordedThrough { s.append(" AND recordedAt <= \(s.bind(to.timeIntervalSince1970))") }
         s.append(" ORDER BY sequence DESC LIMIT \(s.bind(q.limit))")
-        return try await decode(client.query(s.query, logger: logger), seller: q.seller)
+        return try await PostgresLedgerStore.decodeEvents(client.query(s.query, logger: logger), seller: q.seller)
     }
 
     /// Sequences are contiguous and recorded in time order, so a binary search over primary-key lookups (on one connection)
@@ -282,17 +282,6 @@ public struct PostgresHistoryStore: LedgerHistoryStore {
 
     public func isEmpty() async throws -> Bool {
         try await PostgresLedgerStore.count(client.query("SELECT 1 FROM events LIMIT 1", logger: logger)) == 0
-    }
-
-    private func decode(_ rows: PostgresRowSequence, seller: String) async throws -> [LedgerEvent] {
-        let decoder = ShelfJSON.decoder()
-        var out: [LedgerEvent] = []
-        for try await (sequence, source, externalId, recordedAt, body) in rows.decode((Int64, String, String?, Double, String).self) {
-            out.append(LedgerEvent(seller: seller, sequence: sequence, source: source, externalId: externalId,
-                                   recordedAt: Date(timeIntervalSince1970: recordedAt),
-                                   event: try decoder.decode(ShelfEvent.self, from: Data(body.utf8))))
-        }
-        return out
     }
 }
 

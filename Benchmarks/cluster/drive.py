@@ -25,7 +25,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "reliability"))
-from shelfproc import PostgresCluster, Shelf, Sim, create_token, eventually, free_port, make_fixtures, request  # noqa: E402
+from shelfproc import PostgresCluster, Shelf, Sim, cluster_leader, create_token, eventually, free_port, make_fixtures  # noqa: E402
 
 THREADS = int(os.environ.get("THREADS", "2"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "64"))
@@ -75,15 +75,6 @@ class Keepalive:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 if attempt:
                     raise
-
-
-def leader(node):
-    try:
-        reply = request("GET", node.url("/metrics"), timeout=2)
-    except OSError:
-        return None
-    match = re.search(r"^shelf_cluster_leader(?:\{[^}]*\})? (\d+)", reply.raw.decode(), re.M)
-    return int(match.group(1)) if match else None
 
 
 # ---------------------------------------------------------------- 1. reads
@@ -194,7 +185,7 @@ def visibility(a, b, token):
 # ---------------------------------------------------------------- 4. failover
 
 def failover(nodes, sim, token, work):
-    first = eventually("one leader", lambda: [n for n in nodes if leader(n) == 1], timeout=30)
+    first = eventually("one leader", lambda: [n for n in nodes if cluster_leader(n) == 1], timeout=30)
     assert len(first) == 1, [n.port for n in first]
     victim = first[0]
     survivors = [n for n in nodes if n is not victim]
@@ -219,7 +210,6 @@ def failover(nodes, sim, token, work):
 
     # Steady writes on the surviving node: stock.received qty 1 each; after each acknowledgement, what Shelf publishes.
     writes = []  # (t acked, {connection: published quantity})
-    killed = {}
     run = os.urandom(4).hex()
 
     def write():
@@ -245,7 +235,7 @@ def failover(nodes, sim, token, work):
     killed_at = time.monotonic()
     victim.proc.send_signal(signal.SIGKILL)
     victim.proc.wait(timeout=10)
-    new_leader = eventually("a survivor to take over", lambda: [n for n in survivors if leader(n) == 1], timeout=30, interval=0.05)
+    new_leader = eventually("a survivor to take over", lambda: [n for n in survivors if cluster_leader(n) == 1], timeout=30, interval=0.05)
     took_over = time.monotonic() - killed_at
     writer.join(timeout=AFTER_KILL + 60)
     assert not writer.is_alive()

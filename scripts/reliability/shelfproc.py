@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -125,6 +126,32 @@ def stop(proc, sig=signal.SIGTERM, timeout=15):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def stock_at_first_location(stock, unbuffered=True):
+    """A `catalog_patch` for make_fixtures: each SKU in `stock` ({sku: units}) holds its units at its first location only,
+    with no safety stock, holds or commitments; with `unbuffered`, its listings keep no channel buffer either (every
+    storefront displays exactly the stock)."""
+    def patch(line):
+        sku = line["item"]["sku"]
+        if sku in stock:
+            for i, level in enumerate(line["levels"]):
+                level["level"].update(onHand=stock[sku] if i == 0 else 0, safetyStock=0, unavailable=0, committed=0, reserved=0)
+            if unbuffered:
+                for listing in line["listings"]:
+                    listing["buffer"] = 0
+    return patch
+
+
+def cluster_leader(node):
+    """1 when the node runs the singletons (its /metrics' shelf_cluster_leader), 0 when it follows, None when it does not
+    answer."""
+    try:
+        reply = request("GET", node.url("/metrics"), timeout=2)
+    except OSError:
+        return None
+    match = re.search(r"^shelf_cluster_leader(?:\{[^}]*\})? (\d+)", reply.raw.decode(), re.M)
+    return int(match.group(1)) if match else None
 
 
 def make_fixtures(work, shelf_port, sim_port, push=True, catalog_patch=None, sim_webhooks=True, sim_limits=None, keep_skus=None):

@@ -8,37 +8,17 @@
   value Shelf publishes for a change made after the kill.
 - A node started late catches up from the ledger and answers the same stock as the others."""
 import concurrent.futures
-import os
 import random
-import re
 import shutil
 import signal
 import tempfile
 import threading
 import time
 
-from shelfproc import PostgresCluster, Shelf, Sim, create_token, eventually, free_port, make_fixtures, request
+from shelfproc import (PostgresCluster, Shelf, Sim, cluster_leader, create_token, eventually, free_port, make_fixtures,
+                       stock_at_first_location)
 
 STOCK = {"TEE-RED-M": 12, "HOOD-RED-S": 9}
-
-
-def single_location(line):
-    sku = line["item"]["sku"]
-    if sku in STOCK:
-        for i, level in enumerate(line["levels"]):
-            level["level"].update(onHand=STOCK[sku] if i == 0 else 0, safetyStock=0, unavailable=0, committed=0, reserved=0)
-        for listing in line["listings"]:
-            listing["buffer"] = 0
-
-
-def leader(node):
-    """1 when the node runs the singletons (from its /metrics), 0 when it follows, None when it does not answer."""
-    try:
-        reply = request("GET", node.url("/metrics"), timeout=2)
-    except OSError:
-        return None
-    match = re.search(r"^shelf_cluster_leader(?:\{[^}]*\})? (\d+)", reply.raw.decode(), re.M)
-    return int(match.group(1)) if match else None
 
 
 def totals(node, token, sku):
@@ -55,14 +35,14 @@ def test_three_nodes_share_one_truth_and_survive_the_push_node():
             url = pg.create_database()
             ports = [free_port() for _ in range(4)]
             sim_port = free_port()
-            fixtures, sim_fixtures = make_fixtures(work, ports[0], sim_port, push=True, catalog_patch=single_location,
+            fixtures, sim_fixtures = make_fixtures(work, ports[0], sim_port, push=True, catalog_patch=stock_at_first_location(STOCK),
                                                    keep_skus=set(STOCK))
             sim = Sim(work, sim_port, sim_fixtures)
             # The first node loads the fixtures into the empty database; the others find them there.
             nodes = [Shelf(work, url, ports[0], fixtures=fixtures, name="node-0")]
             nodes += [Shelf(work, url, port, name=f"node-{i}") for i, port in list(enumerate(ports))[1:3]]
             admin = create_token(url, "read,ingest,admin")
-            eventually("exactly one node to run the singletons", lambda: sorted(leader(n) for n in nodes) == [0, 0, 1], timeout=30)
+            eventually("exactly one node to run the singletons", lambda: sorted(cluster_leader(n) for n in nodes) == [0, 0, 1], timeout=30)
             for sku, units in STOCK.items():
                 for node in nodes:
                     assert totals(node, admin, sku)["available"] == units, (node.port, sku)
@@ -114,14 +94,14 @@ def test_three_nodes_share_one_truth_and_survive_the_push_node():
             assert sum(1 for e in audit.json["events"] if e["event"]["type"] == "order.confirmed") == orders, audit.json
 
             # 3. The push node dies (SIGKILL); a change made afterwards reaches every storefront through the new leader.
-            first = next(n for n in nodes if leader(n) == 1)
+            first = next(n for n in nodes if cluster_leader(n) == 1)
             survivors = [n for n in nodes if n is not first]
             first.stop(signal.SIGKILL)
             killed_at = time.monotonic()
             change = survivors[0].call("POST", "/v1/events", admin, {"type": "stock.received", "sku": "TEE-RED-M", "qty": 40},
                                        {"Idempotency-Key": "restock-1"})
             assert change.status in (200, 202), change
-            eventually("a survivor to take over the singletons", lambda: sorted(leader(n) for n in survivors) == [0, 1], timeout=15)
+            eventually("a survivor to take over the singletons", lambda: sorted(cluster_leader(n) for n in survivors) == [0, 1], timeout=15)
             took_over = time.monotonic() - killed_at
             published = {c["connection"]: (c["externalId"], c["publishedQuantity"])
                          for c in survivors[1].call("GET", "/v1/stock/TEE-RED-M", admin).json["channels"] if c.get("connection")}
@@ -140,7 +120,7 @@ def test_three_nodes_share_one_truth_and_survive_the_push_node():
             for sku in STOCK:
                 expected = totals(survivors[0], admin, sku)
                 assert totals(late, admin, sku) == expected, sku
-            assert leader(late) == 0
+            assert cluster_leader(late) == 0
             # And a write on the late node is visible on the others.
             hold = late.call("POST", "/v1/reservations", admin, {"sku": "TEE-RED-M", "qty": 2, "ttlSeconds": 300}, {"Idempotency-Key": "late-1"})
             assert hold.status == 201, hold

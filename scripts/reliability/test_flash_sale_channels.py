@@ -13,7 +13,7 @@ import random
 import threading
 import time
 
-from shelfproc import Sim, Stack, eventually, free_port, report
+from shelfproc import Sim, Stack, eventually, free_port, report, stock_at_first_location
 
 # SKU -> units in stock (one location, no safety stock, no channel buffers: every storefront displays exactly the stock).
 STOCK = {"TEE-RED-M": 10, "HOOD-RED-S": 10, "SOCK-RED-M": 10}
@@ -24,15 +24,6 @@ BUYER_THREADS = 24
 # Slack in the bound on top of rate x latency: a sale already past the storefront's check when the stock runs out, and one
 # push computed just before a sale commits that lands just after the storefront's own decrement (last writer wins).
 BOUND_CONSTANT = 2
-
-
-def sale_catalog(line):
-    sku = line["item"]["sku"]
-    if sku in STOCK:
-        for i, level in enumerate(line["levels"]):
-            level["level"].update(onHand=STOCK[sku] if i == 0 else 0, safetyStock=0, unavailable=0, committed=0, reserved=0)
-        for listing in line["listings"]:
-            listing["buffer"] = 0
 
 
 def buyer_schedule():
@@ -126,7 +117,7 @@ def push_latencies(sim, results, displayed_before):
 
 def test_flash_sale_on_the_channels_shelf_versus_15_minute_polling():
     schedule = buyer_schedule()
-    with Stack(keep_skus=set(STOCK), catalog_patch=sale_catalog, prefix="shelf-chsale-") as stack:
+    with Stack(keep_skus=set(STOCK), catalog_patch=stock_at_first_location(STOCK), prefix="shelf-chsale-") as stack:
         shelf, sim = stack.shelf, stack.sim
         connections = sorted(sim.connections())
         assert len(connections) == 6, connections

@@ -7,22 +7,15 @@ import random
 import threading
 import time
 
-from shelfproc import Stack, assert_problem
+from shelfproc import Stack, assert_problem, stock_at_first_location
 
 # SKU -> units on hand, all at one location, no safety stock: available = on hand.
 STOCK = {"TEE-RED-M": 17, "MUG-RED-11OZ": 6, "HOOD-RED-L": 11}
 AGENTS = 24
 
 
-def single_location(line):
-    sku = line["item"]["sku"]
-    if sku in STOCK:
-        for i, level in enumerate(line["levels"]):
-            level["level"].update(onHand=STOCK[sku] if i == 0 else 0, safetyStock=0, unavailable=0, committed=0, reserved=0)
-
-
 def test_concurrent_agents_are_granted_exactly_the_stock():
-    with Stack(sim=False, push=False, catalog_patch=single_location, prefix="shelf-flash-") as stack:
+    with Stack(sim=False, push=False, catalog_patch=stock_at_first_location(STOCK, unbuffered=False), prefix="shelf-flash-") as stack:
         shelf, token = stack.shelf, stack.admin
         for sku, units in STOCK.items():
             assert stack.stock(sku)["total"]["available"] == units, sku
